@@ -1,0 +1,119 @@
+"""The `repocrew` command line."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from bot.config import Settings, load_settings
+
+app = typer.Typer(help="repocrew: a crew of AI agents for your repository.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+log = logging.getLogger("repocrew")
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="TCP port to listen on.")]
+
+
+def _setup(settings: Settings | None = None) -> Settings:
+    settings = settings or load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def report_missing_credentials(settings: Settings) -> list[str]:
+    """Lines naming each missing credential and what stays off without it."""
+    lines = [
+        f"missing {credential.name}: {credential.enables}"
+        for credential in settings.missing_credentials()
+    ]
+    for line in lines:
+        log.warning(line)
+    return lines
+
+
+def _run_web(settings: Settings, host: str, port: int, *, background: bool) -> None:
+    import uvicorn
+
+    from webhooks.app import create_app
+
+    report_missing_credentials(settings)
+    application = create_app(settings, with_worker=background, with_scheduler=background)
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Web app, one worker and the scheduler in one process (the embedded SQLite set-up)."""
+    _run_web(_setup(), host, port, background=True)
+
+
+@app.command()
+def web(host: Host = "0.0.0.0", port: Port = 8000) -> None:
+    """Only the web app (scale-out: run several behind a load balancer, on PostgreSQL)."""
+    _run_web(_setup(), host, port, background=False)
+
+
+def _stop_on_signals(stop) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop())
+
+
+@app.command()
+def worker() -> None:
+    """One worker process: claims and runs jobs until SIGTERM."""
+    from bot.store.engine import make_engine
+    from bot.store.migrate import upgrade
+    from jobs.worker import Worker
+
+    settings = _setup()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    job_worker = Worker(engine, settings)
+    _stop_on_signals(job_worker.stop)
+    job_worker.run()
+
+
+@app.command()
+def scheduler() -> None:
+    """The scheduler process (run exactly one at scale-out)."""
+    from bot.store.engine import make_engine
+    from bot.store.migrate import upgrade
+    from jobs.scheduler import build_scheduler
+
+    settings = _setup()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    stopping = threading.Event()
+    _stop_on_signals(stopping.set)
+    timed = build_scheduler(engine)
+    timed.start()
+    log.info("scheduler started")
+    stopping.wait()
+    timed.shutdown(wait=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from bot.store.engine import make_engine
+    from bot.store.migrate import current_revision, upgrade
+
+    settings = _setup()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    typer.echo(f"store at revision {current_revision(engine)}")
+
+
+def main() -> None:
+    app()

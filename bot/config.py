@@ -1,0 +1,148 @@
+"""One typed settings object for the whole process; nothing else reads os.environ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GITHUB_API_URL = "https://api.github.com"
+SLACK_API_URL = "https://slack.com/api/"
+ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+
+
+class Settings(BaseSettings):
+    """Configuration from `REPOCREW_*` environment variables and a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REPOCREW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./repocrew.db",
+        description="SQLAlchemy URL of the store: SQLite (embedded default) or PostgreSQL.",
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret GitHub signs webhook deliveries with."
+    )
+    github_app_id: int | None = Field(default=None, description="The GitHub App's numeric id.")
+    github_private_key: SecretStr | None = Field(
+        default=None, description="The GitHub App's private key (PEM text)."
+    )
+    github_private_key_path: Path | None = Field(
+        default=None, description="Path of a file holding the GitHub App's private key."
+    )
+    github_api_url: str = Field(default=GITHUB_API_URL, description="GitHub REST API base URL.")
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack bot token (xoxb-…) the crew posts with."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Secret Slack signs requests to /slack/* with."
+    )
+    slack_api_url: str = Field(default=SLACK_API_URL, description="Slack Web API base URL.")
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "REPOCREW_ANTHROPIC_API_KEY"),
+        description="Anthropic API key for the crew's model calls.",
+    )
+    anthropic_base_url: str = Field(
+        default=ANTHROPIC_BASE_URL, description="Anthropic API base URL."
+    )
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a worker's claim on a job lasts unrenewed."
+    )
+    job_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts before a failing job is marked dead."
+    )
+    job_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubles with every attempt."
+    )
+    worker_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often an idle worker looks for new jobs."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="How long SIGTERM waits for an in-flight job."
+    )
+    max_webhook_bytes: int = Field(
+        default=25 * 1024 * 1024, gt=0, description="Largest accepted webhook body (GitHub's cap)."
+    )
+    log_level: str = Field(default="INFO", description="Log level of the process.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ValueError("REPOCREW_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if url.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @cached_property
+    def github_app_private_key(self) -> str | None:
+        """The App key from the variable or the file, whichever is set."""
+        if self.github_private_key is not None:
+            return self.github_private_key.get_secret_value()
+        if self.github_private_key_path is not None:
+            return self.github_private_key_path.read_text()
+        return None
+
+    def missing_credentials(self) -> list[MissingCredential]:
+        """Credentials that are absent, each with what it would enable."""
+        return [c for c in CREDENTIALS if not c.is_set(self)]
+
+
+@dataclass(frozen=True)
+class MissingCredential:
+    """A credential and the capability that stays off without it."""
+
+    env_names: tuple[str, ...]
+    enables: str
+    attributes: tuple[str, ...]
+
+    def is_set(self, settings: Settings) -> bool:
+        return any(getattr(settings, name) is not None for name in self.attributes)
+
+    @property
+    def name(self) -> str:
+        return " or ".join(self.env_names)
+
+
+CREDENTIALS: tuple[MissingCredential, ...] = (
+    MissingCredential(
+        ("REPOCREW_GITHUB_WEBHOOK_SECRET",),
+        "POST /github/webhook (without it every delivery is refused with 503)",
+        ("github_webhook_secret",),
+    ),
+    MissingCredential(
+        ("REPOCREW_GITHUB_APP_ID",), "acting on GitHub as the App", ("github_app_id",)
+    ),
+    MissingCredential(
+        ("REPOCREW_GITHUB_PRIVATE_KEY", "REPOCREW_GITHUB_PRIVATE_KEY_PATH"),
+        "signing the GitHub App's JWT to get installation tokens",
+        ("github_private_key", "github_private_key_path"),
+    ),
+    MissingCredential(
+        ("REPOCREW_SLACK_SIGNING_SECRET",),
+        "POST /slack/events, /slack/commands, /slack/interactions (503 without it)",
+        ("slack_signing_secret",),
+    ),
+    MissingCredential(
+        ("REPOCREW_SLACK_BOT_TOKEN",), "posting to Slack as the crew", ("slack_bot_token",)
+    ),
+    MissingCredential(
+        ("ANTHROPIC_API_KEY",), "the agents' model calls (Anthropic)", ("anthropic_api_key",)
+    ),
+)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (tests, CLI flags)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,210 @@
+"""The durable job queue: claim with a lease, renew, complete, retry with backoff, or die.
+
+Delivery is at least once: a worker that dies mid-job leaves its lease to expire and another
+worker takes the job over, so every handler must be idempotent. PostgreSQL claims with
+`FOR UPDATE SKIP LOCKED`; SQLite has one writer, which serialises claims by itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+
+from bot.store.models import Job, JobStatus, utcnow
+
+_job = Job.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    delivery_id: int | None
+    args: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+def enqueue(
+    engine: Engine,
+    *,
+    kind: str,
+    args: dict[str, Any] | None = None,
+    delivery_id: int | None = None,
+    max_attempts: int = 5,
+    run_after: datetime | None = None,
+) -> int:
+    now = utcnow()
+    with engine.begin() as connection:
+        return connection.execute(
+            insert(_job)
+            .values(
+                kind=kind,
+                delivery_id=delivery_id,
+                args=json.dumps(args or {}),
+                status=JobStatus.QUEUED,
+                attempts=0,
+                max_attempts=max_attempts,
+                run_after=run_after or now,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(_job.c.id)
+        ).scalar_one()
+
+
+def claim(engine: Engine, *, worker_id: str, lease_seconds: float) -> ClaimedJob | None:
+    """Take the oldest runnable job (queued and due, or running with an expired lease)."""
+    while True:
+        now = utcnow()
+        candidate = (
+            select(_job.c.id)
+            .where(
+                or_(
+                    and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now),
+                    and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now),
+                )
+            )
+            .order_by(_job.c.run_after, _job.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        with engine.begin() as connection:
+            row = connection.execute(
+                update(_job)
+                .where(_job.c.id == candidate)
+                .values(
+                    status=JobStatus.RUNNING,
+                    lease_owner=worker_id,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    attempts=_job.c.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(
+                    _job.c.id,
+                    _job.c.kind,
+                    _job.c.delivery_id,
+                    _job.c.args,
+                    _job.c.attempts,
+                    _job.c.max_attempts,
+                )
+            ).first()
+            if row is None:
+                return None
+            if row.attempts > row.max_attempts:
+                # Only a job whose worker died every time gets here: a crash loop, not a retry.
+                connection.execute(
+                    update(_job)
+                    .where(_job.c.id == row.id)
+                    .values(
+                        status=JobStatus.DEAD,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        last_error="worker lost its lease on every attempt",
+                        finished_at=now,
+                        updated_at=now,
+                    )
+                )
+                continue
+        return ClaimedJob(
+            id=row.id,
+            kind=row.kind,
+            delivery_id=row.delivery_id,
+            args=json.loads(row.args or "{}"),
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+        )
+
+
+def _owned(job_id: int, worker_id: str):
+    return and_(
+        _job.c.id == job_id,
+        _job.c.status == JobStatus.RUNNING,
+        _job.c.lease_owner == worker_id,
+    )
+
+
+def renew(engine: Engine, *, job_id: int, worker_id: str, lease_seconds: float) -> bool:
+    """Extend a lease; False means the job was taken over and the worker should let go."""
+    now = utcnow()
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(_job)
+            .where(_owned(job_id, worker_id))
+            .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+        )
+        return result.rowcount == 1
+
+
+def complete(engine: Engine, *, job_id: int, worker_id: str) -> bool:
+    now = utcnow()
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(_job)
+            .where(_owned(job_id, worker_id))
+            .values(
+                status=JobStatus.DONE,
+                lease_owner=None,
+                lease_expires_at=None,
+                finished_at=now,
+                updated_at=now,
+            )
+        )
+        return result.rowcount == 1
+
+
+def backoff_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> float:
+    """Exponential backoff: base, 2×base, 4×base … capped."""
+    return min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1))
+
+
+def fail(
+    engine: Engine, *, job: ClaimedJob, worker_id: str, error: str, backoff_seconds: float
+) -> JobStatus:
+    """Record a failed attempt: queued again after a backoff, or dead when attempts run out."""
+    now = utcnow()
+    dead = job.attempts >= job.max_attempts
+    values: dict[str, Any] = {
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": error[-8000:],
+        "updated_at": now,
+    }
+    if dead:
+        values |= {"status": JobStatus.DEAD, "finished_at": now}
+    else:
+        delay = backoff_delay(job.attempts, backoff_seconds)
+        values |= {"status": JobStatus.QUEUED, "run_after": now + timedelta(seconds=delay)}
+    with engine.begin() as connection:
+        connection.execute(update(_job).where(_owned(job.id, worker_id)).values(**values))
+    return JobStatus.DEAD if dead else JobStatus.QUEUED
+
+
+def release(engine: Engine, *, job_id: int, worker_id: str) -> bool:
+    """Give a job back unfinished (graceful shutdown); the attempt does not count."""
+    now = utcnow()
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(_job)
+            .where(_owned(job_id, worker_id))
+            .values(
+                status=JobStatus.QUEUED,
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=_job.c.attempts - 1,
+                run_after=now,
+                updated_at=now,
+            )
+        )
+        return result.rowcount == 1
+
+
+def counts_by_status(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(_job.c.status, func.count()).group_by(_job.c.status))
+        return dict(rows)

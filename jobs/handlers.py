@@ -1,0 +1,53 @@
+"""The job table: which function runs each kind of job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from sqlalchemy import Engine, delete
+
+import bot.events.installations  # noqa: F401  (registers its handlers on the GitHub router)
+from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
+from bot.events.github import handle_github_delivery
+from bot.events.slack import handle_slack_delivery
+from bot.store.models import Job, JobStatus, utcnow
+from bot.store.queue import ClaimedJob
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[ClaimedJob, Engine], None]
+
+HOUSEKEEPING_JOB = "housekeeping"
+DONE_JOB_RETENTION = timedelta(days=7)
+
+
+def _github_event(job: ClaimedJob, engine: Engine) -> None:
+    if job.delivery_id is None:
+        raise ValueError("a github.event job needs its delivery")
+    handle_github_delivery(job.delivery_id, engine)
+
+
+def _slack_request(job: ClaimedJob, engine: Engine) -> None:
+    if job.delivery_id is None:
+        raise ValueError("a slack.request job needs its delivery")
+    handle_slack_delivery(job.delivery_id, engine)
+
+
+def _housekeeping(_job: ClaimedJob, engine: Engine) -> None:
+    """Drop finished jobs after a week; deliveries stay (they are the audit log)."""
+    cutoff = utcnow() - DONE_JOB_RETENTION
+    table = Job.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        removed = connection.execute(
+            delete(table).where(table.c.status == JobStatus.DONE, table.c.finished_at < cutoff)
+        ).rowcount
+    log.info("housekeeping removed %d finished jobs", removed)
+
+
+JOB_HANDLERS: Mapping[str, JobHandler] = {
+    GITHUB_EVENT_JOB: _github_event,
+    SLACK_REQUEST_JOB: _slack_request,
+    HOUSEKEEPING_JOB: _housekeeping,
+}

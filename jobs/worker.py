@@ -1,0 +1,124 @@
+"""The worker: claims jobs from the store, runs them, and keeps their leases alive meanwhile."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Mapping
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.store import queue
+from bot.store.queue import ClaimedJob
+from jobs.handlers import JOB_HANDLERS, JobHandler
+
+log = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    """Runs one job at a time; SIGTERM (via `stop`) lets the current job finish or releases it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        handlers: Mapping[str, JobHandler] = JOB_HANDLERS,
+        worker_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.handlers = handlers
+        self.worker_id = worker_id or new_worker_id()
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        log.info("worker %s started", self.worker_id)
+        while not self.stopping.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:  # the store is down or flaky: wait and try again
+                log.exception("worker %s could not claim a job", self.worker_id)
+                ran = False
+            if not ran:
+                self.stopping.wait(self.settings.worker_poll_seconds)
+        log.info("worker %s stopped", self.worker_id)
+
+    def run_until_idle(self, max_jobs: int = 10_000) -> int:
+        """Run jobs until none is ready; returns how many ran (tests and one-shot use)."""
+        ran = 0
+        while ran < max_jobs and self.run_once():
+            ran += 1
+        return ran
+
+    def run_once(self) -> bool:
+        job = queue.claim(
+            self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
+        )
+        if job is None:
+            return False
+        self._run_job(job)
+        return True
+
+    def _run_job(self, job: ClaimedJob) -> None:
+        done = threading.Event()
+        outcome: dict[str, BaseException | None] = {"error": None}
+
+        def target() -> None:
+            try:
+                handler = self.handlers.get(job.kind)
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {job.kind!r}")
+                handler(job, self.engine)
+            except BaseException as error:  # reported below, with the job's ids
+                outcome["error"] = error
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=target, name=f"job-{job.id}", daemon=True)
+        thread.start()
+        if not self._wait(job, done):
+            return
+        error = outcome["error"]
+        if error is None:
+            queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
+            log.info("job %s (%s) done", job.id, job.kind)
+            return
+        text = "".join(traceback.format_exception(error))
+        status = queue.fail(
+            self.engine,
+            job=job,
+            worker_id=self.worker_id,
+            error=text,
+            backoff_seconds=self.settings.job_backoff_seconds,
+        )
+        log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
+
+    def _wait(self, job: ClaimedJob, done: threading.Event) -> bool:
+        """Renew the lease until the job ends; False if it was released or taken over."""
+        lease = self.settings.job_lease_seconds
+        grace_left = self.settings.shutdown_grace_seconds
+        while not done.wait(lease / 3):
+            if self.stopping.is_set():
+                grace_left -= lease / 3
+                if grace_left <= 0:
+                    queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
+                    log.warning("job %s released unfinished at shutdown", job.id)
+                    return False
+            if not queue.renew(
+                self.engine, job_id=job.id, worker_id=self.worker_id, lease_seconds=lease
+            ):
+                log.error("job %s: lease lost to another worker; leaving it to them", job.id)
+                return False
+        return True

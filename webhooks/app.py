@@ -1,0 +1,92 @@
+"""The FastAPI application: composes the routers and owns the intake writer's lifetime."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from sqlalchemy import Engine
+
+from bot.config import Settings, load_settings
+from bot.store.engine import make_engine
+from bot.store.intake_writer import IntakeWriter
+from bot.store.migrate import upgrade
+from webhooks import github, health, slack
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    with_worker: bool = False,
+    with_scheduler: bool = False,
+) -> FastAPI:
+    """The web app; `repocrew serve` also runs a worker and the scheduler in its lifespan."""
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upgrade(engine)
+        intake.start()
+        background = _start_background(engine, settings, with_worker, with_scheduler)
+        try:
+            yield
+        finally:
+            background()
+            intake.stop()
+
+    intake = IntakeWriter(engine, max_attempts=settings.job_max_attempts)
+    app = FastAPI(title="repocrew", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.github_secret = (
+        settings.github_webhook_secret.get_secret_value().encode()
+        if settings.github_webhook_secret
+        else None
+    )
+    app.state.intake = intake
+    app.state.slack_handler = None
+    app.include_router(health.router)
+    app.include_router(github.router)
+    app.include_router(slack.router)
+
+    if settings.slack_signing_secret is not None:
+        bolt = slack.build_bolt_app(settings, intake)
+        app.state.slack_handler = AsyncSlackRequestHandler(bolt)
+    return app
+
+
+def _start_background(engine: Engine, settings: Settings, with_worker: bool, with_scheduler: bool):
+    """Start the in-process worker and scheduler; returns the function that stops them."""
+    stops = []
+    if with_worker:
+        from jobs.worker import Worker
+
+        worker = Worker(engine, settings)
+        thread = threading.Thread(target=worker.run, name="worker", daemon=True)
+        thread.start()
+
+        def stop_worker() -> None:
+            worker.stop()
+            thread.join(settings.shutdown_grace_seconds + settings.job_lease_seconds)
+
+        stops.append(stop_worker)
+    if with_scheduler:
+        from jobs.scheduler import build_scheduler
+
+        scheduler = build_scheduler(engine)
+        scheduler.start()
+        stops.append(lambda: scheduler.shutdown(wait=False))
+
+    def stop_all() -> None:
+        for stop in reversed(stops):
+            stop()
+
+    return stop_all

@@ -1,0 +1,103 @@
+"""POST /slack/events, /slack/commands, /slack/interactions through slack-bolt.
+
+Bolt verifies the signature and the 5-minute timestamp window and answers url_verification;
+our one terminal middleware stores the request (and its job) and acknowledges it. The real
+work runs in the worker, so Slack gets its answer well within its 3 seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from fastapi import APIRouter, Request, Response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.payload_utils import is_event, is_slash_command
+from slack_bolt.response import BoltResponse
+
+from bot.config import Settings
+from bot.events.catalog import SLACK_REQUEST_JOB, slack_acts_on
+from bot.store.intake_writer import IncomingDelivery, IntakeWriter, Receipt, StoreUnavailable
+from webhooks.intake import BodyTooLarge, json_response, read_body
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+COMMAND_ACK = "On it: the crew has your request and will answer here shortly."
+
+
+def describe(body: dict) -> tuple[str, str, str]:
+    """(kind, detail, id) of a Slack request: the id dedupes Slack's retries of one request."""
+    if is_event(body):
+        event = body.get("event") or {}
+        return "event_callback", str(event.get("type", "")), str(body.get("event_id", ""))
+    if is_slash_command(body):
+        return "command", str(body.get("command", "")), str(body.get("trigger_id", ""))
+    kind = str(body.get("type", "unknown"))
+    return kind, "", str(body.get("trigger_id", ""))
+
+
+def ack_body(kind: str) -> dict | str:
+    if kind == "command":
+        return {"response_type": "ephemeral", "text": COMMAND_ACK}
+    if kind in ("block_suggestion", "dialog_suggestion"):
+        return {"options": []}
+    return ""
+
+
+def build_bolt_app(settings: Settings, intake: IntakeWriter) -> AsyncApp:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+
+    async def authorize(enterprise_id, team_id, **_kwargs) -> AuthorizeResult:
+        # No auth.test call on the intake path: the worker talks to Slack, not the edge.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    app = AsyncApp(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        authorize=authorize,
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    async def store_and_ack(req: AsyncBoltRequest, resp: BoltResponse, next) -> BoltResponse:
+        body = req.body or {}
+        kind, detail, slack_id = describe(body)
+        delivery_id = slack_id or "sha256:" + hashlib.sha256(req.raw_body.encode()).hexdigest()
+        delivery = IncomingDelivery(
+            source="slack",
+            delivery_id=delivery_id[:128],
+            event=kind[:64],
+            action=detail[:64],
+            payload=req.raw_body,
+            job_kind=SLACK_REQUEST_JOB if slack_acts_on(kind, detail) else None,
+        )
+        try:
+            receipt = await intake.record(delivery)
+        except StoreUnavailable as error:
+            return BoltResponse(status=503, body={"error": f"store unavailable: {error}"})
+        if receipt is Receipt.DUPLICATE:
+            log.info("slack %s %s already received (retry)", kind, delivery_id)
+        return BoltResponse(status=200, body=ack_body(kind))
+
+    return app
+
+
+@router.post("/slack/events")
+@router.post("/slack/commands")
+@router.post("/slack/interactions")
+async def slack_endpoint(request: Request) -> Response:
+    handler = request.app.state.slack_handler
+    if handler is None:
+        return json_response(
+            503, {"error": "REPOCREW_SLACK_SIGNING_SECRET is not set; refusing every request"}
+        )
+    try:
+        # Read (and bound) the body first; bolt reads it again from Starlette's cache.
+        await read_body(request, request.app.state.settings.max_webhook_bytes)
+    except BodyTooLarge as error:
+        return json_response(413, {"error": str(error)})
+    return await handler.handle(request)
