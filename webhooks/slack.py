@@ -13,6 +13,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.payload_utils import is_event, is_slash_command
 from slack_bolt.response import BoltResponse
@@ -30,14 +31,17 @@ COMMAND_ACK = "On it: the crew has your request and will answer here shortly."
 
 
 def describe(body: dict) -> tuple[str, str, str]:
-    """(kind, detail, id) of a Slack request: the id dedupes Slack's retries of one request."""
+    """(kind, detail, event id) of a Slack request.
+
+    Only the Events API retries (same `event_id`, with X-Slack-Retry-Num); commands and
+    interactions are never resent, so an identical body twice can only be a replay.
+    """
     if is_event(body):
         event = body.get("event") or {}
         return "event_callback", str(event.get("type", "")), str(body.get("event_id", ""))
     if is_slash_command(body):
-        return "command", str(body.get("command", "")), str(body.get("trigger_id", ""))
-    kind = str(body.get("type", "unknown"))
-    return kind, "", str(body.get("trigger_id", ""))
+        return "command", str(body.get("command", "")), ""
+    return str(body.get("type", "unknown")), "", ""
 
 
 def ack_body(kind: str) -> dict | str:
@@ -46,6 +50,36 @@ def ack_body(kind: str) -> dict | str:
     if kind in ("block_suggestion", "dialog_suggestion"):
         return {"options": []}
     return ""
+
+
+class StoreAndAck(AsyncMiddleware):
+    """The last middleware: store the verified request with its job, then acknowledge it.
+
+    A middleware object rather than a listener: bolt's keyword injection chokes on some real
+    payloads (a workflow_step_edit without `workflow_step`), and every kind must be stored.
+    """
+
+    def __init__(self, intake: IntakeWriter) -> None:
+        self.intake = intake
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse, next):
+        kind, detail, event_id = describe(req.body or {})
+        delivery_id = event_id or "sha256:" + hashlib.sha256(req.raw_body.encode()).hexdigest()
+        delivery = IncomingDelivery(
+            source="slack",
+            delivery_id=delivery_id[:128],
+            event=kind[:64],
+            action=detail[:64],
+            payload=req.raw_body,
+            job_kind=SLACK_REQUEST_JOB if slack_acts_on(kind, detail) else None,
+        )
+        try:
+            receipt = await self.intake.record(delivery)
+        except StoreUnavailable as error:
+            return BoltResponse(status=503, body={"error": f"store unavailable: {error}"})
+        if receipt is Receipt.DUPLICATE:
+            log.info("slack %s %s already received (retry)", kind, delivery_id)
+        return BoltResponse(status=200, body=ack_body(kind))
 
 
 def build_bolt_app(settings: Settings, intake: IntakeWriter) -> AsyncApp:
@@ -62,27 +96,7 @@ def build_bolt_app(settings: Settings, intake: IntakeWriter) -> AsyncApp:
         raise_error_for_unhandled_request=False,
     )
 
-    @app.middleware
-    async def store_and_ack(req: AsyncBoltRequest, resp: BoltResponse, next) -> BoltResponse:
-        body = req.body or {}
-        kind, detail, slack_id = describe(body)
-        delivery_id = slack_id or "sha256:" + hashlib.sha256(req.raw_body.encode()).hexdigest()
-        delivery = IncomingDelivery(
-            source="slack",
-            delivery_id=delivery_id[:128],
-            event=kind[:64],
-            action=detail[:64],
-            payload=req.raw_body,
-            job_kind=SLACK_REQUEST_JOB if slack_acts_on(kind, detail) else None,
-        )
-        try:
-            receipt = await intake.record(delivery)
-        except StoreUnavailable as error:
-            return BoltResponse(status=503, body={"error": f"store unavailable: {error}"})
-        if receipt is Receipt.DUPLICATE:
-            log.info("slack %s %s already received (retry)", kind, delivery_id)
-        return BoltResponse(status=200, body=ack_body(kind))
-
+    app.use(StoreAndAck(intake))
     return app
 
 

@@ -1,0 +1,125 @@
+"""Shared fixtures: settings on a fresh store, the app under test, the corpus, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from bot.config import Settings
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+from webhooks.app import create_app
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+GITHUB_SECRET = "test-github-secret"
+SLACK_SECRET = "test-slack-signing-secret"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (it sits beside the repository in CI)")
+    return CORPUS
+
+
+def _postgres_admin_url() -> str:
+    return os.environ.get("REPOCREW_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of a reachable PostgreSQL server, or a skip (a failure where required)."""
+    url = _postgres_admin_url()
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
+        if os.environ.get("REPOCREW_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable at {url}: {error}")
+        pytest.skip(f"no PostgreSQL server reachable at {url}")
+    return url
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the server, dropped afterwards."""
+    name = f"repocrew_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    with fresh_postgres_database(postgres_server) as url:
+        yield url
+
+
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def fresh_store(request, kind: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty store of the given kind."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'repocrew-{uuid.uuid4().hex[:8]}.db'}"
+    else:
+        with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+            yield url
+
+
+@pytest.fixture(params=STORES)
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite and, where a server is reachable, on PostgreSQL."""
+    with fresh_store(request, request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    values = {
+        "database_url": database_url,
+        "github_webhook_secret": GITHUB_SECRET,
+        "slack_signing_secret": SLACK_SECRET,
+        "slack_bot_token": "xoxb-test-token",
+        "job_backoff_seconds": 0.05,
+        "worker_poll_seconds": 0.05,
+    }
+    values.update(overrides)
+    # _env_file=None: a developer's .env must not leak into tests.
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine=engine)) as test_client:
+        yield test_client
