@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,17 +25,11 @@ from bot.store.models import DeliveryOutcome, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-_INSERT_DELIVERY = (
-    "INSERT INTO delivery (source, delivery_id, event, action, installation_id, received_at,"
-    " outcome, payload) VALUES (:source, :delivery_id, :event, :action, :installation_id,"
-    " :received_at, :outcome, :payload)"
-    " ON CONFLICT (source, delivery_id) DO NOTHING RETURNING id"
+_DELIVERY_COLUMNS = (
+    "source, delivery_id, event, action, installation_id, received_at, outcome, payload"
 )
-_INSERT_JOB = (
-    "INSERT INTO job (kind, delivery_id, args, status, attempts, max_attempts, run_after,"
-    " created_at, updated_at) VALUES (:kind, :delivery_row, '{}', :status, 0, :max_attempts,"
-    " :now, :now, :now)"
-)
+_JOB_COLUMNS = "kind, delivery_id, args, status, attempts, max_attempts, run_after, created_at,"
+_JOB_COLUMNS += " updated_at"
 
 
 class Receipt(StrEnum):
@@ -70,25 +63,35 @@ _STOP = object()
 class IntakeWriter:
     """Owns one store connection and commits deliveries in batches from a background thread."""
 
-    def __init__(self, engine: Engine, *, max_attempts: int, max_batch: int = 512) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_attempts: int,
+        max_batch: int = 512,
+        checkpoint_seconds: float = 2.0,
+    ) -> None:
         self._engine = engine
         self._max_attempts = max_attempts
         self._max_batch = max_batch
         self._sqlite = is_sqlite(str(engine.url))
-        self._sql_delivery = self._driver_sql(_INSERT_DELIVERY)
-        self._sql_job = self._driver_sql(_INSERT_JOB)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._connection: Any = None
-
-    def _driver_sql(self, sql: str) -> str:
-        # sqlite3 takes :name natively; psycopg wants %(name)s.
-        return sql if self._sqlite else re.sub(r":(\w+)", r"%(\1)s", sql)
+        self._checkpoint_seconds = checkpoint_seconds
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         if self._thread is None:
+            self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="intake-writer", daemon=True)
             self._thread.start()
+            if self._sqlite:
+                self._checkpointer = threading.Thread(
+                    target=self._checkpoint_loop, name="wal-checkpoint", daemon=True
+                )
+                self._checkpointer.start()
 
     def stop(self) -> None:
         """Finish every delivery already handed over, then close the connection."""
@@ -96,6 +99,10 @@ class IntakeWriter:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._checkpointer is not None:
+            self._stopping.set()
+            self._checkpointer.join()
+            self._checkpointer = None
 
     async def record(self, delivery: IncomingDelivery) -> Receipt:
         """Store the delivery (and its job) durably; returns once the commit is on disk."""
@@ -139,59 +146,78 @@ class IntakeWriter:
             return [self._commit_batch([delivery])[0] for delivery in deliveries]
 
     def _commit(self, deliveries: list[IncomingDelivery]) -> list[Receipt]:
-        connection = self._connect()
+        """One transaction, two multi-row statements: few Python steps while holding the GIL."""
         now = utcnow()
         stamp: datetime | str = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self._sqlite else now
-        receipts = []
+        mark = "?" if self._sqlite else "%s"
+        # A batch may carry one delivery twice (a fast redelivery): the first one counts.
+        unique: dict[tuple[str, str], IncomingDelivery] = {}
+        for delivery in deliveries:
+            unique.setdefault((delivery.source, delivery.delivery_id), delivery)
+
+        delivery_params: list = []
+        for delivery in unique.values():
+            outcome = DeliveryOutcome.QUEUED if delivery.job_kind else DeliveryOutcome.IGNORED
+            delivery_params += [delivery.source, delivery.delivery_id, delivery.event]
+            delivery_params += [delivery.action, delivery.installation_id, stamp, outcome.value]
+            delivery_params.append(delivery.payload)
+        delivery_rows = ",".join([f"({','.join([mark] * 8)})"] * len(unique))
+
+        connection = self._connect()
         cursor = connection.cursor()
         try:
             if self._sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
-            for delivery in deliveries:
-                outcome = DeliveryOutcome.QUEUED if delivery.job_kind else DeliveryOutcome.IGNORED
-                cursor.execute(
-                    self._sql_delivery,
-                    {
-                        "source": delivery.source,
-                        "delivery_id": delivery.delivery_id,
-                        "event": delivery.event,
-                        "action": delivery.action,
-                        "installation_id": delivery.installation_id,
-                        "received_at": stamp,
-                        "outcome": outcome.value,
-                        "payload": delivery.payload,
-                    },
-                )
-                row = cursor.fetchone()
-                if row is None:
-                    receipts.append(Receipt.DUPLICATE)
-                    continue
-                if delivery.job_kind:
-                    cursor.execute(
-                        self._sql_job,
-                        {
-                            "kind": delivery.job_kind,
-                            "delivery_row": row[0],
-                            "status": JobStatus.QUEUED.value,
-                            "max_attempts": self._max_attempts,
-                            "now": stamp,
-                        },
-                    )
-                    receipts.append(Receipt.QUEUED)
-                else:
-                    receipts.append(Receipt.IGNORED)
+            cursor.execute(
+                f"INSERT INTO delivery ({_DELIVERY_COLUMNS}) VALUES {delivery_rows}"
+                " ON CONFLICT (source, delivery_id) DO NOTHING RETURNING id, source, delivery_id",
+                delivery_params,
+            )
+            stored = {(source, key): row_id for row_id, source, key in cursor.fetchall()}
+            job_params: list = []
+            for key, row_id in stored.items():
+                if unique[key].job_kind:
+                    job_params += [unique[key].job_kind, row_id, self._max_attempts]
+                    job_params += [stamp, stamp, stamp]
+            if job_params:
+                job_row = f"({mark}, {mark}, '{{}}', '{JobStatus.QUEUED.value}', 0, "
+                job_row += ", ".join([mark] * 4) + ")"
+                job_rows = ",".join([job_row] * (len(job_params) // 6))
+                cursor.execute(f"INSERT INTO job ({_JOB_COLUMNS}) VALUES {job_rows}", job_params)
             connection.commit()
         except BaseException:
             connection.rollback()
             raise
         finally:
             cursor.close()
+
+        receipts = []
+        for delivery in deliveries:
+            if stored.pop((delivery.source, delivery.delivery_id), None) is None:
+                receipts.append(Receipt.DUPLICATE)
+            else:
+                receipts.append(Receipt.QUEUED if delivery.job_kind else Receipt.IGNORED)
         return receipts
 
     def _connect(self) -> Any:
         if self._connection is None:
             self._connection = self._engine.raw_connection()
+            if self._sqlite:
+                # Checkpoints happen in their own thread, not inside a commit a request awaits.
+                self._connection.cursor().execute("PRAGMA wal_autocheckpoint=0")
         return self._connection
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database in the background (PASSIVE: never blocks a writer)."""
+        while not self._stopping.wait(self._checkpoint_seconds):
+            try:
+                connection = self._engine.raw_connection()
+                try:
+                    connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    connection.close()
+            except Exception:  # noqa: BLE001 - the next round tries again; commits go on
+                log.warning("WAL checkpoint failed", exc_info=True)
 
     def _close(self) -> None:
         if self._connection is not None:

@@ -207,4 +207,4 @@ def release(engine: Engine, *, job_id: int, worker_id: str) -> bool:
 def counts_by_status(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(select(_job.c.status, func.count()).group_by(_job.c.status))
-        return dict(rows)
+        return {status: count for status, count in rows}  # noqa: C416

@@ -29,9 +29,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source", "delivery_id", name="uq_delivery_source_id"),
     )
-    with op.batch_alter_table("delivery", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_received_at"), ["received_at"], unique=False)
-
     op.create_table(
         "installation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,17 +67,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.create_index("ix_job_claim", ["status", "run_after"], unique=False)
-        batch_op.create_index(batch_op.f("ix_job_delivery_id"), ["delivery_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("job", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_job_delivery_id"))
         batch_op.drop_index("ix_job_claim")
 
     op.drop_table("job")
     op.drop_table("installation")
-    with op.batch_alter_table("delivery", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_received_at"))
-
     op.drop_table("delivery")

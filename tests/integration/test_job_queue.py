@@ -1,0 +1,132 @@
+"""The durable queue on SQLite and PostgreSQL: leases, retries with backoff, dead jobs."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.store import queue
+from bot.store.models import Job, JobStatus, utcnow
+from jobs.worker import Worker
+from tests.conftest import make_settings
+
+
+def _job(engine, job_id: int) -> Job:
+    with engine.connect() as connection:
+        return connection.execute(select(Job).where(Job.id == job_id)).one()
+
+
+def test_claim_takes_the_oldest_due_job_once(engine):
+    first = queue.enqueue(engine, kind="a")
+    second = queue.enqueue(engine, kind="b")
+    queue.enqueue(engine, kind="later", run_after=utcnow() + timedelta(hours=1))
+
+    claimed = queue.claim(engine, worker_id="w1", lease_seconds=30)
+    assert claimed is not None and claimed.id == first and claimed.attempts == 1
+    again = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    assert again is not None and again.id == second
+    assert queue.claim(engine, worker_id="w3", lease_seconds=30) is None
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(engine):
+    job_id = queue.enqueue(engine, kind="a")
+    claimed = queue.claim(engine, worker_id="dead-worker", lease_seconds=0.2)
+    assert claimed is not None
+    assert queue.claim(engine, worker_id="w2", lease_seconds=30) is None
+    time.sleep(0.3)
+    taken = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    assert taken is not None and taken.id == job_id and taken.attempts == 2
+    assert not queue.complete(engine, job_id=job_id, worker_id="dead-worker")
+    assert queue.complete(engine, job_id=job_id, worker_id="w2")
+    assert _job(engine, job_id).status == JobStatus.DONE
+
+
+def test_renew_keeps_a_lease_alive(engine):
+    job_id = queue.enqueue(engine, kind="a")
+    queue.claim(engine, worker_id="w1", lease_seconds=0.3)
+    for _ in range(3):
+        time.sleep(0.15)
+        assert queue.renew(engine, job_id=job_id, worker_id="w1", lease_seconds=0.3)
+    assert queue.claim(engine, worker_id="w2", lease_seconds=30) is None
+
+
+def test_failures_back_off_exponentially_then_die_with_the_error(engine):
+    job_id = queue.enqueue(engine, kind="a", max_attempts=3)
+    delays = []
+    for attempt in (1, 2, 3):
+        with engine.begin() as connection:  # make it due now, whatever the backoff said
+            connection.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow()))
+        claimed = queue.claim(engine, worker_id="w", lease_seconds=30)
+        assert claimed is not None and claimed.attempts == attempt
+        before = utcnow()
+        status = queue.fail(
+            engine, job=claimed, worker_id="w", error=f"boom {attempt}", backoff_seconds=10
+        )
+        row = _job(engine, job_id)
+        if attempt < 3:
+            assert status == JobStatus.QUEUED
+            delays.append((row.run_after - before).total_seconds())
+    assert status == JobStatus.DEAD
+    assert row.status == JobStatus.DEAD and row.last_error == "boom 3"
+    assert 9 < delays[0] < 11 and 19 < delays[1] < 21
+    assert queue.claim(engine, worker_id="w", lease_seconds=30) is None
+
+
+def test_a_job_whose_worker_always_dies_ends_dead(engine):
+    job_id = queue.enqueue(engine, kind="a", max_attempts=2)
+    for _ in range(2):
+        assert queue.claim(engine, worker_id="crashing", lease_seconds=0.05) is not None
+        time.sleep(0.1)
+    assert queue.claim(engine, worker_id="w", lease_seconds=30) is None
+    assert _job(engine, job_id).status == JobStatus.DEAD
+
+
+def test_release_gives_the_job_back_without_counting_the_attempt(engine):
+    job_id = queue.enqueue(engine, kind="a")
+    queue.claim(engine, worker_id="w1", lease_seconds=30)
+    assert queue.release(engine, job_id=job_id, worker_id="w1")
+    claimed = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    assert claimed is not None and claimed.attempts == 1
+
+
+def test_the_worker_runs_retries_and_kills_jobs_by_their_handlers(engine, database_url):
+    calls: list[tuple[str, int]] = []
+
+    def ok(job, _engine):
+        calls.append(("ok", job.id))
+
+    def flaky(job, _engine):
+        calls.append(("flaky", job.attempts))
+        if job.attempts < 2:
+            raise RuntimeError("transient")
+
+    def broken(job, _engine):
+        raise ValueError("always broken")
+
+    handlers = {"ok": ok, "flaky": flaky, "broken": broken}
+    settings = make_settings(database_url, job_backoff_seconds=0.01)
+    worker = Worker(engine, settings, handlers=handlers, worker_id="w")
+    ok_id = queue.enqueue(engine, kind="ok")
+    flaky_id = queue.enqueue(engine, kind="flaky")
+    broken_id = queue.enqueue(engine, kind="broken", max_attempts=2)
+    unknown_id = queue.enqueue(engine, kind="nobody-handles-this", max_attempts=1)
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        worker.run_until_idle()
+        if queue.counts_by_status(engine).keys() <= {"done", "dead"}:
+            break
+        time.sleep(0.02)
+
+    assert ("ok", ok_id) in calls and [c for c in calls if c[0] == "flaky"] == [
+        ("flaky", 1),
+        ("flaky", 2),
+    ]
+    assert _job(engine, ok_id).status == JobStatus.DONE
+    assert _job(engine, flaky_id).status == JobStatus.DONE
+    broken = _job(engine, broken_id)
+    assert broken.status == JobStatus.DEAD and "always broken" in broken.last_error
+    unknown = _job(engine, unknown_id)
+    assert unknown.status == JobStatus.DEAD and "no handler" in unknown.last_error
