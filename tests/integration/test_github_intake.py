@@ -173,3 +173,27 @@ def test_without_a_secret_every_delivery_is_refused_with_503(engine, database_ur
     assert response.status_code == 503
     assert "REPOCREW_GITHUB_WEBHOOK_SECRET" in response.json()["error"]
     assert count_rows(engine) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"action": 7, "installation": {"id": "nope"}},
+        {"action": "x" * 500, "installation": {"id": 2**70}},
+        {"installation": None, "nested": [[[[[[[[[[[]]]]]]]]]]]},
+        {"action": "opened", "text": "\u0000 \ud7ff emoji \U0001f600"},
+    ],
+    ids=["wrong-types", "overlong", "nested", "odd-characters"],
+)
+def test_odd_but_signed_payloads_never_get_a_5xx(client, engine, payload):
+    body = json.dumps(payload).encode()
+    response = _post(client, body, "issues", str(uuid.uuid4()))
+    assert response.status_code == 202
+    assert count_rows(engine)[0] == 1
+
+
+def test_json_nested_too_deep_is_a_400(client, engine):
+    body = b"[" * 5000 + b"]" * 5000
+    response = _post(client, body, "issues", "deep")
+    assert response.status_code == 400
+    assert count_rows(engine) == (0, 0)
