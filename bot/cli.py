@@ -103,6 +103,31 @@ def scheduler() -> None:
     timed.shutdown(wait=False)
 
 
+EMULATORS = {
+    "github": "emulators.github",
+    "slack": "emulators.slack",
+    "anthropic": "emulators.anthropic",
+}
+
+
+@app.command()
+def emulate(
+    name: Annotated[str, typer.Argument(help="github, slack or anthropic")],
+    host: Host = "127.0.0.1",
+    port: Port = 9000,
+) -> None:
+    """Serve a local emulator of GitHub, Slack or the Anthropic API (for rehearsals and tests)."""
+    import importlib
+
+    import uvicorn
+
+    if name not in EMULATORS:
+        raise typer.BadParameter(f"choose one of {', '.join(EMULATORS)}", param_hint="NAME")
+    _setup()
+    emulator_app = importlib.import_module(EMULATORS[name]).create_app()
+    uvicorn.run(emulator_app, host=host, port=port)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""

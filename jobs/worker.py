@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -108,17 +109,20 @@ class Worker:
     def _wait(self, job: ClaimedJob, done: threading.Event) -> bool:
         """Renew the lease until the job ends; False if it was released or taken over."""
         lease = self.settings.job_lease_seconds
-        grace_left = self.settings.shutdown_grace_seconds
-        while not done.wait(lease / 3):
+        release_at: float | None = None
+        while True:
+            wait = lease / 3
             if self.stopping.is_set():
-                grace_left -= lease / 3
-                if grace_left <= 0:
-                    queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
-                    log.warning("job %s released unfinished at shutdown", job.id)
-                    return False
+                release_at = release_at or time.monotonic() + self.settings.shutdown_grace_seconds
+                wait = min(wait, max(0.0, release_at - time.monotonic()))
+            if done.wait(wait):
+                return True
+            if release_at is not None and time.monotonic() >= release_at:
+                queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
+                log.warning("job %s released unfinished at shutdown", job.id)
+                return False
             if not queue.renew(
                 self.engine, job_id=job.id, worker_id=self.worker_id, lease_seconds=lease
             ):
                 log.error("job %s: lease lost to another worker; leaving it to them", job.id)
                 return False
-        return True

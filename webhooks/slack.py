@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
-COMMAND_ACK = "On it: the crew has your request and will answer here shortly."
+COMMAND_ACK = "Got it: your request is queued for the crew."
 
 
 def describe(body: dict) -> tuple[str, str, str]:
