@@ -81,6 +81,7 @@ def create_app(
     if settings.slack_signing_secret is not None:
         bolt = slack.build_bolt_app(settings, intake)
         app.state.slack_handler = AsyncSlackRequestHandler(bolt)
+        app.state.slack_secret = settings.slack_signing_secret.get_secret_value().encode()
     return app
 
 

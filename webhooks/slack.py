@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.request.payload_utils import is_event, is_slash_command
 from slack_bolt.response import BoltResponse
 
@@ -22,6 +23,7 @@ from bot.config import Settings
 from bot.events.catalog import SLACK_REQUEST_JOB, slack_acts_on
 from bot.store.intake_writer import IncomingDelivery, IntakeWriter, Receipt, StoreUnavailable
 from webhooks.intake import BodyTooLarge, json_response, read_body
+from webhooks.signatures import slack_signature_valid
 
 log = logging.getLogger(__name__)
 
@@ -100,18 +102,40 @@ def build_bolt_app(settings: Settings, intake: IntakeWriter) -> AsyncApp:
     return app
 
 
+def _parse(body: bytes, content_type: str) -> dict:
+    """The request as bolt will read it; ValueError when it is not a Slack payload."""
+    parsed = parse_body(body.decode("utf-8"), content_type)
+    if not isinstance(parsed, dict) or not parsed:
+        raise ValueError("empty or not an object")
+    return parsed
+
+
 @router.post("/slack/events")
 @router.post("/slack/commands")
 @router.post("/slack/interactions")
 async def slack_endpoint(request: Request) -> Response:
-    handler = request.app.state.slack_handler
-    if handler is None:
+    state = request.app.state
+    if state.slack_handler is None:
         return json_response(
             503, {"error": "REPOCREW_SLACK_SIGNING_SECRET is not set; refusing every request"}
         )
     try:
         # Read (and bound) the body first; bolt reads it again from Starlette's cache.
-        await read_body(request, request.app.state.settings.max_webhook_bytes)
+        body = await read_body(request, state.settings.max_webhook_bytes)
     except BodyTooLarge as error:
         return json_response(413, {"error": str(error)})
-    return await handler.handle(request)
+    # Bolt parses before it verifies and fails with a 500 on a malformed body, so check
+    # both here: unsigned gets 401, signed but malformed gets 400 with the reason.
+    if not slack_signature_valid(
+        state.slack_secret,
+        body,
+        request.headers.get("x-slack-request-timestamp"),
+        request.headers.get("x-slack-signature"),
+        now=None,
+    ):
+        return json_response(401, {"error": "invalid X-Slack-Signature or stale timestamp"})
+    try:
+        _parse(body, request.headers.get("content-type", ""))
+    except (ValueError, UnicodeDecodeError) as error:
+        return json_response(400, {"error": f"malformed Slack payload: {error}"})
+    return await state.slack_handler.handle(request)

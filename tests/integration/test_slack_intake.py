@@ -169,3 +169,26 @@ def test_without_a_signing_secret_every_request_is_refused_with_503(engine, data
     assert response.status_code == 503
     assert "REPOCREW_SLACK_SIGNING_SECRET" in response.json()["error"]
     assert count_rows(engine) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type"),
+    [
+        ("/slack/events", b"{not json", "application/json"),
+        ("/slack/events", b"[1, 2]", "application/json"),
+        ("/slack/events", b"", "application/json"),
+        ("/slack/interactions", b"payload=%7Bbad", "application/x-www-form-urlencoded"),
+        ("/slack/commands", b"\xff\xfe", "application/x-www-form-urlencoded"),
+    ],
+    ids=["bad-json", "not-an-object", "empty", "bad-payload-field", "not-utf8"],
+)
+def test_malformed_signed_requests_get_400_and_unsigned_ones_401(
+    client, engine, path, body, content_type
+):
+    signed = slack_headers(SLACK_SECRET, body, content_type)
+    response = client.post(path, content=body, headers=signed)
+    assert response.status_code == 400
+    assert "malformed Slack payload" in response.json()["error"]
+    unsigned = client.post(path, content=body, headers={"Content-Type": content_type})
+    assert unsigned.status_code == 401
+    assert count_rows(engine) == (0, 0)

@@ -1,0 +1,42 @@
+"""Signature checks, independent of any server."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from webhooks.signatures import github_signature_valid, slack_signature_valid
+
+SECRET = b"s3cret"
+BODY = b'{"zen": "Design for failure."}' * 200  # over 2 KiB: hashed in pieces
+
+
+def _github(body: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+
+
+def _slack(body: bytes, timestamp: int) -> str:
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(SECRET, base, hashlib.sha256).hexdigest()
+
+
+def test_github_signature():
+    assert github_signature_valid(SECRET, BODY, _github(BODY))
+    assert not github_signature_valid(SECRET, BODY + b" ", _github(BODY))
+    assert not github_signature_valid(b"other", BODY, _github(BODY))
+    assert not github_signature_valid(SECRET, BODY, _github(BODY)[:-2])
+    assert not github_signature_valid(SECRET, BODY, "sha1=" + "0" * 40)
+    assert not github_signature_valid(SECRET, BODY, None)
+    assert not github_signature_valid(SECRET, BODY, "sha256=ü")
+
+
+def test_slack_signature_and_its_five_minute_window():
+    now = 1_700_000_000
+    assert slack_signature_valid(SECRET, BODY, str(now), _slack(BODY, now), now=now)
+    assert slack_signature_valid(SECRET, BODY, str(now), _slack(BODY, now), now=now + 299)
+    assert not slack_signature_valid(SECRET, BODY, str(now), _slack(BODY, now), now=now + 301)
+    assert not slack_signature_valid(SECRET, BODY, str(now), _slack(BODY, now), now=now - 301)
+    assert not slack_signature_valid(SECRET, BODY, str(now + 1), _slack(BODY, now), now=now)
+    assert not slack_signature_valid(SECRET, BODY, "", _slack(BODY, now), now=now)
+    assert not slack_signature_valid(SECRET, BODY, "12a", _slack(BODY, now), now=now)
+    assert not slack_signature_valid(SECRET, b"\xff" + BODY, str(now), _slack(BODY, now), now=now)
