@@ -1,0 +1,258 @@
+"""`GitHubEmulator`: the state a test or the demo seeds, and the API serves."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from emulators.github.faults import Faults
+from emulators.github.gitrepo import GitRepo, Signature
+from emulators.github.state import App, Installation, Label, Repository, Token, User
+
+DEFAULT_PERMISSIONS = {
+    "checks": "write",
+    "contents": "write",
+    "issues": "write",
+    "metadata": "read",
+    "pull_requests": "write",
+    "statuses": "write",
+}
+DEFAULT_LABELS = [
+    ("bug", "d73a4a", "Something isn't working"),
+    ("enhancement", "a2eeef", "New feature or request"),
+]
+
+
+def iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+class GitHubEmulator:
+    """Apps, installations, users and real bare git repositories under `base_dir`.
+
+    `token_ttl` is the lifetime of installation tokens in seconds (GitHub: one hour);
+    `clock` returns the current Unix time (tests move it to expire tokens).
+    """
+
+    def __init__(
+        self,
+        base_dir: Path | None = None,
+        *,
+        token_ttl: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if base_dir is None:
+            base_dir = Path(tempfile.mkdtemp(prefix="github-emulator-"))
+            # the repositories live as long as the emulator that made their directory
+            self.close = weakref.finalize(self, shutil.rmtree, base_dir, ignore_errors=True)
+        self.base_dir = base_dir
+        self.token_ttl = token_ttl
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._ids = itertools.count(1000)
+        self.users: dict[str, User] = {}
+        self.apps: dict[int, App] = {}
+        self.installations: dict[int, Installation] = {}
+        self.tokens: dict[str, Token] = {}
+        self.repos: dict[str, Repository] = {}
+        self.rate_used: dict[str, int] = {}
+        self.faults = Faults()
+
+    @classmethod
+    def with_defaults(cls) -> GitHubEmulator:
+        """The standalone world: user `octocat` (personal token `ghp_octocat`), organization
+        `octo-org` with repository `octo-org/hello` (README.md on `main`), and app `repocrew`
+        installed on `octo-org` (installation id 1, app id 1); its private key is
+        `emulator.apps[1].private_key_pem`."""
+        emulator = cls()
+        emulator.add_user("octocat", token="ghp_octocat")
+        emulator.add_user("octo-org", type="Organization")
+        emulator.create_repo(
+            "octo-org/hello", files={"README.md": "# hello\n"}, collaborators={"octocat": "admin"}
+        )
+        app = emulator.add_app(slug="repocrew", name="repocrew", app_id=1)
+        emulator.install(app, "octo-org", installation_id=1)
+        return emulator
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    # seeding
+    def add_user(
+        self, login: str, *, type: str = "User", name: str | None = None, token: str | None = None
+    ) -> User:
+        """A user (or organization); with `token`, a personal access token for it."""
+        user = User(
+            id=self.next_id(),
+            login=login,
+            type=type,
+            name=name or login,
+            email=f"{login}@users.noreply.example.com",
+        )
+        self.users[login] = user
+        if token:
+            self.tokens[token] = Token(token=token, expires_at=None, user=user)
+        return user
+
+    def user(self, login: str) -> User:
+        return self.users.get(login) or self.add_user(login)
+
+    def add_app(
+        self,
+        *,
+        slug: str = "repocrew",
+        name: str = "repocrew",
+        owner: str = "octo-org",
+        public_key_pem: bytes | None = None,
+        private_key_pem: bytes | None = None,
+        app_id: int | None = None,
+        permissions: dict[str, str] | None = None,
+        events: list[str] | None = None,
+    ) -> App:
+        """A GitHub App verifying JWTs with `public_key_pem`, or with the public half of
+        `private_key_pem`; given neither, a new RSA key pair (see `App.private_key_pem`)."""
+        if public_key_pem is None:
+            if private_key_pem is None:
+                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                private_key_pem = key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            loaded = serialization.load_pem_private_key(private_key_pem, password=None)
+            public_key_pem = loaded.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        private_pem = private_key_pem
+        app_id = app_id or self.next_id()
+        bot = User(
+            id=self.next_id(),
+            login=f"{slug}[bot]",
+            type="Bot",
+            name=f"{slug}[bot]",
+            email=f"{app_id}+{slug}[bot]@users.noreply.github.com",
+        )
+        app = App(
+            id=app_id,
+            slug=slug,
+            name=name,
+            owner=self.user(owner),
+            public_key_pem=public_key_pem,
+            private_key_pem=private_pem,
+            bot=bot,
+            permissions=dict(permissions or DEFAULT_PERMISSIONS),
+            events=list(events or ["issues", "issue_comment", "pull_request"]),
+        )
+        self.apps[app.id] = app
+        return app
+
+    def install(
+        self,
+        app: App,
+        account: str,
+        *,
+        repositories: list[str] | None = None,
+        permissions: dict[str, str] | None = None,
+        installation_id: int | None = None,
+    ) -> Installation:
+        """Install `app` on `account` for `repositories` (names; None: all of them)."""
+        ids = None
+        if repositories is not None:
+            ids = [self.repos[f"{account}/{name}"].id for name in repositories]
+        installation = Installation(
+            id=installation_id or self.next_id(),
+            app=app,
+            account=self.user(account),
+            repository_ids=ids,
+            permissions=dict(permissions or app.permissions),
+            events=list(app.events),
+            created_at=self.now(),
+        )
+        self.installations[installation.id] = installation
+        return installation
+
+    def create_repo(
+        self,
+        full_name: str,
+        *,
+        files: dict[str, str | bytes] | None = None,
+        default_branch: str = "main",
+        private: bool = False,
+        description: str | None = None,
+        collaborators: dict[str, str] | None = None,
+    ) -> Repository:
+        """A repository backed by a bare git repo; `files` make its first commit."""
+        owner_login, name = full_name.split("/")
+        owner = self.user(owner_login)
+        git = GitRepo.init_bare(
+            self.base_dir / owner_login / f"{name}.git", default_branch=default_branch
+        )
+        repo = Repository(
+            id=self.next_id(),
+            owner=owner,
+            name=name,
+            git=git,
+            default_branch=default_branch,
+            created_at=self.now(),
+            description=description,
+            private=private,
+        )
+        repo.collaborators = {owner_login: "admin", **(collaborators or {})}
+        for login in repo.collaborators:
+            self.user(login)
+        for label_name, color, label_description in DEFAULT_LABELS:
+            label = Label(
+                id=self.next_id(),
+                name=label_name,
+                color=color,
+                description=label_description,
+                default=True,
+            )
+            repo.labels[label.name] = label
+        if files:
+            data = {path: (v.encode() if isinstance(v, str) else v) for path, v in files.items()}
+            sha = git.commit_files(
+                parent=None, files=data, message="Initial commit", author=self.signature(owner)
+            )
+            git.update_ref(f"refs/heads/{default_branch}", sha)
+            repo.pushed_at = self.now()
+        self.repos[full_name.lower()] = repo
+        return repo
+
+    def repo(self, full_name: str) -> Repository | None:
+        return self.repos.get(full_name.lower())
+
+    # tokens
+    def issue_installation_token(
+        self, installation: Installation, permissions: dict[str, str] | None = None
+    ) -> Token:
+        token = Token(
+            token=f"ghs_{secrets.token_urlsafe(27)[:36]}",
+            expires_at=self.clock() + self.token_ttl,
+            installation=installation,
+            permissions=dict(permissions) if permissions else None,
+        )
+        self.tokens[token.token] = token
+        return token
+
+    def signature(self, user: User) -> Signature:
+        return Signature(
+            user.name or user.login, user.email or f"{user.login}@example.com", self.now()
+        )
+
+    def user_for_email(self, email: str) -> User | None:
+        candidates = [*self.users.values(), *(app.bot for app in self.apps.values())]
+        return next((u for u in candidates if u.email == email), None)

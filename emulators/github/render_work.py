@@ -1,0 +1,313 @@
+"""Pure builders: issues, comments, pull requests, reviews, check runs and statuses as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.github.render import label, node_id, repo_url, repository, user
+from emulators.github.state import (
+    CheckRun,
+    Comment,
+    Issue,
+    Pull,
+    Repository,
+    Review,
+    ReviewComment,
+    Status,
+    User,
+)
+
+
+def reactions(url: str) -> dict[str, Any]:
+    counts = dict.fromkeys(
+        ["+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"], 0
+    )
+    return {"url": f"{url}/reactions", "total_count": 0, **counts}
+
+
+def association(r: Repository, u: User | None) -> str:
+    if u is None:
+        return "NONE"
+    if u.id == r.owner.id:
+        return "OWNER"
+    return "COLLABORATOR" if u.login in r.collaborators else "NONE"
+
+
+def issue(api: str, r: Repository, i: Issue) -> dict[str, Any]:
+    url = f"{repo_url(api, r)}/issues/{i.number}"
+    body: dict[str, Any] = {
+        "url": url,
+        "repository_url": repo_url(api, r),
+        "labels_url": f"{url}/labels{{/name}}",
+        "comments_url": f"{url}/comments",
+        "events_url": f"{url}/events",
+        "html_url": f"{api}/{r.full_name}/issues/{i.number}",
+        "id": i.id,
+        "node_id": node_id("Issue", i.id),
+        "number": i.number,
+        "title": i.title,
+        "user": user(api, i.user),
+        "labels": [label(api, r, lb) for lb in i.labels],
+        "state": i.state,
+        "locked": i.locked,
+        "assignee": user(api, i.assignees[0]) if i.assignees else None,
+        "assignees": [user(api, a) for a in i.assignees],
+        "milestone": None,
+        "comments": len(i.comments),
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "closed_at": i.closed_at,
+        "author_association": association(r, i.user),
+        "type": None,
+        "active_lock_reason": None,
+        "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+        "issue_dependencies_summary": {
+            "blocked_by": 0,
+            "total_blocked_by": 0,
+            "blocking": 0,
+            "total_blocking": 0,
+        },
+        "body": i.body,
+        "closed_by": user(api, i.closed_by),
+        "reactions": reactions(url),
+        "timeline_url": f"{url}/timeline",
+        "performed_via_github_app": None,
+        "state_reason": i.state_reason,
+    }
+    if i.is_pull:
+        pull_html = f"{api}/{r.full_name}/pull/{i.number}"
+        body["draft"] = r.pulls[i.number].draft
+        body["pull_request"] = {
+            "url": f"{repo_url(api, r)}/pulls/{i.number}",
+            "html_url": pull_html,
+            "diff_url": f"{pull_html}.diff",
+            "patch_url": f"{pull_html}.patch",
+            "merged_at": r.pulls[i.number].merged_at,
+        }
+    return body
+
+
+def issue_comment(api: str, r: Repository, c: Comment) -> dict[str, Any]:
+    url = f"{repo_url(api, r)}/issues/comments/{c.id}"
+    return {
+        "url": url,
+        "html_url": f"{api}/{r.full_name}/issues/{c.issue_number}#issuecomment-{c.id}",
+        "issue_url": f"{repo_url(api, r)}/issues/{c.issue_number}",
+        "id": c.id,
+        "node_id": node_id("IssueComment", c.id),
+        "user": user(api, c.user),
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "author_association": association(r, c.user),
+        "body": c.body,
+        "reactions": reactions(url),
+        "performed_via_github_app": None,
+    }
+
+
+def pull_side(api: str, r: Repository, ref: str, sha: str) -> dict[str, Any]:
+    return {
+        "label": f"{r.owner.login}:{ref}",
+        "ref": ref,
+        "sha": sha,
+        "user": user(api, r.owner),
+        "repo": repository(api, r, full=False),
+    }
+
+
+def pull(api: str, r: Repository, p: Pull, stats: dict[str, Any]) -> dict[str, Any]:
+    """A pull request; `stats` holds what git computes: commits, additions, mergeable..."""
+    i = p.issue
+    url = f"{repo_url(api, r)}/pulls/{i.number}"
+    html = f"{api}/{r.full_name}/pull/{i.number}"
+    issue_url = f"{repo_url(api, r)}/issues/{i.number}"
+    statuses_url = f"{repo_url(api, r)}/statuses/{p.head_sha}"
+    links = {
+        "self": url,
+        "html": html,
+        "issue": issue_url,
+        "comments": f"{issue_url}/comments",
+        "review_comments": f"{url}/comments",
+        "review_comment": f"{repo_url(api, r)}/pulls/comments{{/number}}",
+        "commits": f"{url}/commits",
+        "statuses": statuses_url,
+    }
+    return {
+        "url": url,
+        "id": p.id,
+        "node_id": node_id("PullRequest", p.id),
+        "html_url": html,
+        "diff_url": f"{html}.diff",
+        "patch_url": f"{html}.patch",
+        "issue_url": issue_url,
+        "number": i.number,
+        "state": i.state,
+        "locked": i.locked,
+        "title": i.title,
+        "user": user(api, i.user),
+        "body": i.body,
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "closed_at": i.closed_at,
+        "merged_at": p.merged_at,
+        "merge_commit_sha": p.merge_commit_sha,
+        "assignee": user(api, i.assignees[0]) if i.assignees else None,
+        "assignees": [user(api, a) for a in i.assignees],
+        "requested_reviewers": [user(api, u) for u in p.requested_reviewers],
+        "requested_teams": [],
+        "labels": [label(api, r, lb) for lb in i.labels],
+        "milestone": None,
+        "draft": p.draft,
+        "commits_url": links["commits"],
+        "review_comments_url": links["review_comments"],
+        "review_comment_url": links["review_comment"],
+        "comments_url": links["comments"],
+        "statuses_url": statuses_url,
+        "head": pull_side(api, r, p.head_ref, p.head_sha),
+        "base": pull_side(api, r, p.base_ref, p.base_sha),
+        "_links": {name: {"href": href} for name, href in links.items()},
+        "author_association": association(r, i.user),
+        "auto_merge": None,
+        "active_lock_reason": None,
+        "merged": p.merged,
+        "mergeable": stats["mergeable"],
+        "rebaseable": stats["mergeable"],
+        "mergeable_state": stats["mergeable_state"],
+        "merged_by": user(api, p.merged_by),
+        "comments": len(i.comments),
+        "review_comments": len(p.review_comments),
+        "maintainer_can_modify": p.maintainer_can_modify,
+        "commits": stats["commits"],
+        "additions": stats["additions"],
+        "deletions": stats["deletions"],
+        "changed_files": stats["changed_files"],
+    }
+
+
+def review(api: str, r: Repository, p: Pull, rv: Review) -> dict[str, Any]:
+    pull_url = f"{repo_url(api, r)}/pulls/{p.number}"
+    html = f"{api}/{r.full_name}/pull/{p.number}#pullrequestreview-{rv.id}"
+    body = {
+        "id": rv.id,
+        "node_id": node_id("PullRequestReview", rv.id),
+        "user": user(api, rv.user),
+        "body": rv.body,
+        "state": rv.state,
+        "html_url": html,
+        "pull_request_url": pull_url,
+        "author_association": association(r, rv.user),
+        "_links": {"html": {"href": html}, "pull_request": {"href": pull_url}},
+        "commit_id": rv.commit_id,
+    }
+    if rv.submitted_at:
+        body["submitted_at"] = rv.submitted_at
+    return body
+
+
+def review_comment(api: str, r: Repository, p: Pull, c: ReviewComment) -> dict[str, Any]:
+    url = f"{repo_url(api, r)}/pulls/comments/{c.id}"
+    pull_url = f"{repo_url(api, r)}/pulls/{p.number}"
+    html = f"{api}/{r.full_name}/pull/{p.number}#discussion_r{c.id}"
+    body = {
+        "url": url,
+        "pull_request_review_id": c.review_id,
+        "id": c.id,
+        "node_id": node_id("PullRequestReviewComment", c.id),
+        "diff_hunk": c.diff_hunk,
+        "path": c.path,
+        "commit_id": c.commit_id,
+        "original_commit_id": c.commit_id,
+        "user": user(api, c.user),
+        "body": c.body,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "html_url": html,
+        "pull_request_url": pull_url,
+        "author_association": association(r, c.user),
+        "_links": {
+            "self": {"href": url},
+            "html": {"href": html},
+            "pull_request": {"href": pull_url},
+        },
+        "reactions": reactions(url),
+        "start_line": c.start_line,
+        "original_start_line": c.start_line,
+        "start_side": c.start_side,
+        "line": c.line,
+        "original_line": c.line,
+        "side": c.side,
+        "original_position": c.line or 1,
+        "position": c.line or 1,
+        "subject_type": "line" if c.line else "file",
+    }
+    if c.in_reply_to_id:
+        body["in_reply_to_id"] = c.in_reply_to_id
+    return body
+
+
+def check_run(
+    api: str, r: Repository, c: CheckRun, app_json: dict[str, Any] | None
+) -> dict[str, Any]:
+    url = f"{repo_url(api, r)}/check-runs/{c.id}"
+    output = {
+        "title": c.output.get("title"),
+        "summary": c.output.get("summary"),
+        "text": c.output.get("text"),
+        "annotations_count": len(c.annotations),
+        "annotations_url": f"{url}/annotations",
+    }
+    return {
+        "id": c.id,
+        "name": c.name,
+        "node_id": node_id("CheckRun", c.id),
+        "head_sha": c.head_sha,
+        "external_id": c.external_id,
+        "url": url,
+        "html_url": f"{api}/{r.full_name}/runs/{c.id}",
+        "details_url": c.details_url or url,
+        "status": c.status,
+        "conclusion": c.conclusion,
+        "started_at": c.started_at,
+        "completed_at": c.completed_at,
+        "output": output,
+        "check_suite": {"id": c.check_suite_id},
+        "app": app_json,
+        "pull_requests": [],
+    }
+
+
+def status(api: str, r: Repository, s: Status) -> dict[str, Any]:
+    return {
+        "url": f"{repo_url(api, r)}/statuses/{s.sha}",
+        "avatar_url": None,
+        "id": s.id,
+        "node_id": node_id("StatusContext", s.id),
+        "state": s.state,
+        "description": s.description,
+        "target_url": s.target_url,
+        "context": s.context,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "creator": user(api, s.creator),
+    }
+
+
+def combined_status(api: str, r: Repository, sha: str, latest: list[Status]) -> dict[str, Any]:
+    states = {s.state for s in latest}
+    if states & {"error", "failure"}:
+        state = "failure"
+    elif not latest or "pending" in states:
+        state = "pending"
+    else:
+        state = "success"
+    return {
+        "state": state,
+        "statuses": [
+            {k: v for k, v in status(api, r, s).items() if k != "creator"} for s in latest
+        ],
+        "sha": sha,
+        "total_count": len(latest),
+        "repository": repository(api, r, full=False),
+        "commit_url": f"{repo_url(api, r)}/commits/{sha}",
+        "url": f"{repo_url(api, r)}/commits/{sha}/status",
+    }
