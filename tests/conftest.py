@@ -100,6 +100,19 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="module", params=STORES)
+def shared_intake(request, tmp_path_factory):
+    """One app and store for a whole module of corpus tests: (client, engine).
+
+    Tests tell their rows apart by delivery id, so hundreds of samples share one store.
+    """
+    with fresh_store(request, request.param, tmp_path_factory.mktemp("intake")) as url:
+        engine = make_engine(url)
+        with TestClient(create_app(make_settings(url), engine=engine)) as client:
+            yield client, engine
+        engine.dispose()
+
+
 def make_settings(database_url: str, **overrides) -> Settings:
     values = {
         "database_url": database_url,

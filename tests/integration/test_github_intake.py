@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.events.catalog import github_acts_on
-from bot.store.engine import make_engine
 from bot.store.models import Delivery, Job
-from tests.conftest import CORPUS, GITHUB_SECRET, STORES, fresh_store, make_settings
+from tests.conftest import CORPUS, GITHUB_SECRET, make_settings
 from tests.support.signing import github_headers
 from tests.support.store import count_rows
 from webhooks.app import create_app
@@ -34,16 +33,6 @@ def test_the_corpus_has_examples(corpus):
     assert len(EXAMPLES) > 100
 
 
-@pytest.fixture(scope="module", params=STORES)
-def corpus_intake(request, tmp_path_factory):
-    """One app and store for the whole corpus; each example is told apart by its delivery id."""
-    with fresh_store(request, request.param, tmp_path_factory.mktemp("corpus")) as url:
-        engine = make_engine(url)
-        with TestClient(create_app(make_settings(url), engine=engine)) as client:
-            yield client, engine
-        engine.dispose()
-
-
 def _rows_for(engine, delivery: str) -> tuple[list[Delivery], list[Job]]:
     with engine.connect() as connection:
         deliveries = connection.execute(
@@ -56,8 +45,8 @@ def _rows_for(engine, delivery: str) -> tuple[list[Delivery], list[Job]]:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=_example_id)
-def test_every_github_example_is_accepted_once_and_refused_unsigned(corpus_intake, example):
-    client, engine = corpus_intake
+def test_every_github_example_is_accepted_once_and_refused_unsigned(shared_intake, example):
+    client, engine = shared_intake
     body = example.read_bytes()
     event = example.parent.name
     action = json.loads(body).get("action") or ""

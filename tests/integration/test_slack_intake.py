@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.events.catalog import slack_acts_on
-from bot.store.engine import make_engine
 from bot.store.models import Delivery, Job
-from tests.conftest import CORPUS, SLACK_SECRET, STORES, fresh_store, make_settings
+from tests.conftest import CORPUS, SLACK_SECRET, make_settings
 from tests.support.signing import slack_headers
 from tests.support.slack_samples import (
     SlackRequest,
@@ -70,15 +69,6 @@ def _describe(request: SlackRequest) -> tuple[str, str]:
     return body["type"], ""
 
 
-@pytest.fixture(scope="module", params=STORES)
-def slack_intake(request, tmp_path_factory):
-    with fresh_store(request, request.param, tmp_path_factory.mktemp("slack")) as url:
-        engine = make_engine(url)
-        with TestClient(create_app(make_settings(url), engine=engine)) as client:
-            yield client, engine
-        engine.dispose()
-
-
 def _new_rows(engine, since_id: int) -> tuple[list[Delivery], list[Job]]:
     with engine.connect() as connection:
         deliveries = connection.execute(select(Delivery).where(Delivery.id > since_id)).all()
@@ -97,8 +87,8 @@ def test_the_corpus_has_slack_samples(corpus):
 
 
 @pytest.mark.parametrize("sample", ALL_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_every_slack_sample_is_verified_stored_and_acknowledged(slack_intake, sample):
-    client, engine = slack_intake
+def test_every_slack_sample_is_verified_stored_and_acknowledged(shared_intake, sample):
+    client, engine = shared_intake
     request = _load(sample)
     before = _last_id(engine)
 
