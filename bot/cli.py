@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -126,6 +127,30 @@ def emulate(
     _setup()
     emulator_app = importlib.import_module(EMULATORS[name]).create_app()
     uvicorn.run(emulator_app, host=host, port=port)
+
+
+@app.command()
+def init(
+    roster: Annotated[str, typer.Option(help="The roster: default or product-team.")] = "default",
+    path: Annotated[
+        Path | None, typer.Option(help="Where to write it (default: REPOCREW_CREW_FILE).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a crew roster file (crew.toml) to edit: the default crew or the product team."""
+    from bot.crew.loader import ROSTERS, parse_crew, roster_text
+
+    if roster not in ROSTERS:
+        typer.echo(f"unknown roster {roster!r}; choose one of: {', '.join(ROSTERS)}", err=True)
+        raise typer.Exit(2)
+    target = path or load_settings().crew_file
+    if target.exists() and not force:
+        typer.echo(f"{target} already exists; pass --force to overwrite it", err=True)
+        raise typer.Exit(1)
+    text = roster_text(roster)
+    target.write_text(text, encoding="utf-8")
+    roles = ", ".join(parse_crew(text, source=str(target)).roles)
+    typer.echo(f"wrote {target}: the {roster} roster ({roles}); edit it to change the crew")
 
 
 @db_app.command("upgrade")

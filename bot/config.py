@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         default=25 * 1024 * 1024, gt=0, description="Largest accepted webhook body (GitHub's cap)."
     )
     log_level: str = Field(default="INFO", description="Log level of the process.")
+    crew_file: Path = Field(
+        default=Path("crew.toml"),
+        description=(
+            "The crew's roster file (`repocrew init` writes it); absent → the packaged default"
+            " roster."
+        ),
+    )
+    work_dir: Path = Field(
+        default=Path(".repocrew"),
+        description="Where runs keep their workspace clones and local runs their posts.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,9 @@ from datetime import timedelta
 from sqlalchemy import Engine, delete
 
 import bot.events.installations  # noqa: F401  (registers its handlers on the GitHub router)
+from bot.config import Settings
+from bot.crew.engine import drive
+from bot.crew.factory import CREW_RUN_JOB, services_for
 from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.events.github import handle_github_delivery
 from bot.events.slack import handle_slack_delivery
@@ -17,25 +20,25 @@ from bot.store.queue import ClaimedJob
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[ClaimedJob, Engine], None]
+JobHandler = Callable[[ClaimedJob, Engine, Settings], None]
 
 HOUSEKEEPING_JOB = "housekeeping"
 DONE_JOB_RETENTION = timedelta(days=7)
 
 
-def _github_event(job: ClaimedJob, engine: Engine) -> None:
+def _github_event(job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
     if job.delivery_id is None:
         raise ValueError("a github.event job needs its delivery")
     handle_github_delivery(job.delivery_id, engine)
 
 
-def _slack_request(job: ClaimedJob, engine: Engine) -> None:
+def _slack_request(job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
     if job.delivery_id is None:
         raise ValueError("a slack.request job needs its delivery")
     handle_slack_delivery(job.delivery_id, engine)
 
 
-def _housekeeping(_job: ClaimedJob, engine: Engine) -> None:
+def _housekeeping(_job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
     """Drop finished jobs after a week; deliveries stay (they are the audit log)."""
     cutoff = utcnow() - DONE_JOB_RETENTION
     table = Job.__table__  # type: ignore[attr-defined]
@@ -46,7 +49,15 @@ def _housekeeping(_job: ClaimedJob, engine: Engine) -> None:
     log.info("housekeeping removed %d finished jobs", removed)
 
 
+def _crew_run(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+    """Drive a team run until it waits for a human or ends (resumes where it stopped)."""
+    run_id = int(job.args["run_id"])
+    state = drive(services_for(engine, settings, run_id), run_id)
+    log.info("run %s is %s", run_id, state)
+
+
 JOB_HANDLERS: Mapping[str, JobHandler] = {
+    CREW_RUN_JOB: _crew_run,
     GITHUB_EVENT_JOB: _github_event,
     SLACK_REQUEST_JOB: _slack_request,
     HOUSEKEEPING_JOB: _housekeeping,

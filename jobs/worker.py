@@ -81,7 +81,7 @@ class Worker:
                 handler = self.handlers.get(job.kind)
                 if handler is None:
                     raise LookupError(f"no handler for job kind {job.kind!r}")
-                handler(job, self.engine)
+                handler(job, self.engine, self.settings)
             except BaseException as error:  # reported below, with the job's ids
                 outcome["error"] = error
             finally:

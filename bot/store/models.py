@@ -1,4 +1,4 @@
-"""What is stored: installations, every received delivery (the audit log) and the job queue."""
+"""What is stored: installations, deliveries (the audit log), the job queue and the team runs."""
 
 from __future__ import annotations
 
@@ -81,3 +81,112 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class Run(SQLModel, table=True):
+    """A team run: one task moving through the crew's steps. The row is the truth of its state."""
+
+    __table_args__ = (Index("ix_run_state", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    forge: str = Field(default="local", max_length=16, description="local or github")
+    repo: str = Field(max_length=255, description="owner/name, or a local repository's path")
+    clone_url: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    installation_id: int | None = None
+    issue_number: int | None = None
+    title: str = Field(default="", max_length=255)
+    task: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    requested_by: str = Field(default="", max_length=255)
+    state: str = Field(default="queued", max_length=32)
+    branch: str = Field(default="", max_length=255)
+    pr_number: int | None = None
+    fix_rounds: int = 0
+    config: str = Field(
+        default="{}",
+        sa_column=Column(Text, nullable=False, default="{}"),
+        description="The crew configuration the run started with (JSON), so a resume is stable",
+    )
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class RunTransition(SQLModel, table=True):
+    """Every state change of a run, with when and why (the run's timeline)."""
+
+    __table_args__ = (Index("ix_run_transition_run", "run_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    from_state: str = Field(max_length=32)
+    to_state: str = Field(max_length=32)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    at: datetime = Field(default_factory=utcnow)
+
+
+class StepOutput(SQLModel, table=True):
+    """What a finished step produced (plan, review, test report, ...): the team's shared memory."""
+
+    __table_args__ = (UniqueConstraint("run_id", "step", name="uq_step_output_run_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    step: str = Field(max_length=64, description="e.g. plan, code, review-1, fix-1, test-2")
+    role: str = Field(max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False), description="JSON")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelCall(SQLModel, table=True):
+    """One model request and reply (redacted), with its tokens and cost: transcript and ledger."""
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "step", "seq", name="uq_model_call_run_step_seq"),
+        Index("ix_model_call_day", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    step: str = Field(max_length=64)
+    role: str = Field(max_length=64)
+    seq: int
+    request_key: str = Field(max_length=64, description="hash the replay cache matches on")
+    model: str = Field(max_length=128)
+    request: str = Field(sa_column=Column(Text, nullable=False), description="JSON, redacted")
+    response: str = Field(sa_column=Column(Text, nullable=False), description="JSON, redacted")
+    tool_results: str = Field(
+        default="[]",
+        sa_column=Column(Text, nullable=False, default="[]"),
+        description="JSON: the tool results this reply led to, as the model was shown them",
+    )
+    stop_reason: str = Field(default="", max_length=32)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cost_usd: float = 0.0
+    day: str = Field(max_length=10, description="UTC date, for the daily budget")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Vote(SQLModel, table=True):
+    """One role's vote on a run's result."""
+
+    __table_args__ = (UniqueConstraint("run_id", "round", "role", name="uq_vote_run_round_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    round: int = 1
+    role: str = Field(max_length=64)
+    decision: str = Field(max_length=32, description="approve or request_changes")
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SystemFlag(SQLModel, table=True):
+    """Process-wide switches kept in the store, e.g. new runs paused after a model spend limit."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    set_at: datetime = Field(default_factory=utcnow)

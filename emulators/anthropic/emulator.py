@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emulators.anthropic import sse
-from emulators.anthropic.faults import ERROR_STATUS, Fault, StreamBreak, error_body
+from emulators.anthropic.faults import ERROR_STATUS, SPEND_LIMITS, Fault, StreamBreak, error_body
 from emulators.anthropic.script import Script, Turn, last_user_text, load_script
 from emulators.anthropic.usage import (
     DEFAULT_MIN_CACHEABLE_TOKENS,
@@ -65,8 +65,8 @@ class AnthropicEmulator:
 
     `script`: a `Script`, a list of turns (`Turn`s or plain data), or a .json/.toml path; when
     None, every request gets one short fixed text. `api_keys`: the accepted keys (None: any
-    non-empty key). Faults (`rate_limit`, `overload`, `server_error`, `slow_down`,
-    `break_stream`) are queued and hit the next requests in order.
+    non-empty key). Faults (`rate_limit`, `overload`, `server_error`, `spend_limit`,
+    `slow_down`, `break_stream`) are queued and hit the next requests in order.
     """
 
     def __init__(
@@ -124,6 +124,12 @@ class AnthropicEmulator:
 
     def server_error(self, *, times: int = 1, **options: Any) -> None:
         self.fail("api_error", times=times, **options)
+
+    def spend_limit(self, kind: str = "credit_balance", *, times: int = 1, **options: Any) -> None:
+        """The next `times` message requests answer an out-of-credit reply (see `SPEND_LIMITS`)."""
+        error_type, message, error_code = SPEND_LIMITS[kind]
+        options = {"message": message, "error_code": error_code, **options}
+        self.fail(error_type, times=times, **options)
 
     def slow_down(self, seconds: float, *, times: int = 1) -> None:
         """The next `times` message requests are answered normally after `seconds`."""

@@ -22,6 +22,30 @@ DEFAULT_MESSAGES = {
     "overloaded_error": "Overloaded",
 }
 
+# Spend limits as the API answers them: (error type, message, `error.details.error_code`).
+# The two 400s carry no code and are the replies recorded in the wild (anthropics/claude-code
+# issues #4207 and #2127); the 429 is the typed form the SDK models (anthropic 2.12,
+# `EnforcedSpendLimitReachedError`, `error.details.error_code`).
+SPEND_LIMITS = {
+    "credit_balance": (
+        "invalid_request_error",
+        "Your credit balance is too low to access the Anthropic API. "
+        "Please go to Plans & Billing to upgrade or purchase credits.",
+        None,
+    ),
+    "usage_limit": (
+        "invalid_request_error",
+        "You have reached your specified API usage limits. "
+        "You will regain access on 2026-01-01 at 00:00 UTC.",
+        None,
+    ),
+    "enforced": (
+        "rate_limit_error",
+        "Your organization has reached the monthly usage limit of its API tier (emulated).",
+        "enforced_spend_limit_reached",
+    ),
+}
+
 
 def error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
     """`{"type": "error", "error": {...}, "request_id": ...}`, as the API sends it."""
@@ -37,11 +61,13 @@ class Fault:
     """What happens to one request instead of (or before) its normal answer.
 
     `error_type` set: answer that error (status from `ERROR_STATUS`) with `retry-after` when
-    `retry_after` is set. Otherwise wait `delay` seconds, then answer normally.
+    `retry_after` is set, and `error.details.error_code` when `error_code` is set. Otherwise
+    wait `delay` seconds, then answer normally.
     """
 
     error_type: str | None = None
     message: str | None = None
+    error_code: str | None = None
     retry_after: float | None = None
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
@@ -51,7 +77,9 @@ class Fault:
         return ERROR_STATUS[self.error_type] if self.error_type else 200
 
     def response_headers(self) -> dict[str, str]:
-        headers = {"x-should-retry": "true", **self.headers}
+        # As the API does: retry a 429 or a 5xx, not another 4xx (`headers` may say otherwise).
+        retry = self.status == 429 or self.status >= 500
+        headers = {"x-should-retry": "true" if retry else "false", **self.headers}
         if self.retry_after is not None:
             # Whole seconds are sent as the API does ("2"); fractions let tests stay fast.
             seconds = self.retry_after
@@ -63,7 +91,10 @@ class Fault:
     def body(self, request_id: str) -> dict[str, Any]:
         assert self.error_type is not None
         message = self.message or DEFAULT_MESSAGES.get(self.error_type, self.error_type)
-        return error_body(self.error_type, message, request_id)
+        body = error_body(self.error_type, message, request_id)
+        if self.error_code is not None:
+            body["error"]["details"] = {"error_code": self.error_code}
+        return body
 
 
 @dataclass(frozen=True)

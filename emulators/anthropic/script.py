@@ -24,9 +24,17 @@ class Match:
 
     last_user: str | None = None
     system: str | None = None
+    # The first user message (an agent's task prompt) and the number of assistant messages
+    # already in the conversation: together they name one turn of one agent's loop.
+    first_user: str | None = None
+    turn: int | None = None
 
     def accepts(self, body: Mapping[str, Any]) -> bool:
         if self.last_user is not None and self.last_user not in last_user_text(body):
+            return False
+        if self.first_user is not None and self.first_user not in first_user_text(body):
+            return False
+        if self.turn is not None and self.turn != assistant_turns(body):
             return False
         return self.system is None or self.system in system_text(body)
 
@@ -69,6 +77,8 @@ class Script:
 
     Turns may be `Turn`s or plain data (see `parse_turn`). `fallback`, when set, answers any
     request no turn is left for; otherwise the script is exhausted and the emulator answers 500.
+    With `reuse`, turns are never used up: the same request always gets the same turn, so a
+    client that crashes and asks again is answered as before (resumable-run tests).
     """
 
     def __init__(
@@ -76,9 +86,11 @@ class Script:
         turns: Iterable[Turn | Mapping[str, Any]] = (),
         *,
         fallback: Turn | Mapping[str, Any] | None = None,
+        reuse: bool = False,
     ) -> None:
         self.turns: list[Turn] = []
         self.used: list[bool] = []
+        self.reuse = reuse
         self.fallback = None if fallback is None else _as_turn(fallback, -1)
         self.add(*turns)
 
@@ -90,7 +102,7 @@ class Script:
     def pick(self, body: Mapping[str, Any]) -> int | None:
         """The index of the first unused turn that answers `body`, or None."""
         for index, turn in enumerate(self.turns):
-            if not self.used[index] and turn.match.accepts(body):
+            if (self.reuse or not self.used[index]) and turn.match.accepts(body):
                 return index
         return None
 
@@ -109,6 +121,18 @@ def last_user_text(body: Mapping[str, Any]) -> str:
         if isinstance(message, Mapping) and message.get("role") == "user":
             return content_text(message.get("content"))
     return ""
+
+
+def first_user_text(body: Mapping[str, Any]) -> str:
+    for message in body.get("messages") or []:
+        if isinstance(message, Mapping) and message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def assistant_turns(body: Mapping[str, Any]) -> int:
+    messages = body.get("messages") or []
+    return sum(1 for m in messages if isinstance(m, Mapping) and m.get("role") == "assistant")
 
 
 def system_text(body: Mapping[str, Any]) -> str:
@@ -148,8 +172,8 @@ def parse_turn(data: Mapping[str, Any], index: int) -> Turn:
             f"{where}: stop_reason {stop_reason!r} is not one of {sorted(STOP_REASONS)}"
         )
     match = data.get("match") or {}
-    if not isinstance(match, Mapping) or set(match) - {"last_user", "system"}:
-        raise ScriptError(f"{where}: `match` takes only `last_user` and `system` substrings")
+    if not isinstance(match, Mapping) or set(match) - set(Match.__dataclass_fields__):
+        raise ScriptError(f"{where}: `match` takes only {', '.join(Match.__dataclass_fields__)}")
     return Turn(
         content=tuple(_check_block(block, f"{where}, block {i}") for i, block in enumerate(blocks)),
         stop_reason=stop_reason,

@@ -94,15 +94,15 @@ def test_release_gives_the_job_back_without_counting_the_attempt(engine):
 def test_the_worker_runs_retries_and_kills_jobs_by_their_handlers(engine, database_url):
     calls: list[tuple[str, int]] = []
 
-    def ok(job, _engine):
+    def ok(job, _engine, _settings):
         calls.append(("ok", job.id))
 
-    def flaky(job, _engine):
+    def flaky(job, _engine, _settings):
         calls.append(("flaky", job.attempts))
         if job.attempts < 2:
             raise RuntimeError("transient")
 
-    def broken(job, _engine):
+    def broken(job, _engine, _settings):
         raise ValueError("always broken")
 
     handlers = {"ok": ok, "flaky": flaky, "broken": broken}

@@ -114,7 +114,7 @@ def test_readyz_reports_an_outdated_schema(client, engine):
 def test_sigterm_finishes_or_releases_the_job_in_flight(engine, database_url, grace, expected):
     started = threading.Event()
 
-    def slow(job, _engine):
+    def slow(job, _engine, _settings):
         started.set()
         time.sleep(1.0)
 

@@ -36,10 +36,10 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     worker_id = os.environ["TEST_WORKER_ID"]
 
-    def record(job, engine) -> None:
+    def record(job, engine, _settings) -> None:
         _record(engine, job, worker_id, "finished")
 
-    def slow(job, engine) -> None:
+    def slow(job, engine, _settings) -> None:
         _record(engine, job, worker_id, "started")
         time.sleep(float(job.args.get("seconds", 3)))
         _record(engine, job, worker_id, "finished")

@@ -1,0 +1,84 @@
+"""Planning and research: the planner writes the plan, the researcher checks it in the repo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.agents.answers import SUBMIT_PLAN, SUBMIT_RESEARCH
+from bot.agents.common import StepResult, ask, clone, step_key
+from bot.agents.tools import pick, workspace_tools
+from bot.crew import render
+from bot.crew.memory import context_for, newest
+from bot.crew.publish import upsert_comment
+from bot.crew.services import CrewServices
+from bot.crew.states import RunState
+from bot.store.models import Run
+
+# The researcher may send the plan back once; a second "revise" goes ahead with its notes.
+MAX_PLANS = 2
+WEB_SEARCH_TOOL = "web_search_20250305"
+
+
+def plan(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepResult:
+    role = services.crew.role_for("plan")
+    key = step_key("plan", outputs)
+    _git, files = clone(services, run, role)
+    research = newest(outputs, "research")
+    answer = ask(
+        services,
+        run,
+        role,
+        key,
+        kind="plan",
+        answer=SUBMIT_PLAN,
+        context=context_for("plan", run, outputs),
+        tools=pick(workspace_tools(files), role.tools),
+        feedback=research["notes"] if research else "",
+    )
+    # One plan comment per run, edited in place when the plan is revised.
+    upsert_comment(
+        services.forge,
+        services.scanner,
+        thread=run.issue_number or 0,
+        run_id=run.id or 0,
+        step="plan",
+        body=render.plan_comment(role, answer),
+        role=role.key,
+    )
+    return StepResult(RunState.RESEARCHING, key, role, answer)
+
+
+def research(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepResult:
+    role = services.crew.role_for("research")
+    key = step_key("research", outputs)
+    _git, files = clone(services, run, role)
+    config = services.crew.research
+    server_tools = []
+    if config.web_search and "web_search" in role.tools:
+        server_tools.append(
+            {"type": WEB_SEARCH_TOOL, "name": "web_search", "max_uses": config.max_searches}
+        )
+    answer = ask(
+        services,
+        run,
+        role,
+        key,
+        kind="research",
+        answer=SUBMIT_RESEARCH,
+        context=context_for("research", run, outputs),
+        tools=pick(workspace_tools(files), role.tools),
+        server_tools=server_tools,
+        web_search=bool(server_tools),
+    )
+    upsert_comment(
+        services.forge,
+        services.scanner,
+        thread=run.issue_number or 0,
+        run_id=run.id or 0,
+        step=key,
+        body=render.research_comment(role, answer),
+        role=role.key,
+    )
+    plans = sum(1 for k in outputs if k.startswith("plan-"))
+    revise = answer["verdict"] == "revise" and plans < MAX_PLANS
+    return StepResult(RunState.PLANNING if revise else RunState.CODING, key, role, answer)

@@ -1,0 +1,143 @@
+"""Reviewing: the reviewer reads the diff and posts one review with inline comments and a
+security checklist; a re-review never repeats a finding and names the ones now fixed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from bot.agents.answers import SUBMIT_REVIEW
+from bot.agents.common import StepResult, ask, clone, step_key
+from bot.agents.tools import pick, workspace_tools
+from bot.crew import render
+from bot.crew.config import ReviewConfig
+from bot.crew.diff import commentable_lines
+from bot.crew.memory import context_for, kind_of
+from bot.crew.ports import InlineComment
+from bot.crew.publish import ensure_review
+from bot.crew.services import CrewServices
+from bot.crew.states import RunState
+from bot.security.untrusted import fence_untrusted
+from bot.store.models import Run
+from bot.workspace.files import Workspace, WorkspaceError
+
+SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
+
+
+def fingerprint(path: str, code_line: str, rule: str) -> str:
+    """Same finding, same fingerprint: path + whitespace-normalised code + rule."""
+    normalised = re.sub(r"\s+", " ", code_line).strip()
+    return hashlib.sha1(f"{path}\0{normalised}\0{rule.lower()}".encode()).hexdigest()[:16]
+
+
+def triage(
+    comments: list[dict[str, Any]],
+    *,
+    placeable: dict[str, set[int]],
+    code_line,
+    already: dict[str, str],
+    config: ReviewConfig,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Split the model's comments into (inline, outside the diff) and count those dropped.
+
+    Findings already posted (by fingerprint) are dropped, findings under the minimum severity
+    are dropped, and at most `max_findings` are kept, the most severe first.
+    """
+    minimum = SEVERITY_ORDER.index(config.min_severity)
+    fresh = []
+    for comment in comments:
+        comment = {
+            **comment,
+            "fingerprint": fingerprint(
+                comment["path"], code_line(comment["path"], comment["line"]), comment["rule"]
+            ),
+        }
+        if comment["fingerprint"] in already:
+            continue
+        if SEVERITY_ORDER.index(comment["severity"]) < minimum:
+            continue
+        fresh.append(comment)
+    fresh.sort(key=lambda c: -SEVERITY_ORDER.index(c["severity"]))
+    kept, dropped = fresh[: config.max_findings], max(0, len(fresh) - config.max_findings)
+    inline = [c for c in kept if c["line"] in placeable.get(c["path"], set())]
+    outside = [c for c in kept if c not in inline]
+    return inline, outside, dropped
+
+
+def review(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepResult:
+    crew = services.crew
+    role = crew.role_for("review")
+    key = step_key("review", outputs)
+    git, files = clone(services, run, role, run.branch)
+    base = f"origin/{services.forge.clone_source().default_branch}"
+    diff = git.diff(base, "HEAD")
+    earlier = [content for k, content in outputs.items() if kind_of(k) == "review"]
+    already = {f["fingerprint"]: f["label"] for r in earlier for f in r.get("findings", [])}
+    previous = "\n".join(f"- {label}" for label in already.values())
+    answer = ask(
+        services,
+        run,
+        role,
+        key,
+        kind="review",
+        answer=SUBMIT_REVIEW,
+        context=context_for(
+            "review", run, outputs, extra="## The diff\n" + fence_untrusted(diff, source="the diff")
+        ),
+        tools=pick(workspace_tools(files), role.tools),
+        previous=previous,
+    )
+    inline, outside, dropped = triage(
+        answer["comments"],
+        placeable=commentable_lines(diff),
+        code_line=lambda path, line: _line(files, path, line),
+        already=already,
+        config=crew.review,
+    )
+    # An earlier finding the reviewer no longer reports is taken as fixed.
+    current = {
+        fingerprint(c["path"], _line(files, c["path"], c["line"]), c["rule"])
+        for c in answer["comments"]
+    }
+    resolved = [label for fp, label in already.items() if fp not in current]
+    verdict = answer["verdict"]
+    if verdict == "approve" and not crew.review.may_approve:
+        verdict = "comment"
+    event = {"request_changes": "REQUEST_CHANGES", "approve": "APPROVE"}.get(verdict, "COMMENT")
+    head = git.head_sha()
+    ensure_review(
+        services.forge,
+        services.scanner,
+        run_id=run.id or 0,
+        step=key,
+        number=run.pr_number or 0,
+        body=render.review_body(role, answer, resolved=resolved, unplaced=outside, dropped=dropped),
+        event=event,
+        commit_sha=head,
+        comments=[InlineComment(c["path"], c["line"], render.inline_body(c)) for c in inline],
+        role=role.key,
+    )
+    findings = [
+        {"fingerprint": c["fingerprint"], "label": f"`{c['path']}:{c['line']}` {c['rule']}"}
+        for c in inline + outside
+    ]
+    output = {
+        **answer,
+        "comments": inline + outside,
+        "event": event,
+        "sha": head,
+        "findings": findings,
+        "resolved": resolved,
+        "inline_comments": len(inline),
+        "checklist_items": len(answer["checklist"]),
+    }
+    wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
+    return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
+
+
+def _line(files: Workspace, path: str, line: int) -> str:
+    try:
+        return files.read(path, start_line=line, end_line=line)
+    except WorkspaceError:
+        return ""

@@ -1,0 +1,1 @@
+"""The crew: its roster and configuration, its runs and what they publish."""

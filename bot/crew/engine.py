@@ -1,0 +1,133 @@
+"""Drives a team run: one step per state, each step's result and transition saved together.
+
+`advance` does exactly one step; `drive` repeats it until the run waits for a human or ends.
+A worker killed anywhere leaves the run in the state of its last finished step, and the next
+`advance` does that step again: side effects are found by markers and trailers, model calls
+are answered from the ledger, so nothing is posted or paid for twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.agents.coding import code, fix
+from bot.agents.common import StepResult
+from bot.agents.planning import plan, research
+from bot.agents.reviewing import review
+from bot.agents.testing import test
+from bot.agents.voting import vote
+from bot.crew import render
+from bot.crew.publish import upsert_comment
+from bot.crew.runs import SPEND_LIMIT_FLAG, finish_step, get_flag, get_run, outputs, set_flag
+from bot.crew.services import CrewServices
+from bot.crew.states import TERMINAL, WAITING, RunState
+from bot.llm.client import ModelRequestRejected, SpendLimitReached
+from bot.llm.loop import AgentStopped, BudgetExhausted, ModelRefused
+from bot.sandbox import SandboxUnavailable
+from bot.security.secrets import SecretLeak
+from bot.store.models import Run
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[CrewServices, Run, dict[str, Any]], StepResult]
+
+
+class RunsPaused(RuntimeError):
+    """New runs wait: the model account hit its spend limit (cleared by an operator)."""
+
+
+def start(services: CrewServices, run: Run, _outputs: dict[str, Any]) -> StepResult:
+    paused = get_flag(services.engine, SPEND_LIMIT_FLAG)
+    if paused:
+        raise RunsPaused(f"new runs are paused: {paused}")
+    lead = services.crew.roles[services.crew.lead]
+    return StepResult(RunState.PLANNING, "start", lead, None)
+
+
+STEPS: dict[RunState, Step] = {
+    RunState.QUEUED: start,
+    RunState.PLANNING: plan,
+    RunState.RESEARCHING: research,
+    RunState.CODING: code,
+    RunState.REVIEWING: review,
+    RunState.FIXING: fix,
+    RunState.TESTING: test,
+    RunState.VOTING: vote,
+}
+
+
+def advance(services: CrewServices, run_id: int) -> RunState:
+    """Do the step of the run's current state and move it on; the new state is returned."""
+    run = get_run(services.engine, run_id)
+    state = RunState(run.state)
+    if state in TERMINAL or state in WAITING:
+        return state
+    try:
+        result = STEPS[state](services, run, outputs(services.engine, run_id))
+    except BudgetExhausted as stop:
+        return _end(services, run, RunState.BUDGET_EXHAUSTED, f"budget exhausted: {stop.reason}")
+    except ModelRefused as stop:
+        return _end(services, run, RunState.STOPPED, stop.reason)
+    except SpendLimitReached as error:
+        if set_flag(services.engine, name=SPEND_LIMIT_FLAG, value=str(error)):
+            log.error("model spend limit reached; new runs are paused: %s", error)
+        return _end(services, run, RunState.FAILED, f"the model account's spend limit: {error}")
+    except (AgentStopped, ModelRequestRejected, SandboxUnavailable, SecretLeak) as error:
+        return _end(services, run, RunState.FAILED, str(error))
+    finish_step(
+        services.engine,
+        run_id=run_id,
+        expected=state,
+        target=result.next,
+        step=result.key,
+        role=result.role.key,
+        content=result.output,
+        reason=result.reason,
+        **result.fields,
+    )
+    log.info("run %s: %s → %s (%s)", run_id, state, result.next, result.key)
+    if result.next in TERMINAL and result.reason:
+        _notify_end(services, run, result.next, result.reason)
+    return result.next
+
+
+def drive(services: CrewServices, run_id: int, *, max_steps: int = 100) -> RunState:
+    """Advance until the run waits for a human or ends."""
+    state = RunState(get_run(services.engine, run_id).state)
+    for _ in range(max_steps):
+        if state in TERMINAL or state in WAITING:
+            break
+        state = advance(services, run_id)
+    return state
+
+
+def _end(services: CrewServices, run: Run, target: RunState, reason: str) -> RunState:
+    """End the run early with a post saying why (never half-way through a write)."""
+    log.warning("run %s ends %s: %s", run.id, target, reason)
+    _notify_end(services, run, target, reason)
+    finish_step(
+        services.engine,
+        run_id=run.id or 0,
+        expected=RunState(run.state),
+        target=target,
+        step="",
+        role="",
+        content=None,
+        reason=reason,
+    )
+    return target
+
+
+def _notify_end(services: CrewServices, run: Run, target: RunState, reason: str) -> None:
+    lead = services.crew.roles[services.crew.lead]
+    upsert_comment(
+        services.forge,
+        services.scanner,
+        thread=run.pr_number or run.issue_number or 0,
+        run_id=run.id or 0,
+        step="end",
+        body=render.stop_notice(lead, target, services.scanner.redact(reason)),
+        role=lead.key,
+    )

@@ -1,0 +1,118 @@
+"""Starting runs and assembling a run's services from the settings and the run's own row.
+
+The crew configuration is copied into the run when it starts, so a resumed run behaves as it
+began even if `crew.toml` changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.crew.config import Crew
+from bot.crew.local_forge import LocalForge
+from bot.crew.ports import Forge
+from bot.crew.runs import create_run, get_run
+from bot.crew.services import CrewServices
+from bot.llm.client import ModelClient
+from bot.llm.loop import ModelPort
+from bot.security.secrets import scanner_for_settings
+from bot.store.models import Run
+from bot.store.queue import enqueue
+
+CREW_RUN_JOB = "crew.run"
+
+ForgeFactory = Callable[[Run, Settings], Forge]
+
+
+def crew_snapshot(crew: Crew) -> dict:
+    return crew.model_dump(mode="json", by_alias=True)
+
+
+def start_local_run(
+    engine: Engine, *, crew: Crew, repo: Path | str, task: str, title: str = "", by: str = ""
+) -> int:
+    """A run on a local git repository (a path or URL); posts go to a local forge file."""
+    location = str(Path(repo).resolve()) if Path(str(repo)).exists() else str(repo)
+    return create_run(
+        engine,
+        repo=location,
+        clone_url=location,
+        title=title or task.splitlines()[0][:120],
+        task=task,
+        requested_by=by,
+        forge="local",
+        config=crew_snapshot(crew),
+    )
+
+
+def queue_run(engine: Engine, run_id: int) -> int:
+    """Queue the job that drives a run; one job carries it until it waits or ends."""
+    return enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id})
+
+
+def local_forge_for(run: Run, settings: Settings) -> LocalForge:
+    slug = hashlib.sha1(run.repo.encode()).hexdigest()[:12]
+    return LocalForge(
+        settings.work_dir / "local-forge" / f"{slug}.json",
+        clone_url=run.clone_url,
+        default_branch=default_branch(run.clone_url),
+    )
+
+
+FORGES: dict[str, ForgeFactory] = {"local": local_forge_for}
+
+
+def default_branch(url: str) -> str:
+    """The branch HEAD points at in a local repository (main when it cannot tell)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", url, "symbolic-ref", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return "main"
+    return found.stdout.strip() or "main"
+
+
+def model_for(settings: Settings) -> ModelPort | None:
+    if settings.anthropic_api_key is None:
+        return None
+    return ModelClient(
+        api_key=settings.anthropic_api_key.get_secret_value(),
+        base_url=settings.anthropic_base_url,
+    )
+
+
+def services_for(
+    engine: Engine,
+    settings: Settings,
+    run_id: int,
+    *,
+    model: ModelPort | None = None,
+    forge: Forge | None = None,
+) -> CrewServices:
+    run = get_run(engine, run_id)
+    crew = Crew.model_validate(json.loads(run.config))
+    if forge is None:
+        factory = FORGES.get(run.forge)
+        if factory is None:
+            raise LookupError(f"run {run_id} is on forge {run.forge!r}, which is not set up here")
+        forge = factory(run, settings)
+    return CrewServices(
+        engine=engine,
+        crew=crew,
+        forge=forge,
+        model=model if model is not None else model_for(settings),
+        scanner=scanner_for_settings(settings),
+        work_root=settings.work_dir / "workspaces",
+    )

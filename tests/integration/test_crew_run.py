@@ -1,0 +1,160 @@
+"""A whole team run on a local git repository, the model scripted on the Anthropic emulator.
+
+Everything real but the model's words: git commits and pushes, the sandboxed test run, the
+store, and the anthropic SDK over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.crew.engine import drive
+from bot.crew.factory import services_for, start_local_run
+from bot.crew.loader import load_crew
+from bot.crew.runs import get_run, outputs, transitions, votes
+from bot.crew.states import RunState
+from bot.llm.client import ModelClient
+from bot.sandbox import sandbox_status
+from bot.store.models import ModelCall
+from emulators.anthropic import AnthropicEmulator, create_app
+from emulators.server import running
+from tests.conftest import make_settings
+from tests.support import crew_script
+from tests.support.crew_script import git
+
+KEY = "sk-ant-test-emulator-key-0001"
+
+pytestmark = pytest.mark.skipif(
+    not sandbox_status().available, reason=f"no sandbox: {sandbox_status().reason}"
+)
+
+
+@pytest.fixture
+def model_emulator() -> Iterator[tuple[AnthropicEmulator, str]]:
+    emulator = AnthropicEmulator(crew_script.whole_run_script())
+    with running(create_app(emulator)) as url:
+        yield emulator, url
+
+
+@pytest.fixture
+def crew_settings(database_url, tmp_path, model_emulator):
+    _emulator, url = model_emulator
+    return make_settings(
+        database_url,
+        work_dir=tmp_path / "work",
+        anthropic_api_key=KEY,
+        anthropic_base_url=url,
+    )
+
+
+def start(engine, tmp_path, crew=None) -> int:
+    bare = crew_script.make_sample_repository(tmp_path)
+    return start_local_run(
+        engine,
+        crew=crew or load_crew(None),
+        repo=bare,
+        task=crew_script.TASK_BODY,
+        title=crew_script.TASK_TITLE,
+        by="Octo Human <octo@example.com>",
+    )
+
+
+def services(engine, settings, run_id):
+    model = ModelClient(
+        api_key=KEY, base_url=settings.anthropic_base_url, max_retries=1, deadline=60
+    )
+    return services_for(engine, settings, run_id, model=model)
+
+
+def test_a_run_goes_from_queued_to_awaiting_human(engine, crew_settings, tmp_path):
+    run_id = start(engine, tmp_path)
+    crew = services(engine, crew_settings, run_id)
+
+    assert drive(crew, run_id) is RunState.AWAITING_HUMAN
+
+    path = [t.to_state for t in transitions(engine, run_id)]
+    assert path == [
+        "planning", "researching", "coding", "reviewing", "fixing",
+        "reviewing", "testing", "voting", "awaiting_human",
+    ]  # fmt: skip
+    run = get_run(engine, run_id)
+    assert run.branch.startswith("crew/") and run.fix_rounds == 1 and run.pr_number == 1
+
+    # Real commits on the branch, by the coder, with the human as co-author.
+    bare = tmp_path / "sample.git"
+    authors = git("log", "--format=%an <%ae>", f"main..{run.branch}", cwd=bare).splitlines()
+    assert authors == ["repocrew coder <coder@repocrew.invalid>"] * 2
+    trailers = git("log", "--format=%(trailers)", f"main..{run.branch}", cwd=bare)
+    assert trailers.count("Co-authored-by: Octo Human <octo@example.com>") == 2
+    assert f"Repocrew-Step: {run_id}/code-1" in trailers
+    ages = git("show", f"{run.branch}:calc/ages.py", cwd=bare)
+    assert "MAX_AGE = 150" in ages and "strip()" in ages
+
+    results = outputs(engine, run_id)
+    assert list(results) == [
+        "plan-1", "research-1", "code-1", "review-1", "fix-1", "review-2", "test-1", "vote-1",
+    ]  # fmt: skip
+    assert results["test-1"]["passed"] is True and results["test-1"]["counts"]["passed"] == 3
+    assert results["review-1"]["inline_comments"] == 1
+    assert results["review-2"]["resolved"] == ["`calc/ages.py:8` input-normalisation"]
+
+    # What was posted, read back from the forge.
+    posted = crew.forge.snapshot()
+    assert [c["role"] for c in posted["comments"]] == ["planner", "researcher", "lead"]
+    (pull,) = posted["pulls"]
+    assert pull["draft"] is False and "Closes" not in pull["body"]  # no issue number locally
+    assert [r["event"] for r in posted["reviews"]] == ["REQUEST_CHANGES", "COMMENT"]
+    assert posted["reviews"][0]["comments"][0]["line"] == 8
+    assert "```suggestion" in posted["reviews"][0]["comments"][0]["body"]
+    assert "- [x] Input validation" in posted["reviews"][0]["body"]
+    (check,) = posted["checks"]
+    assert (check["name"], check["status"], check["conclusion"]) == (
+        "repocrew / tests", "completed", "success",
+    )  # fmt: skip
+    assert posted["statuses"][-1]["description"].startswith("Consensus 5/5")
+
+    tally = votes(engine, run_id)
+    assert [(v.role, v.decision) for v in tally] == [
+        (role, "approve") for role in ("planner", "researcher", "coder", "reviewer", "tester")
+    ]
+
+    # The transcript and the money: every call stored with its tokens and cost.
+    with engine.connect() as connection:
+        calls, cost, cache_reads = connection.execute(
+            select(
+                func.count(),
+                func.sum(ModelCall.cost_usd),
+                func.sum(ModelCall.cache_read_input_tokens),
+            ).where(ModelCall.run_id == run_id)
+        ).one()
+        request = connection.execute(
+            select(ModelCall.request).where(ModelCall.run_id == run_id).limit(1)
+        ).scalar_one()
+    assert calls == len(crew_script.whole_run())
+    assert cost > 0 and cache_reads > 0
+    assert KEY not in request and json.loads(request)["model"]
+
+
+def test_a_budget_below_the_runs_need_ends_it_budget_exhausted(engine, crew_settings, tmp_path):
+    crew = load_crew(None)
+    crew = crew.model_copy(update={"budgets": crew.budgets.model_copy(update={"run_usd": 0.02})})
+    run_id = start(engine, tmp_path, crew)
+
+    assert drive(services(engine, crew_settings, run_id), run_id) is RunState.BUDGET_EXHAUSTED
+
+    run = get_run(engine, run_id)
+    assert "budget" in run.reason
+    notice = services(engine, crew_settings, run_id).forge.snapshot()["comments"][-1]
+    assert "budget exhausted" in notice["body"].lower()
+
+
+def test_the_sample_repository_is_untouched_on_main(engine, crew_settings, tmp_path):
+    run_id = start(engine, tmp_path)
+    drive(services(engine, crew_settings, run_id), run_id)
+    assert git("show", "main:calc/ages.py", cwd=tmp_path / "sample.git") == (
+        crew_script.AGES_BEFORE.rstrip("\n")
+    )
