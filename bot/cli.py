@@ -153,6 +153,56 @@ def init(
     typer.echo(f"wrote {target}: the {roster} roster ({roles}); edit it to change the crew")
 
 
+def _store(settings: Settings):
+    from bot.store.engine import make_engine
+    from bot.store.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+@app.command("run")
+def run_local(
+    repo: Annotated[str, typer.Argument(help="Path or URL of a git repository.")],
+    task: Annotated[str, typer.Option(help="What the crew should do.")],
+    title: Annotated[str, typer.Option(help="A one-line title (default: the task's).")] = "",
+) -> None:
+    """Run the crew on a local git repository (posts go to a local file, not GitHub)."""
+    from bot.crew.engine import drive
+    from bot.crew.factory import services_for, start_local_run
+    from bot.crew.loader import ConfigError, load_crew
+
+    settings = _setup()
+    if settings.anthropic_api_key is None:
+        typer.echo("missing ANTHROPIC_API_KEY: the agents need a model to run", err=True)
+        raise typer.Exit(2)
+    try:
+        crew = load_crew(settings.crew_file)
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    engine = _store(settings)
+    run_id = start_local_run(engine, crew=crew, repo=repo, task=task, title=title)
+    services = services_for(engine, settings, run_id)
+    state = drive(services, run_id)
+    typer.echo(f"run {run_id}: {state} (posts in {services.forge.path})")  # type: ignore[attr-defined]
+
+
+@app.command()
+def replay(run_id: Annotated[int, typer.Argument(help="The finished run to replay.")]) -> None:
+    """Re-run a finished run from its stored transcript, offline, and compare the outcome."""
+    from bot.crew.replay import replay_run
+
+    settings = _setup()
+    result = replay_run(_store(settings), settings, run_id)
+    typer.echo(
+        f"run {run_id} ended {result.original_state}; its replay (run {result.replay_run}) "
+        f"ended {result.replay_state}" + (f": {result.reason}" if result.reason else "")
+    )
+    raise typer.Exit(0 if result.same_outcome else 1)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.agents.answers import SUBMIT_TEST_REPORT
@@ -25,6 +26,14 @@ from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 
 CHECK_NAME = "repocrew / tests"
+# pytest's "in 0.12s": noise to the tester, and it would make every replay of a run differ.
+_TIMING = re.compile(r" in \d+(?:\.\d+)?s(?: \(\d+:\d+:\d+\))?")
+
+
+def without_timings(output: str) -> str:
+    return _TIMING.sub("", output)
+
+
 OUTPUT_TAIL = 12_000
 
 
@@ -45,7 +54,7 @@ def test(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepResul
     )
     result = run_tests(services, git)
     report = parse_test_output(result.output)
-    output_tail = services.scanner.redact(result.output[-OUTPUT_TAIL:])
+    output_tail = services.scanner.redact(without_timings(result.output[-OUTPUT_TAIL:]))
     answer = ask(
         services,
         run,

@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bot.sandbox.test_report import DEFAULT_TEST_COMMAND
+
 # The run's working steps; each is done by exactly one role (Crew.steps).
 STEPS = ("plan", "research", "code", "review", "fix", "test")
 
@@ -180,7 +182,7 @@ class TestsConfig(_Config):
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
-    command: Strings = Field(default=("python", "-m", "pytest", "-q"), min_length=1)
+    command: Strings = Field(default=DEFAULT_TEST_COMMAND, min_length=1)
     wall_seconds: float = Field(default=600, gt=0)
     cpu_seconds: int = Field(default=300, gt=0)
     memory_mb: int = Field(default=2048, gt=0)

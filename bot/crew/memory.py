@@ -64,8 +64,13 @@ def context_for(step: str, run: Run, outputs: Mapping[str, dict[str, Any]], extr
     return "\n\n".join(parts)
 
 
+# Bookkeeping the agents need not see; commit ids, branch names and timings differ between a run
+# and its replay, which would make every later prompt differ.
+NOT_SHOWN = frozenset({"sha", "branch", "pr", "findings", "event", "duration_seconds"})
+
+
 def _as_text(kind: str, content: dict[str, Any]) -> str:
-    shown = {k: v for k, v in content.items() if not k.startswith("_")}
+    shown = {k: v for k, v in content.items() if k not in NOT_SHOWN}
     if kind == "test":
         output = shown.pop("output", "")
         return json.dumps(shown, indent=1) + "\n" + fence_untrusted(output, source="test output")

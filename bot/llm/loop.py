@@ -155,7 +155,7 @@ class AgentTurn:
             return cached
         if self.model is None:
             raise AgentStopped(
-                f"no recorded reply for model call {seq} of this step and no model to ask"
+                f"no recorded reply for model call {seq} of {self.ledger.step} and no model to ask"
                 " (replaying offline, or ANTHROPIC_API_KEY is not set)"
             )
         self.ledger.forget_from(seq)

@@ -10,11 +10,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.crew.engine import drive
 from bot.crew.factory import services_for, start_local_run
 from bot.crew.loader import load_crew
+from bot.crew.replay import replay_run
 from bot.crew.runs import get_run, outputs, transitions, votes
 from bot.crew.states import RunState
 from bot.llm.client import ModelClient
@@ -158,3 +159,38 @@ def test_the_sample_repository_is_untouched_on_main(engine, crew_settings, tmp_p
     assert git("show", "main:calc/ages.py", cwd=tmp_path / "sample.git") == (
         crew_script.AGES_BEFORE.rstrip("\n")
     )
+
+
+def test_a_finished_run_replays_offline_to_the_same_end(
+    engine, crew_settings, tmp_path, model_emulator
+):
+    emulator, _url = model_emulator
+    run_id = start(engine, tmp_path)
+    drive(services(engine, crew_settings, run_id), run_id)
+    asked = len(emulator.requests)
+
+    result = replay_run(engine, crew_settings, run_id)
+
+    assert result.same_outcome and result.replay_state == "awaiting_human", result.reason
+    assert len(emulator.requests) == asked  # not one call to the model
+    replayed = json.loads(result.forge_file.read_text())
+    assert len(replayed["reviews"]) == 2 and len(replayed["pulls"]) == 1
+    # The original repository was not touched by the replay: only the original's branch.
+    branches = git("branch", "--list", "crew/*", cwd=tmp_path / "sample.git").split()
+    assert branches == [get_run(engine, run_id).branch]
+
+
+def test_a_replay_that_diverges_says_where(engine, crew_settings, tmp_path):
+    run_id = start(engine, tmp_path)
+    drive(services(engine, crew_settings, run_id), run_id)
+    with engine.begin() as connection:  # as if the crew's prompts had changed since
+        connection.execute(
+            update(ModelCall)
+            .where(ModelCall.run_id == run_id, ModelCall.step == "review-1")
+            .values(request_key="0" * 64)
+        )
+
+    result = replay_run(engine, crew_settings, run_id)
+
+    assert result.replay_state == "failed" and not result.same_outcome
+    assert "no recorded reply for model call 0" in result.reason
