@@ -35,3 +35,4 @@ fix: install
 ## Intake throughput and latency against a bare endpoint (needs wrk: apt-get install wrk).
 bench: install
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/tokens.py

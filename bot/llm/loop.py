@@ -203,9 +203,15 @@ def _user_text(text: str) -> dict[str, Any]:
 
 
 def _with_moving_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A copy of the conversation whose last block carries a cache breakpoint."""
+    """A copy of the conversation with cache breakpoints on its last two user messages.
+
+    The newest one writes this turn's prefix; the one before it is where the previous turn
+    wrote, so this turn reads everything up to there from the cache. (With tools and system,
+    that is the API's limit of four breakpoints.)
+    """
     copied = json.loads(json.dumps(messages))
-    last = copied[-1]
-    if isinstance(last["content"], list) and last["content"]:
-        last["content"][-1]["cache_control"] = {"type": "ephemeral"}
+    users = [m for m in copied if m["role"] == "user" and isinstance(m["content"], list)]
+    for message in users[-2:]:
+        if message["content"]:
+            message["content"][-1]["cache_control"] = {"type": "ephemeral"}
     return copied

@@ -24,8 +24,8 @@ from bot.store.models import ModelCall
 from emulators.anthropic import AnthropicEmulator, create_app
 from emulators.server import running
 from tests.conftest import make_settings
-from tests.support import crew_script
-from tests.support.crew_script import git
+from emulators import demo_session as crew_script
+from emulators.demo_session import git
 
 KEY = "sk-ant-test-emulator-key-0001"
 

@@ -202,5 +202,11 @@ def test_prompt_caching_breakpoints_sit_on_the_stable_prefix_and_the_newest_mess
     request = model.requests[1]
     assert request["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert request["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    marked = [
+        index
+        for index, message in enumerate(request["messages"])
+        if "cache_control" in json.dumps(message)
+    ]
+    # The newest user message writes this turn's prefix; the one before reads the last one's.
+    assert marked == [0, 2] and request["messages"][1]["role"] == "assistant"
     assert request["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert "cache_control" not in json.dumps(request["messages"][:-1])

@@ -1,4 +1,6 @@
-"""A sample repository and a scripted model session for a whole team run of the default crew.
+"""The demo's sample repository and its recorded model session: a whole run of the default crew.
+
+Used by `repocrew demo`, by `bench/tokens.py` and by the tests of the crew engine.
 
 The script answers each agent's turn by what the request says (the agent's name in the system
 prompt, its step in the first user message, how many turns it has had), never by order, so a

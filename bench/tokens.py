@@ -1,0 +1,126 @@
+"""Prompt caching on a scripted multi-turn run: how much of the coder's input is read from cache.
+
+Runs the demo's whole team run on the Anthropic emulator (which accounts cache writes and reads
+for `cache_control` breakpoints as the API does), with a coder that takes many turns, as a real
+one does, and reads the figures back from the store's ledger.
+
+    .venv/bin/python bench/tokens.py [--coder-turns N]
+
+Last line: `tokens: cache_read_share=<cache reads / all input tokens of the coder's loop>
+cost_per_run_usd=<the whole run's cost>`. Target: cache_read_share >= 0.8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import Settings  # noqa: E402
+from bot.crew.engine import drive  # noqa: E402
+from bot.crew.factory import services_for, start_local_run  # noqa: E402
+from bot.crew.loader import load_crew  # noqa: E402
+from bot.llm.client import ModelClient  # noqa: E402
+from bot.store.engine import make_engine  # noqa: E402
+from bot.store.migrate import upgrade  # noqa: E402
+from bot.store.models import ModelCall  # noqa: E402
+from emulators import demo_session  # noqa: E402
+from emulators.anthropic import AnthropicEmulator, Turn, create_app  # noqa: E402
+from emulators.anthropic.script import Script  # noqa: E402
+from emulators.server import running  # noqa: E402
+
+KEY = "sk-ant-bench-emulator-0000"
+
+
+def long_coder_session(reads: int) -> list[Turn]:
+    """The demo session with a coder that first reads around the repository `reads` times."""
+    turns = []
+    for turn in demo_session.whole_run():
+        match = turn.match
+        if match.first_user == "[step: code-1]":
+            turn = Turn(content=turn.content, match={**_fields(match), "turn": match.turn + reads})
+        turns.append(turn)
+    files = ["calc/ages.py", "tests/test_ages.py", "calc/__init__.py", ".gitignore"]
+    for number in range(reads):
+        look = Turn.tool_use("read_file", {"path": files[number % len(files)]})
+        match = {"system": "You are Coder on", "first_user": "[step: code-1]", "turn": number}
+        turns.append(Turn(content=look.content, match=match))
+    return turns
+
+
+def _fields(match) -> dict:
+    return {name: getattr(match, name) for name in match.__dataclass_fields__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--coder-turns", type=int, default=12, help="extra coder turns")
+    parser.add_argument("--verbose", action="store_true", help="print every call's tokens")
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        emulator = AnthropicEmulator(Script(long_coder_session(options.coder_turns), reuse=True))
+        with running(create_app(emulator)) as url:
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                database_url=f"sqlite:///{root / 'bench.db'}",
+                work_dir=root / "work",
+                anthropic_api_key=KEY,
+                anthropic_base_url=url,
+            )
+            engine = make_engine(settings.database_url)
+            upgrade(engine)
+            bare = demo_session.make_sample_repository(root)
+            run_id = start_local_run(
+                engine,
+                crew=load_crew(None),
+                repo=bare,
+                task=demo_session.TASK_BODY,
+                title=demo_session.TASK_TITLE,
+            )
+            model = ModelClient(api_key=KEY, base_url=url)
+            state = drive(services_for(engine, settings, run_id, model=model), run_id)
+        with engine.connect() as connection:
+            if options.verbose:
+                for row in connection.execute(
+                    select(
+                        ModelCall.step,
+                        ModelCall.seq,
+                        ModelCall.input_tokens,
+                        ModelCall.cache_creation_input_tokens,
+                        ModelCall.cache_read_input_tokens,
+                    ).where(ModelCall.run_id == run_id)
+                ):
+                    print(*row)  # noqa: T201
+            coder = connection.execute(
+                select(
+                    func.count(),
+                    func.sum(ModelCall.input_tokens),
+                    func.sum(ModelCall.cache_creation_input_tokens),
+                    func.sum(ModelCall.cache_read_input_tokens),
+                ).where(ModelCall.run_id == run_id, ModelCall.step == "code-1")
+            ).one()
+            cost = connection.execute(
+                select(func.sum(ModelCall.cost_usd)).where(ModelCall.run_id == run_id)
+            ).scalar_one()
+        engine.dispose()
+
+    calls, uncached, written, read = coder
+    share = read / max(1, uncached + written + read)
+    print(  # noqa: T201 - a benchmark prints its figures
+        f"run {run_id} ended {state}; coder: {calls} calls, input {uncached} uncached + "
+        f"{written} cache writes + {read} cache reads"
+    )
+    print(f"tokens: cache_read_share={share:.3f} cost_per_run_usd={cost:.4f}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
