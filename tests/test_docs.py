@@ -37,3 +37,20 @@ def test_ci_runs_the_readme_test_command():
     command = re.search(r"^make (\w+)\s+# creates .venv, installs repocrew with test", README, re.M)
     assert command is not None
     assert f"make {command.group(1)}" in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_readme_draws_the_run_state_machine_the_code_has():
+    from bot.crew.states import mermaid
+
+    drawn = re.search(r"```mermaid\n(stateDiagram-v2.*?)\n```", README, re.S)
+    assert drawn is not None and drawn.group(1) == mermaid()
+
+
+def test_every_role_of_the_shipped_rosters_and_every_step_is_named():
+    from bot.crew.config import STEPS
+    from bot.crew.loader import ROSTERS, parse_crew, roster_text
+
+    for roster in ROSTERS:
+        crew = parse_crew(roster_text(roster), source=roster)
+        assert all(role.key in README for role in crew.roles.values()), roster
+    assert all(f"**{step}**" in README for step in STEPS)

@@ -21,11 +21,11 @@ from bot.crew.loader import load_crew
 from bot.crew.runs import get_run
 from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
+from emulators import demo_session as crew_script
 from emulators.anthropic import AnthropicEmulator, create_app
+from emulators.demo_session import git
 from emulators.server import running
 from tests.conftest import REPO, make_settings
-from emulators import demo_session as crew_script
-from emulators.demo_session import git
 
 KEY = "sk-ant-test-emulator-key-0002"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.crew.engine import drive
+from bot.crew.engine import RunsPaused, drive
 from bot.crew.factory import services_for, start_local_run
 from bot.crew.loader import load_crew
 from bot.crew.replay import replay_run
@@ -21,11 +21,11 @@ from bot.crew.states import RunState
 from bot.llm.client import ModelClient
 from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
-from emulators.anthropic import AnthropicEmulator, create_app
+from emulators import demo_session as crew_script
+from emulators.anthropic import AnthropicEmulator, Turn, create_app
+from emulators.demo_session import git
 from emulators.server import running
 from tests.conftest import make_settings
-from emulators import demo_session as crew_script
-from emulators.demo_session import git
 
 KEY = "sk-ant-test-emulator-key-0001"
 
@@ -194,3 +194,32 @@ def test_a_replay_that_diverges_says_where(engine, crew_settings, tmp_path):
 
     assert result.replay_state == "failed" and not result.same_outcome
     assert "no recorded reply for model call 0" in result.reason
+
+
+def test_a_spend_limit_fails_the_run_once_and_pauses_new_ones(
+    engine, crew_settings, tmp_path, model_emulator
+):
+    emulator, _url = model_emulator
+    emulator.spend_limit("enforced")
+    run_id = start(engine, tmp_path)
+
+    assert drive(services(engine, crew_settings, run_id), run_id) is RunState.FAILED
+    assert "spend limit" in get_run(engine, run_id).reason
+    assert len(emulator.requests) == 1  # never retried
+
+    waiting = start_local_run(
+        engine, crew=load_crew(None), repo=tmp_path / "sample.git", task="another task"
+    )
+    with pytest.raises(RunsPaused, match="paused"):
+        drive(services(engine, crew_settings, waiting), waiting)
+    assert get_run(engine, waiting).state == "queued"
+
+
+def test_a_model_refusal_stops_the_run_with_its_reason(engine, crew_settings, tmp_path):
+    refusal = {"type": "text", "text": "I won't work on this repository."}
+    emulator = AnthropicEmulator([Turn(content=(refusal,), stop_reason="refusal")])
+    with running(create_app(emulator)) as url:
+        settings = crew_settings.model_copy(update={"anthropic_base_url": url})
+        run_id = start(engine, tmp_path)
+        assert drive(services(engine, settings, run_id), run_id) is RunState.STOPPED
+    assert "won't work on this repository" in get_run(engine, run_id).reason
