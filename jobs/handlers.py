@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, delete
 
+import bot.events.crew  # noqa: F401  (registers the crew's triggers on the GitHub router)
 import bot.events.installations  # noqa: F401  (registers its handlers on the GitHub router)
 from bot.config import Settings
 from bot.crew.engine import drive
@@ -26,10 +27,10 @@ HOUSEKEEPING_JOB = "housekeeping"
 DONE_JOB_RETENTION = timedelta(days=7)
 
 
-def _github_event(job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
+def _github_event(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     if job.delivery_id is None:
         raise ValueError("a github.event job needs its delivery")
-    handle_github_delivery(job.delivery_id, engine)
+    handle_github_delivery(job.delivery_id, engine, settings)
 
 
 def _slack_request(job: ClaimedJob, engine: Engine, _settings: Settings) -> None:

@@ -80,5 +80,8 @@ def research(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepR
         role=role.key,
     )
     plans = sum(1 for k in outputs if k.startswith("plan-"))
-    revise = answer["verdict"] == "revise" and plans < MAX_PLANS
-    return StepResult(RunState.PLANNING if revise else RunState.CODING, key, role, answer)
+    if answer["verdict"] == "revise" and plans < MAX_PLANS:
+        return StepResult(RunState.PLANNING, key, role, answer)
+    if run.mode == "plan":  # `/crew plan`: a human says `/crew go` when the plan suits them
+        return StepResult(RunState.AWAITING_HUMAN, key, role, answer)
+    return StepResult(RunState.CODING, key, role, answer)

@@ -132,6 +132,8 @@ def review(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepRes
         "inline_comments": len(inline),
         "checklist_items": len(answer["checklist"]),
     }
+    if run.mode == "review":  # `/crew review`: the reviewer alone; the humans take it from here
+        return StepResult(RunState.AWAITING_HUMAN, key, role, output)
     wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
     return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
 

@@ -20,7 +20,15 @@ from bot.agents.testing import test
 from bot.agents.voting import vote
 from bot.crew import render
 from bot.crew.publish import upsert_comment
-from bot.crew.runs import SPEND_LIMIT_FLAG, finish_step, get_flag, get_run, outputs, set_flag
+from bot.crew.runs import (
+    SPEND_LIMIT_FLAG,
+    StaleRun,
+    finish_step,
+    get_flag,
+    get_run,
+    outputs,
+    set_flag,
+)
 from bot.crew.services import CrewServices
 from bot.crew.states import TERMINAL, WAITING, RunState
 from bot.llm.client import ModelRequestRejected, SpendLimitReached
@@ -39,11 +47,13 @@ class RunsPaused(RuntimeError):
 
 
 def start(services: CrewServices, run: Run, _outputs: dict[str, Any]) -> StepResult:
+    """Leave the queue, unless new runs are paused."""
     paused = get_flag(services.engine, SPEND_LIMIT_FLAG)
     if paused:
         raise RunsPaused(f"new runs are paused: {paused}")
     lead = services.crew.roles[services.crew.lead]
-    return StepResult(RunState.PLANNING, "start", lead, None)
+    first = RunState.REVIEWING if run.mode == "review" else RunState.PLANNING
+    return StepResult(first, "start", lead, None)
 
 
 STEPS: dict[RunState, Step] = {
@@ -76,17 +86,20 @@ def advance(services: CrewServices, run_id: int) -> RunState:
         return _end(services, run, RunState.FAILED, f"the model account's spend limit: {error}")
     except (AgentStopped, ModelRequestRejected, SandboxUnavailable, SecretLeak) as error:
         return _end(services, run, RunState.FAILED, str(error))
-    finish_step(
-        services.engine,
-        run_id=run_id,
-        expected=state,
-        target=result.next,
-        step=result.key,
-        role=result.role.key,
-        content=result.output,
-        reason=result.reason,
-        **result.fields,
-    )
+    try:
+        finish_step(
+            services.engine,
+            run_id=run_id,
+            expected=state,
+            target=result.next,
+            step=result.key,
+            role=result.role.key,
+            content=result.output,
+            reason=result.reason,
+            **result.fields,
+        )
+    except StaleRun:  # a human stopped the run while the step worked: their word stands
+        return RunState(get_run(services.engine, run_id).state)
     log.info("run %s: %s → %s (%s)", run_id, state, result.next, result.key)
     if result.next in TERMINAL and result.reason:
         _notify_end(services, run, result.next, result.reason)
@@ -106,17 +119,20 @@ def drive(services: CrewServices, run_id: int, *, max_steps: int = 100) -> RunSt
 def _end(services: CrewServices, run: Run, target: RunState, reason: str) -> RunState:
     """End the run early with a post saying why (never half-way through a write)."""
     log.warning("run %s ends %s: %s", run.id, target, reason)
+    try:
+        finish_step(
+            services.engine,
+            run_id=run.id or 0,
+            expected=RunState(run.state),
+            target=target,
+            step="",
+            role="",
+            content=None,
+            reason=reason,
+        )
+    except StaleRun:
+        return RunState(get_run(services.engine, run.id or 0).state)
     _notify_end(services, run, target, reason)
-    finish_step(
-        services.engine,
-        run_id=run.id or 0,
-        expected=RunState(run.state),
-        target=target,
-        step="",
-        role="",
-        content=None,
-        reason=reason,
-    )
     return target
 
 

@@ -39,6 +39,9 @@ def create_run(
     issue_number: int | None = None,
     requested_by: str = "",
     config: dict[str, Any] | None = None,
+    mode: str = "full",
+    branch: str = "",
+    pr_number: int | None = None,
 ) -> int:
     now = utcnow()
     with engine.begin() as connection:
@@ -54,7 +57,9 @@ def create_run(
                 task=task,
                 requested_by=requested_by,
                 state=RunState.QUEUED,
-                branch="",
+                mode=mode,
+                branch=branch,
+                pr_number=pr_number,
                 fix_rounds=0,
                 config=json.dumps(config or {}),
                 reason="",

@@ -31,17 +31,23 @@ WAITING = frozenset({RunState.AWAITING_HUMAN})
 _EARLY_ENDS = frozenset({RunState.FAILED, RunState.STOPPED, RunState.BUDGET_EXHAUSTED})
 
 TRANSITIONS: dict[RunState, frozenset[RunState]] = {
-    RunState.QUEUED: frozenset({RunState.PLANNING}) | _EARLY_ENDS,
+    # A review-only run (`/crew review` on any pull request) goes straight to the reviewer.
+    RunState.QUEUED: frozenset({RunState.PLANNING, RunState.REVIEWING}) | _EARLY_ENDS,
     RunState.PLANNING: frozenset({RunState.RESEARCHING}) | _EARLY_ENDS,
-    # The researcher may send a plan back once when the repository contradicts it.
-    RunState.RESEARCHING: frozenset({RunState.CODING, RunState.PLANNING}) | _EARLY_ENDS,
+    # The researcher may send a plan back once when the repository contradicts it; a plan-only
+    # run (`/crew plan`) waits for a human's `/crew go` after the research.
+    RunState.RESEARCHING: frozenset({RunState.CODING, RunState.PLANNING, RunState.AWAITING_HUMAN})
+    | _EARLY_ENDS,
     RunState.CODING: frozenset({RunState.REVIEWING}) | _EARLY_ENDS,
-    RunState.REVIEWING: frozenset({RunState.FIXING, RunState.TESTING}) | _EARLY_ENDS,
+    RunState.REVIEWING: frozenset({RunState.FIXING, RunState.TESTING, RunState.AWAITING_HUMAN})
+    | _EARLY_ENDS,
     RunState.FIXING: frozenset({RunState.REVIEWING, RunState.TESTING}) | _EARLY_ENDS,
     RunState.TESTING: frozenset({RunState.VOTING, RunState.FIXING}) | _EARLY_ENDS,
     RunState.VOTING: frozenset({RunState.AWAITING_HUMAN, RunState.FIXING}) | _EARLY_ENDS,
-    # A human approves (done), asks for changes (fixing) or stops the run.
-    RunState.AWAITING_HUMAN: frozenset({RunState.DONE, RunState.FIXING, RunState.STOPPED}),
+    # A human approves (done), asks for changes (fixing), says go after a plan (coding) or stops.
+    RunState.AWAITING_HUMAN: frozenset(
+        {RunState.DONE, RunState.FIXING, RunState.CODING, RunState.STOPPED}
+    ),
     RunState.DONE: frozenset(),
     RunState.FAILED: frozenset(),
     RunState.STOPPED: frozenset(),

@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import Engine
 
+from bot.config import Settings
 from bot.events.router import EventRouter
 from bot.store.engine import session_scope
 from bot.store.models import Delivery
@@ -16,14 +17,14 @@ log = logging.getLogger(__name__)
 router = EventRouter()
 
 
-def handle_github_delivery(delivery_row_id: int, engine: Engine) -> int:
+def handle_github_delivery(delivery_row_id: int, engine: Engine, settings: Settings) -> int:
     """Run the handlers of one stored GitHub delivery; returns how many ran."""
     with session_scope(engine) as session:
         delivery = session.get(Delivery, delivery_row_id)
         if delivery is None:
             raise LookupError(f"delivery row {delivery_row_id} is gone")
         event, payload = delivery.event, json.loads(delivery.payload)
-    ran = router.dispatch(event, payload, engine)
+    ran = router.dispatch(event, payload, engine, settings)
     if ran == 0:
         log.info("no handler registered for github %s.%s", event, payload.get("action"))
     return ran

@@ -31,7 +31,7 @@ def _load(session, payload: dict[str, Any]) -> Installation:
 
 
 @router.register("installation")
-def installation_changed(payload: dict[str, Any], engine: Engine) -> None:
+def installation_changed(payload: dict[str, Any], engine: Engine, _settings: Any = None) -> None:
     action = payload.get("action")
     with session_scope(engine) as session:
         installation = _load(session, payload)
@@ -47,7 +47,9 @@ def installation_changed(payload: dict[str, Any], engine: Engine) -> None:
 
 
 @router.register("installation_repositories")
-def installation_repositories_changed(payload: dict[str, Any], engine: Engine) -> None:
+def installation_repositories_changed(
+    payload: dict[str, Any], engine: Engine, _settings: Any = None
+) -> None:
     with session_scope(engine) as session:
         installation = _load(session, payload)
         names = [n for n in installation.repositories.splitlines() if n]

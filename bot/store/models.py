@@ -98,6 +98,9 @@ class Run(SQLModel, table=True):
     task: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     requested_by: str = Field(default="", max_length=255)
     state: str = Field(default="queued", max_length=32)
+    mode: str = Field(
+        default="full", max_length=16, description="full, plan (stop after research) or review"
+    )
     branch: str = Field(default="", max_length=255)
     pr_number: int | None = None
     fix_rounds: int = 0

@@ -54,6 +54,6 @@ def test_installation_events_keep_the_installation_table_current(client, engine,
 
 
 def test_events_without_a_handler_yet_complete_cleanly(client, engine, settings, corpus):
-    assert _deliver(client, "issues/labeled.payload.json", "d5") == 202
+    assert _deliver(client, "issues/opened.payload.json", "d5") == 202
     assert Worker(engine, settings, worker_id="w").run_until_idle() == 1
     assert counts_by_status(engine) == {JobStatus.DONE: 1}

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("task", sa.Text(), nullable=False),
         sa.Column("requested_by", sa.String(length=255), nullable=False),
         sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("branch", sa.String(length=255), nullable=False),
         sa.Column("pr_number", sa.Integer(), nullable=True),
         sa.Column("fix_rounds", sa.Integer(), nullable=False),

@@ -1,0 +1,340 @@
+"""GitHub events that start and steer team runs: the trigger label, `/crew` comments, human
+reviews on a crew pull request, and uninstalls.
+
+Only people with write access steer the crew; bots never do (a name ending in `[bot]` earns no
+trust, and the crew's own posts must never trigger it: no loops). Every decision is made from
+the payload and the collaborator-permission API, then the run is queued for the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, select
+
+from bot.config import Settings
+from bot.crew.commands import (
+    WRITE_PERMISSIONS,
+    Command,
+    help_text,
+    not_allowed_reply,
+    parse_command,
+    unknown_reply,
+)
+from bot.crew.config import Crew
+from bot.crew.factory import crew_snapshot, queue_run
+from bot.crew.loader import ConfigError, apply_repo_overrides, load_crew
+from bot.crew.runs import create_run, finish_step, outputs
+from bot.crew.states import TERMINAL, RunState
+from bot.events.github import router
+from bot.store.models import Run
+
+log = logging.getLogger(__name__)
+
+REPO_CONFIG = ".repocrew.toml"
+
+
+class RepoGateway(Protocol):
+    """What the triggers need from GitHub for one repository."""
+
+    def permission_of(self, login: str) -> str: ...
+
+    def read_text(self, path: str) -> str | None: ...
+
+    def create_comment(self, thread: int, body: str, *, role: str) -> Any: ...
+
+
+# Builds the gateway for (settings, installation id, "owner/name"); bot.github provides it.
+GatewayFactory = Callable[[Settings, int, str], RepoGateway]
+gateway_factory: GatewayFactory | None = None
+
+
+def _gateway(settings: Settings, payload: dict[str, Any]) -> RepoGateway:
+    if gateway_factory is None:
+        from bot.github.gateway import gateway_for
+
+        return gateway_for(
+            settings, payload["installation"]["id"], payload["repository"]["full_name"]
+        )
+    return gateway_factory(
+        settings, payload["installation"]["id"], payload["repository"]["full_name"]
+    )
+
+
+def is_bot(user: dict[str, Any] | None) -> bool:
+    """Bots never steer the crew, whatever their name or permission (no loops, no relays)."""
+    user = user or {}
+    return user.get("type") != "User" or str(user.get("login", "")).endswith("[bot]")
+
+
+def _may_steer(gateway: RepoGateway, user: dict[str, Any]) -> bool:
+    return gateway.permission_of(user["login"]) in WRITE_PERMISSIONS
+
+
+def _crew_for(settings: Settings, gateway: RepoGateway) -> Crew:
+    crew = load_crew(settings.crew_file)
+    text = gateway.read_text(REPO_CONFIG)
+    return apply_repo_overrides(crew, text, source=REPO_CONFIG) if text else crew
+
+
+def active_run(engine: Engine, repo: str, *, issue: int | None = None, pr: int | None = None):
+    table = Run.__table__  # type: ignore[attr-defined]
+    query = select(table).where(table.c.repo == repo, table.c.state.notin_(list(TERMINAL)))
+    if issue is not None:
+        query = query.where(table.c.issue_number == issue)
+    if pr is not None:
+        query = query.where(table.c.pr_number == pr)
+    with engine.connect() as connection:
+        return connection.execute(query.order_by(table.c.id.desc())).first()
+
+
+def _requester(user: dict[str, Any]) -> str:
+    login = user["login"]
+    return f"{login} <{user.get('id', 0)}+{login}@users.noreply.github.com>"
+
+
+def start_github_run(
+    engine: Engine,
+    settings: Settings,
+    gateway: RepoGateway,
+    payload: dict[str, Any],
+    *,
+    mode: str = "full",
+) -> int | None:
+    """Start a run on the payload's issue (or, for review mode, pull request); None if refused."""
+    issue = payload.get("issue") or payload.get("pull_request") or {}
+    repository = payload["repository"]
+    try:
+        crew = _crew_for(settings, gateway)
+    except ConfigError as error:
+        gateway.create_comment(
+            issue["number"],
+            f"The crew did not start: `{REPO_CONFIG}` is invalid.\n\n```\n{error}\n```",
+            role="lead",
+        )
+        return None
+    is_pull = "pull_request" in issue or "pull_request" in payload
+    run_id = create_run(
+        engine,
+        repo=repository["full_name"],
+        clone_url=repository.get("clone_url", ""),
+        installation_id=payload["installation"]["id"],
+        issue_number=None if is_pull else issue["number"],
+        pr_number=issue["number"] if is_pull else None,
+        title=issue.get("title", ""),
+        task=issue.get("body") or "",
+        requested_by=_requester(payload["sender"]),
+        forge="github",
+        config=crew_snapshot(crew),
+        mode=mode,
+        branch=(payload.get("pull_request") or {}).get("head", {}).get("ref", ""),
+    )
+    queue_run(engine, run_id)
+    log.info("run %s queued for %s#%s (%s)", run_id, repository["full_name"], issue["number"], mode)
+    return run_id
+
+
+@router.register("issues", action="labeled")
+def issue_labelled(payload: dict[str, Any], engine: Engine, settings: Settings) -> None:
+    sender = payload.get("sender")
+    if is_bot(sender):
+        return
+    gateway = _gateway(settings, payload)
+    if gateway is None:
+        return
+    crew = _crew_for(settings, gateway)
+    if (payload.get("label") or {}).get("name") != crew.trigger_label:
+        return
+    issue = payload["issue"]
+    if not _may_steer(gateway, sender):
+        gateway.create_comment(issue["number"], not_allowed_reply(sender["login"]), role="lead")
+        return
+    if active_run(engine, payload["repository"]["full_name"], issue=issue["number"]):
+        return  # a redelivery, or a second label event: the run is already on it
+    start_github_run(engine, settings, gateway, payload)
+
+
+@router.register("issue_comment", action="created")
+def comment_created(payload: dict[str, Any], engine: Engine, settings: Settings) -> None:
+    command = parse_command((payload.get("comment") or {}).get("body"))
+    sender = payload.get("sender")
+    if command is None or is_bot(sender):
+        return
+    gateway = _gateway(settings, payload)
+    if gateway is None:
+        return
+    issue = payload["issue"]
+    if not _may_steer(gateway, sender):
+        gateway.create_comment(issue["number"], not_allowed_reply(sender["login"]), role="lead")
+        return
+    COMMAND_HANDLERS[command.name](engine, settings, gateway, payload, command)
+
+
+def _reply(gateway: RepoGateway, payload: dict[str, Any], body: str) -> None:
+    gateway.create_comment(payload["issue"]["number"], body, role="lead")
+
+
+def _run_here(engine: Engine, payload: dict[str, Any]):
+    issue = payload["issue"]
+    repo = payload["repository"]["full_name"]
+    if "pull_request" in issue:
+        return active_run(engine, repo, pr=issue["number"])
+    return active_run(engine, repo, issue=issue["number"])
+
+
+def _go(engine, settings, gateway, payload, _command) -> None:
+    run = _run_here(engine, payload)
+    if run is None:
+        start_github_run(engine, settings, gateway, payload)
+    elif run.state == RunState.AWAITING_HUMAN and run.mode == "plan":
+        finish_step(
+            engine,
+            run_id=run.id,
+            expected=RunState.AWAITING_HUMAN,
+            target=RunState.CODING,
+            step="",
+            role="",
+            content=None,
+            reason=f"/crew go by {payload['sender']['login']}",
+            mode="full",
+        )
+        queue_run(engine, run.id)
+    else:
+        _reply(gateway, payload, f"The crew is already on it: run {run.id} is `{run.state}`.")
+
+
+def _plan(engine, settings, gateway, payload, _command) -> None:
+    run = _run_here(engine, payload)
+    if run is not None:
+        _reply(gateway, payload, f"The crew is already on it: run {run.id} is `{run.state}`.")
+        return
+    start_github_run(engine, settings, gateway, payload, mode="plan")
+
+
+def _review(engine, settings, gateway, payload, _command) -> None:
+    if "pull_request" not in payload["issue"]:
+        _reply(gateway, payload, "`/crew review` works on pull requests.")
+        return
+    # issue_comment payloads carry no head branch: the review step reads it from the forge.
+    start_github_run(engine, settings, gateway, payload, mode="review")
+
+
+def _retry(engine, settings, gateway, payload, _command) -> None:
+    run = _run_here(engine, payload)
+    if run is not None:
+        _reply(gateway, payload, f"Run {run.id} is still `{run.state}`; `/crew stop` it first.")
+        return
+    start_github_run(engine, settings, gateway, payload)
+
+
+def _stop(engine, _settings, gateway, payload, _command) -> None:
+    run = _run_here(engine, payload)
+    if run is None:
+        _reply(gateway, payload, "There is no run to stop here.")
+        return
+    stop_run(engine, run.id, reason=f"stopped by {payload['sender']['login']}")
+    _reply(gateway, payload, f"Run {run.id} stopped.")
+
+
+def _status(engine, _settings, gateway, payload, _command) -> None:
+    run = _run_here(engine, payload)
+    if run is None:
+        _reply(gateway, payload, "No run is active here.")
+        return
+    done = ", ".join(outputs(engine, run.id)) or "nothing yet"
+    _reply(gateway, payload, f"Run {run.id} is `{run.state}`. Finished steps: {done}.")
+
+
+def _help(_engine, settings, gateway, payload, _command) -> None:
+    _reply(gateway, payload, help_text(_crew_for(settings, gateway).trigger_label))
+
+
+def _unknown(_engine, settings, gateway, payload, command: Command) -> None:
+    _reply(
+        gateway, payload, unknown_reply(command.word, _crew_for(settings, gateway).trigger_label)
+    )
+
+
+COMMAND_HANDLERS = {
+    "go": _go,
+    "plan": _plan,
+    "review": _review,
+    "retry": _retry,
+    "stop": _stop,
+    "status": _status,
+    "help": _help,
+    "unknown": _unknown,
+}
+
+
+def stop_run(engine: Engine, run_id: int, *, reason: str) -> None:
+    """Stop a run whatever it is doing; a step in flight finds the run stopped and gives up."""
+    from bot.crew.runs import StaleRun, get_run
+
+    for _ in range(5):
+        state = RunState(get_run(engine, run_id).state)
+        if state in TERMINAL:
+            return
+        try:
+            finish_step(
+                engine,
+                run_id=run_id,
+                expected=state,
+                target=RunState.STOPPED,
+                step="",
+                role="",
+                content=None,
+                reason=reason,
+            )
+            return
+        except StaleRun:
+            continue
+
+
+@router.register("pull_request_review", action="submitted")
+def review_submitted(payload: dict[str, Any], engine: Engine, settings: Settings) -> None:
+    """A human's `changes_requested` on a crew pull request sends the coder back to it."""
+    review = payload.get("review") or {}
+    sender = payload.get("sender")
+    if review.get("state") != "changes_requested" or is_bot(sender):
+        return
+    pull = payload["pull_request"]
+    run = active_run(engine, payload["repository"]["full_name"], pr=pull["number"])
+    if run is None or run.mode == "review":
+        return
+    gateway = _gateway(settings, payload)
+    if gateway is None or not _may_steer(gateway, sender):
+        return
+    key = f"human-{review['id']}"
+    if key in outputs(engine, run.id) or run.state != RunState.AWAITING_HUMAN:
+        return  # a redelivery, or the crew is still working: the next round will see it
+    feedback = {"reviewer": sender["login"], "body": review.get("body") or ""}
+    finish_step(
+        engine,
+        run_id=run.id,
+        expected=RunState.AWAITING_HUMAN,
+        target=RunState.FIXING,
+        step=key,
+        role="human",
+        content=feedback,
+        reason=f"changes requested by {sender['login']}",
+        fix_rounds=0,
+    )
+    queue_run(engine, run.id)
+
+
+@router.register("installation", action="deleted")
+def installation_removed(payload: dict[str, Any], engine: Engine, _settings: Settings) -> None:
+    table = Run.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        ids = connection.execute(
+            select(table.c.id).where(
+                table.c.installation_id == payload["installation"]["id"],
+                table.c.state.notin_(list(TERMINAL)),
+            )
+        ).scalars()
+        ids = list(ids)
+    for run_id in ids:
+        stop_run(engine, run_id, reason="the GitHub App was uninstalled")

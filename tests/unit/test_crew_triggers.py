@@ -1,0 +1,234 @@
+"""Who may start and steer a run from GitHub, with a fake repository gateway (our own port)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bot.events.crew as triggers
+from bot.crew.commands import Command, parse_command
+from bot.crew.runs import create_run, get_run, outputs
+from bot.crew.states import RunState
+from bot.events.github import router
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+from bot.store.models import Job, Run
+from tests.conftest import make_settings
+
+REPO = "octo-org/hello"
+
+
+class FakeGateway:
+    """Permissions by login, a repo config file, and every comment it was asked to post."""
+
+    def __init__(self, permissions: dict[str, str], repo_config: str | None = None) -> None:
+        self.permissions = permissions
+        self.repo_config = repo_config
+        self.comments: list[tuple[int, str]] = []
+
+    def permission_of(self, login: str) -> str:
+        return self.permissions.get(login, "none")
+
+    def read_text(self, path: str) -> str | None:
+        return self.repo_config if path == ".repocrew.toml" else None
+
+    def create_comment(self, thread: int, body: str, *, role: str) -> None:
+        self.comments.append((thread, body))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Any]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def gateway() -> Iterator[FakeGateway]:
+    fake = FakeGateway({"maintainer": "admin", "writer": "write", "reader": "read"})
+    triggers.gateway_factory = lambda _settings, _installation, _repo: fake
+    yield fake
+    triggers.gateway_factory = None
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return make_settings(f"sqlite:///{tmp_path / 'store.db'}", crew_file=tmp_path / "none.toml")
+
+
+def user(login: str, kind: str = "User") -> dict[str, Any]:
+    return {"login": login, "id": 7, "type": kind}
+
+
+def issue_event(action: str, sender: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "action": action,
+        "issue": {"number": 12, "title": "Add input validation", "body": "Please."},
+        "repository": {"full_name": REPO, "clone_url": "https://github.com/octo-org/hello.git"},
+        "installation": {"id": 1},
+        "sender": sender,
+        **extra,
+    }
+
+
+def comment(body: str, sender: dict[str, Any], *, on_pull: bool = False) -> dict[str, Any]:
+    event = issue_event("created", sender, comment={"body": body, "id": 99})
+    if on_pull:
+        event["issue"]["pull_request"] = {"url": "…"}
+    return event
+
+
+def runs(engine) -> list[Run]:
+    with engine.connect() as connection:
+        return list(connection.execute(Run.__table__.select()).all())
+
+
+def jobs(engine) -> int:
+    with engine.connect() as connection:
+        return len(connection.execute(Job.__table__.select()).all())
+
+
+def dispatch(event: str, payload: dict[str, Any], engine, settings) -> None:
+    router.dispatch(event, json.loads(json.dumps(payload)), engine, settings)
+
+
+def test_the_trigger_label_by_a_writer_starts_one_run(engine, settings, gateway):
+    event = issue_event("labeled", user("writer"), label={"name": "crew"})
+    dispatch("issues", event, engine, settings)
+    dispatch("issues", event, engine, settings)  # redelivered
+
+    (run,) = runs(engine)
+    assert (run.repo, run.issue_number, run.state, run.forge) == (REPO, 12, "queued", "github")
+    assert run.requested_by == "writer <7+writer@users.noreply.github.com>"
+    assert jobs(engine) == 1 and gateway.comments == []
+
+
+def test_other_labels_do_nothing(engine, settings, gateway):
+    dispatch(
+        "issues", issue_event("labeled", user("writer"), label={"name": "bug"}), engine, settings
+    )
+    assert runs(engine) == [] and gateway.comments == []
+
+
+@pytest.mark.parametrize("login", ["reader", "stranger"])
+def test_people_without_write_access_get_a_polite_reply_and_nothing_runs(
+    login, engine, settings, gateway
+):
+    dispatch("issue_comment", comment("/crew go", user(login)), engine, settings)
+    dispatch(
+        "issues", issue_event("labeled", user(login), label={"name": "crew"}), engine, settings
+    )
+
+    assert runs(engine) == [] and jobs(engine) == 0
+    assert len(gateway.comments) == 2
+    assert all("only people with write access" in body for _, body in gateway.comments)
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [user("repocrew[bot]", "Bot"), user("maintainer[bot]", "User"), user("dependabot", "Bot")],
+)
+def test_bots_never_steer_and_get_no_reply(sender, engine, settings, gateway):
+    gateway.permissions[sender["login"]] = "admin"  # even with write access
+    dispatch("issue_comment", comment("/crew go", sender), engine, settings)
+    dispatch("issues", issue_event("labeled", sender, label={"name": "crew"}), engine, settings)
+    assert runs(engine) == [] and gateway.comments == []
+
+
+def test_help_and_unknown_commands_answer_with_the_command_list(engine, settings, gateway):
+    dispatch("issue_comment", comment("/crew help", user("writer")), engine, settings)
+    dispatch("issue_comment", comment("/crew dance", user("writer")), engine, settings)
+    assert "`/crew plan`" in gateway.comments[0][1]
+    assert gateway.comments[1][1].startswith("I don't know `/crew dance`")
+    assert runs(engine) == []
+
+
+def test_plan_then_go_continues_the_same_run(engine, settings, gateway):
+    dispatch("issue_comment", comment("/crew plan", user("writer")), engine, settings)
+    (run,) = runs(engine)
+    assert run.mode == "plan"
+    with engine.begin() as connection:  # as the planner and researcher would leave it
+        connection.execute(
+            Run.__table__.update().values(state=RunState.AWAITING_HUMAN).where(Run.id == run.id)
+        )
+
+    dispatch("issue_comment", comment("/crew go", user("maintainer")), engine, settings)
+
+    after = get_run(engine, run.id)
+    assert (after.state, after.mode) == ("coding", "full") and len(runs(engine)) == 1
+    assert jobs(engine) == 2
+
+
+def test_stop_and_status(engine, settings, gateway):
+    dispatch(
+        "issues", issue_event("labeled", user("writer"), label={"name": "crew"}), engine, settings
+    )
+    dispatch("issue_comment", comment("/crew status", user("writer")), engine, settings)
+    dispatch("issue_comment", comment("/crew stop", user("writer")), engine, settings)
+    (run,) = runs(engine)
+    assert get_run(engine, run.id).state == "stopped"
+    assert "is `queued`" in gateway.comments[0][1] and "stopped" in gateway.comments[1][1]
+
+
+def test_review_works_on_pull_requests_only(engine, settings, gateway):
+    dispatch("issue_comment", comment("/crew review", user("writer")), engine, settings)
+    dispatch(
+        "issue_comment", comment("/crew review", user("writer"), on_pull=True), engine, settings
+    )
+    (run,) = runs(engine)
+    assert (run.mode, run.pr_number, run.issue_number) == ("review", 12, None)
+    assert "works on pull requests" in gateway.comments[0][1]
+
+
+def test_an_invalid_repo_config_stops_the_start_with_the_key_and_line(engine, settings, gateway):
+    gateway.repo_config = "[budgets]\nrun_usd = -1\n"
+    dispatch("issue_comment", comment("/crew go", user("writer")), engine, settings)
+    assert runs(engine) == []
+    assert ".repocrew.toml:2: budgets.run_usd" in gateway.comments[0][1]
+
+
+def test_a_humans_changes_requested_sends_the_coder_back(engine, settings, gateway):
+    run_id = create_run(engine, repo=REPO, task="t", forge="github", pr_number=5)
+    with engine.begin() as connection:
+        connection.execute(
+            Run.__table__.update().values(state=RunState.AWAITING_HUMAN).where(Run.id == run_id)
+        )
+    review = {
+        "action": "submitted",
+        "review": {"id": 321, "state": "changes_requested", "body": "Handle None too."},
+        "pull_request": {"number": 5},
+        "repository": {"full_name": REPO},
+        "installation": {"id": 1},
+        "sender": user("maintainer"),
+    }
+    dispatch("pull_request_review", review, engine, settings)
+    dispatch("pull_request_review", review, engine, settings)  # redelivered
+
+    assert get_run(engine, run_id).state == "fixing"
+    assert outputs(engine, run_id) == {
+        "human-321": {"reviewer": "maintainer", "body": "Handle None too."}
+    }
+    assert jobs(engine) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("/crew go", Command("go", "go")),
+        ("Thanks!\n/crew   PLAN  now please", Command("plan", "plan", "now please")),
+        ("/crew", Command("help", "help")),
+        ("/crew frobnicate", Command("unknown", "frobnicate")),
+        ("> /crew go", None),
+        ("```\n/crew go\n```", None),
+        ("    /crew go", None),
+        ("please /crew go", None),
+        ("", None),
+    ],
+)
+def test_the_command_grammar(body, expected):
+    assert parse_command(body) == expected
