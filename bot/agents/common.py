@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.crew.config import Role
@@ -13,6 +14,7 @@ from bot.crew.services import CrewServices
 from bot.crew.states import RunState
 from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
 from bot.llm.tools import Tool, Toolbox
+from bot.prompts import PromptLibrary
 from bot.sandbox import SandboxLimits, SandboxResult, run_sandboxed
 from bot.sandbox.test_report import TestReport
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
@@ -99,10 +101,29 @@ def clone(
     shutil.rmtree(root, ignore_errors=True)
     root.parent.mkdir(parents=True, exist_ok=True)
     git = GitWorkspace.clone(source.url, root, token=source.token, branch=source.default_branch)
+    _load_prompt_overrides(services, root)
     if branch and not git.checkout_remote_branch(branch):
         git.checkout_new_branch(branch)
     protected = [p for p in services.crew.protected_paths if p not in role.may_edit]
     return git, Workspace(root, protected=protected)
+
+
+MAX_PROMPT_BYTES = 50_000
+
+
+def _load_prompt_overrides(services: CrewServices, root: Path) -> None:
+    """The repository's own prompt templates (`[prompts]` in `.repocrew.toml`), read once per
+    run from the default branch, never from the crew's branch, so no agent can rewrite them."""
+    overrides = services.crew.prompt_overrides
+    if not overrides or services.prompts_from_repo:
+        return
+    texts = {}
+    for name, relative in overrides.items():
+        path = root / relative
+        if path.is_file() and not path.is_symlink() and root.resolve() in path.resolve().parents:
+            texts[name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_PROMPT_BYTES]
+    services.prompts = PromptLibrary(texts)
+    services.prompts_from_repo = True
 
 
 def sandbox_limits(services: CrewServices) -> SandboxLimits:

@@ -32,6 +32,7 @@ class CrewServices:
     scanner: SecretScanner
     work_root: Path
     prompts: PromptLibrary = field(default_factory=PromptLibrary)
+    prompts_from_repo: bool = False
     # Tests use a smaller sandbox; production takes the crew's tests config.
     sandbox_overrides: dict[str, Any] = field(default_factory=dict)
 

@@ -162,3 +162,24 @@ def _reply_from_json(data: dict[str, Any]) -> ModelReply:
         usage=ModelUsage(**data["usage"]),
         request_id=data.get("request_id"),
     )
+
+
+def transcript(engine: Engine, run_id: int, *, role: str | None = None) -> list[dict[str, Any]]:
+    """What each agent of a run saw (request) and said (reply), in order; redacted as stored."""
+    query = select(_call).where(_call.c.run_id == run_id)
+    if role is not None:
+        query = query.where(_call.c.role == role)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(_call.c.id)).mappings().all()
+    return [
+        {
+            "step": row["step"],
+            "role": row["role"],
+            "seq": row["seq"],
+            "saw": json.loads(row["request"]),
+            "said": json.loads(row["response"])["content"],
+            "tool_results": json.loads(row["tool_results"]),
+            "cost_usd": row["cost_usd"],
+        }
+        for row in rows
+    ]

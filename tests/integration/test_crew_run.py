@@ -19,6 +19,7 @@ from bot.crew.replay import replay_run
 from bot.crew.runs import get_run, outputs, transitions, votes
 from bot.crew.states import RunState
 from bot.llm.client import ModelClient
+from bot.llm.ledger import transcript
 from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
 from emulators import demo_session as crew_script
@@ -136,6 +137,11 @@ def test_a_run_goes_from_queued_to_awaiting_human(engine, crew_settings, tmp_pat
             select(ModelCall.request).where(ModelCall.run_id == run_id).limit(1)
         ).scalar_one()
     assert calls == len(crew_script.whole_run())
+    reviewer = transcript(engine, run_id, role="reviewer")
+    assert [t["step"] for t in reviewer] == ["review-1", "review-2", "vote-1.reviewer"]
+    shown = json.dumps(reviewer[0]["saw"]["system"])
+    assert "## The diff" in shown and "<untrusted source=" in shown  # the diff, fenced
+    assert reviewer[0]["said"][0]["name"] == "submit_review"
     assert cost > 0 and cache_reads > 0
     assert KEY not in request and json.loads(request)["model"]
 

@@ -210,3 +210,14 @@ def test_prompt_caching_breakpoints_sit_on_the_stable_prefix_and_the_newest_mess
     # The newest user message writes this turn's prefix; the one before reads the last one's.
     assert marked == [0, 2] and request["messages"][1]["role"] == "assistant"
     assert request["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+def test_a_repository_prompt_override_replaces_the_packaged_template():
+    from bot.prompts import PromptLibrary
+
+    packaged = PromptLibrary().render("steps/vote", step="vote-1")
+    custom = PromptLibrary({"steps/vote": "[step: {{ step }}] Vote strictly."})
+    assert "approve" in packaged
+    assert custom.render("steps/vote", step="vote-2") == "[step: vote-2] Vote strictly.\n"
+    with pytest.raises(Exception, match="undefined"):
+        PromptLibrary({"steps/vote": "{{ missing }}"}).render("steps/vote", step="x")
