@@ -260,6 +260,7 @@ class AnthropicEmulator:
 
     def _message(self, body: Mapping[str, Any], turn: Turn) -> dict[str, Any]:
         content = [self._reply_block(block) for block in turn.content]
+        _link_server_results(content)
         stop_reason = turn.final_stop_reason
         input_usage: InputUsage = self.cache.account(body["model"], prompt_segments(body))
         message: dict[str, Any] = {
@@ -279,6 +280,15 @@ class AnthropicEmulator:
     def _reply_block(self, block: Mapping[str, Any]) -> dict[str, Any]:
         if block["type"] == "text":
             return {"type": "text", "text": block["text"]}
+        if block["type"] == "server_tool_use":
+            return {
+                "type": "server_tool_use",
+                "id": block.get("id") or self.new_id("srvtoolu_"),
+                "name": block["name"],
+                "input": block["input"],
+            }
+        if block["type"] == "web_search_tool_result":
+            return {"type": "web_search_tool_result", **dict(block)}
         return {
             "type": "tool_use",
             "id": block.get("id") or self.new_id("toolu_"),
@@ -286,3 +296,13 @@ class AnthropicEmulator:
             "input": block["input"],
             "caller": {"type": "direct"},
         }
+
+
+def _link_server_results(content: list[dict[str, Any]]) -> None:
+    """A server tool's result answers the server_tool_use before it, as the API sends them."""
+    last_use = None
+    for block in content:
+        if block["type"] == "server_tool_use":
+            last_use = block["id"]
+        elif block["type"] == "web_search_tool_result" and not block.get("tool_use_id"):
+            block["tool_use_id"] = last_use

@@ -203,7 +203,23 @@ def _check_block(block: Any, where: str) -> dict[str, Any]:
         if "id" in block:
             checked["id"] = str(block["id"])
         return checked
-    raise ScriptError(f"{where}: block type {kind!r} is not supported (text, tool_use)")
+    if kind == "server_tool_use":  # the API's own tools, e.g. web search
+        if not isinstance(block.get("name"), str):
+            raise ScriptError(f"{where}: a server_tool_use block needs a `name`")
+        checked = {"type": kind, "name": block["name"], "input": dict(block.get("input", {}))}
+        if "id" in block:
+            checked["id"] = str(block["id"])
+        return checked
+    if kind == "web_search_tool_result":
+        if not isinstance(block.get("content"), list | Mapping):
+            raise ScriptError(f"{where}: a web_search_tool_result needs `content` results")
+        return {
+            key: value for key, value in block.items() if key in ("type", "content", "tool_use_id")
+        }
+    raise ScriptError(
+        f"{where}: block type {kind!r} is not supported "
+        "(text, tool_use, server_tool_use, web_search_tool_result)"
+    )
 
 
 def script_from_data(data: Mapping[str, Any] | Iterable[Any]) -> Script:

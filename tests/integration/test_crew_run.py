@@ -24,6 +24,7 @@ from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
 from emulators import demo_session as crew_script
 from emulators.anthropic import AnthropicEmulator, Turn, create_app
+from emulators.anthropic.script import Script
 from emulators.demo_session import git
 from emulators.server import running
 from tests.conftest import make_settings
@@ -229,3 +230,50 @@ def test_a_model_refusal_stops_the_run_with_its_reason(engine, crew_settings, tm
         run_id = start(engine, tmp_path)
         assert drive(services(engine, settings, run_id), run_id) is RunState.STOPPED
     assert "won't work on this repository" in get_run(engine, run_id).reason
+
+
+def test_the_researcher_may_search_the_web_when_enabled(engine, crew_settings, tmp_path):
+    searched = Turn(
+        content=(
+            {"type": "server_tool_use", "name": "web_search", "input": {"query": "int() bounds"}},
+            {
+                "type": "web_search_tool_result",
+                "content": [
+                    {
+                        "type": "web_search_result",
+                        "url": "https://docs.python.org/3/library/functions.html#int",
+                        "title": "Built-in Functions",
+                        "encrypted_content": "emulated",
+                        "page_age": None,
+                    }
+                ],
+            },
+            *crew_script.research_turns()[1].content,
+        ),
+        match={"system": "You are Researcher on", "first_user": "[step: research-1]", "turn": 0},
+    )
+    turns = [t for t in crew_script.whole_run() if t.match.first_user != "[step: research-1]"]
+    emulator = AnthropicEmulator(Script([searched, *turns], reuse=True))
+    crew = load_crew(None)
+    researcher = crew.roles["researcher"].model_copy(
+        update={"tools": (*crew.roles["researcher"].tools, "web_search")}
+    )
+    crew = crew.model_copy(
+        update={
+            "research": crew.research.model_copy(update={"web_search": True}),
+            "roles": {**crew.roles, "researcher": researcher},
+        }
+    )
+    with running(create_app(emulator)) as url:
+        settings = crew_settings.model_copy(update={"anthropic_base_url": url})
+        run_id = start(engine, tmp_path, crew)
+        assert drive(services(engine, settings, run_id), run_id) is RunState.AWAITING_HUMAN
+
+    research_request = next(
+        body for body in emulator.message_bodies() if "[step: research-1]" in json.dumps(body)
+    )
+    assert {"type": "web_search_20250305", "name": "web_search", "max_uses": 5} in research_request[
+        "tools"
+    ]
+    said = transcript(engine, run_id, role="researcher")[0]["said"]
+    assert [block["type"] for block in said][:2] == ["server_tool_use", "web_search_tool_result"]
