@@ -79,17 +79,24 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout.strip()
 
 
+def sample_files() -> dict[str, str]:
+    """The tiny Python project the crew works on in the demo."""
+    return {
+        "calc/__init__.py": "",
+        "calc/ages.py": AGES_BEFORE,
+        "tests/test_ages.py": TESTS_BEFORE,
+        ".gitignore": "__pycache__/\n.pytest_cache/\n",
+    }
+
+
 def make_sample_repository(root: Path) -> Path:
     """A bare repository (the "remote") holding a tiny Python project on `main`."""
     bare = root / "sample.git"
     work = root / "sample-src"
     work.mkdir(parents=True)
-    (work / "calc").mkdir()
-    (work / "tests").mkdir()
-    (work / "calc" / "__init__.py").write_text("")
-    (work / "calc" / "ages.py").write_text(AGES_BEFORE)
-    (work / "tests" / "test_ages.py").write_text(TESTS_BEFORE)
-    (work / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    for name, text in sample_files().items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text)
     git("init", "-q", "-b", "main", cwd=work)
     git("add", "-A", cwd=work)
     git(

@@ -11,8 +11,9 @@ from sqlalchemy import Engine, delete
 import bot.events.crew  # noqa: F401  (registers the crew's triggers on the GitHub router)
 import bot.events.installations  # noqa: F401  (registers its handlers on the GitHub router)
 from bot.config import Settings
-from bot.crew.engine import drive
+from bot.crew.engine import RunsPaused, drive
 from bot.crew.factory import CREW_RUN_JOB, services_for
+from bot.crew.runs import fail_run
 from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.events.github import handle_github_delivery
 from bot.events.slack import handle_slack_delivery
@@ -53,7 +54,14 @@ def _housekeeping(_job: ClaimedJob, engine: Engine, _settings: Settings) -> None
 def _crew_run(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     """Drive a team run until it waits for a human or ends (resumes where it stopped)."""
     run_id = int(job.args["run_id"])
-    state = drive(services_for(engine, settings, run_id), run_id)
+    try:
+        state = drive(services_for(engine, settings, run_id), run_id)
+    except RunsPaused:
+        raise  # retried later; the run waits in the queue
+    except Exception as error:
+        if job.attempts >= job.max_attempts:  # the queue gives up: say so on the run
+            fail_run(engine, run_id, reason=f"failed after {job.attempts} attempts: {error}")
+        raise
     log.info("run %s is %s", run_id, state)
 
 

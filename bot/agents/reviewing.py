@@ -69,7 +69,8 @@ def review(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepRes
     crew = services.crew
     role = crew.role_for("review")
     key = step_key("review", outputs)
-    git, files = clone(services, run, role, run.branch)
+    branch = run.branch or services.forge.get_pull(run.pr_number or 0).head
+    git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
     diff = git.diff(base, "HEAD")
     earlier = [content for k, content in outputs.items() if kind_of(k) == "review"]

@@ -66,7 +66,16 @@ def local_forge_for(run: Run, settings: Settings) -> LocalForge:
     )
 
 
-FORGES: dict[str, ForgeFactory] = {"local": local_forge_for}
+def github_forge_for(run: Run, settings: Settings) -> Forge:
+    from bot.github.gateway import forge_for
+
+    crew = Crew.model_validate(json.loads(run.config))
+    if run.installation_id is None:
+        raise LookupError(f"run {run.id} on GitHub has no installation")
+    return forge_for(settings, run.installation_id, run.repo, crew.roles.values())
+
+
+FORGES: dict[str, ForgeFactory] = {"local": local_forge_for, "github": github_forge_for}
 
 
 def default_branch(url: str) -> str:

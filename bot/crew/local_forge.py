@@ -106,6 +106,10 @@ class LocalForge:
             self._edit(state["comments"], comment_id, lambda row: row.update(body=body))
         return Comment(id=comment_id, body=body, author=role)
 
+    def get_pull(self, number: int) -> PullRequest:
+        with self._state() as state:
+            return _pull(next(p for p in state["pulls"] if p["number"] == number))
+
     def find_pull(self, head: str) -> PullRequest | None:
         with self._state() as state:
             found = [p for p in state["pulls"] if p["head"] == head and p["state"] == "open"]

@@ -131,7 +131,7 @@ def vote_comment(
     outcome = "ready for a human review" if passed else "not agreed"
     return "\n\n".join(
         [
-            _header(lead, f"Vote: consensus {approvals}/{len(votes)}"),
+            _header(lead, f"Vote: Consensus {approvals}/{len(votes)}"),
             f"| agent | vote | reason |\n|---|---|---|\n{rows}",
             f"**{approvals} of {len(votes)} approve ({needed} needed): {outcome}.** "
             "A human decides the merge.",

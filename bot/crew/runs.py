@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as select_models
 
-from bot.crew.states import TERMINAL, RunState, check_transition
+from bot.crew.states import TERMINAL, TRANSITIONS, RunState, check_transition
 from bot.store.models import Run, RunTransition, StepOutput, SystemFlag, Vote, utcnow
 
 _run = Run.__table__  # type: ignore[attr-defined]
@@ -242,3 +242,24 @@ def finish_step(
                 run_id=run_id, from_state=expected, to_state=target, reason=reason, at=now
             )
         )
+
+
+def end_run(engine: Engine, run_id: int, *, target: RunState, reason: str) -> bool:
+    """End a run whatever state it is in (a human's stop, a job the queue gave up on).
+
+    A step in flight then finds the run ended and its result is dropped (StaleRun).
+    """
+    for _ in range(5):
+        state = RunState(get_run(engine, run_id).state)
+        if target not in TRANSITIONS[state]:
+            return False
+        try:
+            transition(engine, run_id=run_id, expected=state, target=target, reason=reason)
+            return True
+        except StaleRun:
+            continue
+    return False
+
+
+def fail_run(engine: Engine, run_id: int, *, reason: str) -> bool:
+    return end_run(engine, run_id, target=RunState.FAILED, reason=reason)

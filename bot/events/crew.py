@@ -26,7 +26,7 @@ from bot.crew.commands import (
 from bot.crew.config import Crew
 from bot.crew.factory import crew_snapshot, queue_run
 from bot.crew.loader import ConfigError, apply_repo_overrides, load_crew
-from bot.crew.runs import create_run, finish_step, outputs
+from bot.crew.runs import create_run, end_run, finish_step, outputs
 from bot.crew.states import TERMINAL, RunState
 from bot.events.github import router
 from bot.store.models import Run
@@ -271,26 +271,7 @@ COMMAND_HANDLERS = {
 
 def stop_run(engine: Engine, run_id: int, *, reason: str) -> None:
     """Stop a run whatever it is doing; a step in flight finds the run stopped and gives up."""
-    from bot.crew.runs import StaleRun, get_run
-
-    for _ in range(5):
-        state = RunState(get_run(engine, run_id).state)
-        if state in TERMINAL:
-            return
-        try:
-            finish_step(
-                engine,
-                run_id=run_id,
-                expected=state,
-                target=RunState.STOPPED,
-                step="",
-                role="",
-                content=None,
-                reason=reason,
-            )
-            return
-        except StaleRun:
-            continue
+    end_run(engine, run_id, target=RunState.STOPPED, reason=reason)
 
 
 @router.register("pull_request_review", action="submitted")

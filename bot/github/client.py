@@ -40,6 +40,9 @@ class ClientOptions:
     backoff_factor: float = 1.0  # 5xx waits: 0, 2, 4, 8 s ... (urllib3's doubling)
     backoff_max: float = 60.0
     secondary_rate_wait: float = 60.0  # a rate-limit 403 without Retry-After waits this long
+    # A primary rate limit resets within the hour; rather than sleep through a job's lease,
+    # longer waits raise RateLimitExceededExceedsMaxWait and the job queue retries later.
+    max_rate_limit_wait: float = 120.0
     seconds_between_writes: float | None = 1.0  # GitHub's advice for mutating requests
     per_page: int = 100  # GitHub's maximum, so long threads take few requests
     token_refresh_margin: float = 300.0  # renew installation tokens this long before expiry
@@ -53,6 +56,7 @@ def retry_policy(options: ClientOptions) -> GithubRetry:
         backoff_factor=options.backoff_factor,
         backoff_max=options.backoff_max,
         secondary_rate_wait=options.secondary_rate_wait,
+        max_rate_limit_wait=options.max_rate_limit_wait,
         status_forcelist=[*range(500, 600), 429],  # GithubRetry adds 403 itself
         allowed_methods=RETRIED_METHODS,
         # the last failing response goes back to PyGithub, which raises GithubException
@@ -252,7 +256,9 @@ class GitHubApps:
                 )
             return self._apps[identity.app_id]
 
-    def role_clients(self, roles: Iterable[Role], repo_full_name: str) -> dict[str, InstallationClient]:
+    def role_clients(
+        self, roles: Iterable[Role], repo_full_name: str
+    ) -> dict[str, InstallationClient]:
         """Role key → client of the role's own App on the repository, for roles that have one."""
         clients = {}
         for role in roles:

@@ -6,7 +6,7 @@ request, 65,535 characters of summary or text, 140 of a status description).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,8 +161,3 @@ def _annotation(note: Annotation) -> dict[str, Any]:
         "annotation_level": LEVELS.get(note.level, note.level),
         "message": note.message,
     }
-
-
-def review_comments_of(found: Sequence[PullRequestReview]) -> bool:
-    """Whether listing a pull request's review comments is worth a request."""
-    return bool(found)

@@ -193,3 +193,41 @@ class SystemFlag(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     set_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackMessageStatus(StrEnum):
+    QUEUED = "queued"  # Slack does not show this text yet: to post (no ts) or to update (ts)
+    SENT = "sent"
+    FAILED = "failed"  # Slack refused it; kept with the reason until someone requeues it
+
+
+class SlackMessage(SQLModel, table=True):
+    """One message of the Slack outbox: queued by the crew, sent in order per channel."""
+
+    __tablename__ = "slack_message"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_slack_message_key"),
+        Index("ix_slack_message_due", "status", "channel", "id"),
+        Index("ix_slack_message_thread", "channel", "thread_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, description="Idempotency key, e.g. run:12:step:plan-1")
+    channel: str = Field(max_length=255, description="As the caller named it: id or #name")
+    channel_id: str | None = Field(default=None, max_length=32, description="Slack's, once sent")
+    thread_key: str | None = Field(default=None, max_length=255, description="e.g. run:12")
+    parent: bool = Field(default=False, description="Opens the thread of thread_key")
+    role: str = Field(default="", max_length=64, description="Persona key in the crew")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    blocks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    revision: int = Field(default=1, description="Bumped by every enqueue of the same key")
+    status: str = Field(default=SlackMessageStatus.QUEUED, max_length=16)
+    ts: str | None = Field(default=None, max_length=32)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    not_before: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

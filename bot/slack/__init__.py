@@ -1,0 +1,1 @@
+"""Slack: the crew's personas, the outbox that never drops a message, and Block Kit builders."""

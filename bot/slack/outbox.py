@@ -1,0 +1,203 @@
+"""The drainer: sends the Slack outbox in order per channel without ever sleeping on Slack.
+
+Per channel it claims the sendable prefix of the queue and sends it oldest first. A 429 parks
+that channel until Retry-After and the drainer moves on to the next channel; a flaky Slack
+backs off the same way; a refusal fails that one message with Slack's reason and the rest
+go on. A reply waits for its thread's parent; a parent that failed leaves it unthreaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.crew.loader import load_crew
+from bot.slack import store
+from bot.slack.ports import (
+    Persona,
+    Posted,
+    Poster,
+    RateLimited,
+    Rejected,
+    Unavailable,
+    personas_for,
+)
+from bot.slack.poster import make_poster
+from bot.slack.store import OutboxMessage
+from bot.store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+SLACK_OUTBOX_JOB = "slack.outbox"
+MAX_ATTEMPTS = 8  # transient failures before a message is failed for an operator to look at
+BACKOFF_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 300.0
+
+
+@dataclass
+class DrainReport:
+    """What one drain did, and when the next one has something to do (None: nothing queued)."""
+
+    posted: int = 0
+    edited: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (key, Slack's reason)
+    deferred: dict[str, datetime] = field(default_factory=dict)  # channel → not before
+    next_due: datetime | None = None
+
+
+def drain(
+    engine: Engine,
+    poster: Poster,
+    *,
+    personas: Mapping[str, Persona] | None = None,
+    now: Callable[[], datetime] = utcnow,
+    max_messages: int = 100,
+    worker_id: str | None = None,
+    lease_seconds: float = 120.0,
+) -> DrainReport:
+    """Send what is due, at most `max_messages` tries; safe to run from several workers."""
+    drainer = _Drainer(engine, poster, personas or {}, now, worker_id, lease_seconds)
+    budget = max_messages
+    for channel in store.channels_with_work(engine):
+        if budget <= 0:
+            break
+        batch = store.claim_due_messages(
+            engine,
+            channel=channel,
+            worker_id=drainer.worker_id,
+            now=now(),
+            limit=budget,
+            lease_seconds=lease_seconds,
+        )
+        budget -= drainer.send_channel(batch)
+    drainer.report.next_due = store.next_due_at(engine, now=now())
+    return drainer.report
+
+
+def drain_job(
+    engine: Engine,
+    settings: Settings,
+    *,
+    tokens: Mapping[str, str] | None = None,
+    poster: Poster | None = None,
+) -> DrainReport:
+    """The `slack.outbox` job: drain with the crew's personas; reschedule at `next_due`.
+
+    `tokens` maps a role's `bot_token_env` name to its token. A long-lived worker should pass
+    one `poster` (make_poster) so a token's missing `chat:write.customize` is learnt once.
+    """
+    if poster is None:
+        if settings.slack_bot_token is None:
+            log.warning("no Slack bot token; the outbox stays queued")
+            return DrainReport(next_due=store.next_due_at(engine, now=utcnow()))
+        poster = make_poster(settings, tokens=tokens)
+    personas = personas_for(load_crew(settings.crew_file))
+    return drain(engine, poster, personas=personas)
+
+
+class _Drainer:
+    def __init__(
+        self,
+        engine: Engine,
+        poster: Poster,
+        personas: Mapping[str, Persona],
+        now: Callable[[], datetime],
+        worker_id: str | None,
+        lease_seconds: float,
+    ) -> None:
+        self.engine, self.poster, self.personas, self.now = engine, poster, personas, now
+        self.worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
+        self.lease_seconds = lease_seconds
+        self.report = DrainReport()
+
+    def send_channel(self, batch: list[OutboxMessage]) -> int:
+        """Send a claimed batch in order; returns how many messages were tried."""
+        # Stop well inside the lease so no other drainer takes the channel over mid-batch.
+        deadline = self.now() + timedelta(seconds=self.lease_seconds / 2)
+        thread_ts: dict[int, str | None] = {}  # parent id → its ts (None: it failed)
+        for index, message in enumerate(batch):
+            parent_ts = message.thread_ts
+            if message.waits_for is not None:
+                if message.waits_for not in thread_ts:
+                    return self._release(batch, index)  # its parent is still unsent
+                parent_ts = thread_ts[message.waits_for]
+            if self.now() >= deadline:
+                return self._release(batch, index)
+            posted, go_on = self._send(message, parent_ts)
+            thread_ts[message.id] = posted.ts if posted else None
+            if not go_on:
+                return self._release(batch, index + 1)
+        return len(batch)
+
+    def _release(self, batch: list[OutboxMessage], tried: int) -> int:
+        rest = [message.id for message in batch[tried:]]
+        store.release(self.engine, message_ids=rest, worker_id=self.worker_id)
+        return tried
+
+    def _send(self, message: OutboxMessage, thread_ts: str | None) -> tuple[Posted | None, bool]:
+        """Post or edit one message; (where it is, whether the channel may go on)."""
+        persona = self.personas.get(message.role)
+        try:
+            if message.ts is None:
+                posted = self.poster.post(
+                    message.channel, message.text, message.blocks, persona, thread_ts
+                )
+                self.report.posted += 1
+            else:
+                posted = Posted(message.channel_id or message.channel, message.ts)
+                self.poster.update(posted.channel, posted.ts, message.text, message.blocks, persona)
+                self.report.edited += 1
+        except RateLimited as limited:
+            self._retry(message, limited.retry_after, limited.reason, attempted=False)
+            return None, False
+        except Unavailable as error:
+            if message.attempts + 1 >= MAX_ATTEMPTS:
+                self._fail(message, f"gave up after {MAX_ATTEMPTS} attempts: {error.reason}")
+            else:
+                delay = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**message.attempts)
+                self._retry(message, delay, error.reason, attempted=True)
+            return None, False
+        except Rejected as error:
+            self._fail(message, error.reason)
+            return None, True
+        kept = store.mark_sent(
+            self.engine,
+            message=message,
+            worker_id=self.worker_id,
+            channel_id=posted.channel,
+            ts=posted.ts,
+            now=self.now(),
+        )
+        if not kept:
+            log.warning("lost the lease on Slack message %s while sending it", message.key)
+        return posted, True
+
+    def _retry(self, message: OutboxMessage, delay: float, reason: str, *, attempted: bool):
+        now = self.now()
+        store.mark_retry(
+            self.engine,
+            message_id=message.id,
+            worker_id=self.worker_id,
+            retry_after=delay,
+            error=reason,
+            now=now,
+            attempted=attempted,
+        )
+        self.report.deferred[message.channel] = now + timedelta(seconds=delay)
+
+    def _fail(self, message: OutboxMessage, reason: str) -> None:
+        log.warning("Slack message %s to %s failed: %s", message.key, message.channel, reason)
+        store.mark_failed(
+            self.engine,
+            message_id=message.id,
+            worker_id=self.worker_id,
+            error=reason,
+            now=self.now(),
+        )
+        self.report.failed.append((message.key, reason))

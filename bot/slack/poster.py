@@ -1,0 +1,229 @@
+"""The one module that imports slack_sdk: posting and editing as the crew's personas.
+
+It never sleeps on a rate limit: a 429 becomes `RateLimited(retry_after)` so the outbox can
+park that channel and serve the others. Failures are sorted into the port's three kinds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web import SlackResponse
+
+from bot.config import SLACK_API_URL, Settings
+from bot.slack.ports import Persona, Posted, RateLimited, Rejected, Unavailable
+
+log = logging.getLogger(__name__)
+
+PERSONA_SCOPE = "chat:write.customize"
+# Errors Slack documents as "try again": the message itself is fine.
+TRANSIENT = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+MAX_BLOCKS = 50
+
+
+class SlackPoster:
+    """Posts through slack_sdk with the crew's token, or a role's own token when it has one.
+
+    Without `chat:write.customize` Slack refuses `username`/`icon_*` (missing_scope); the
+    poster then remembers, for that token, to post as the plain bot with the persona named in
+    the text, e.g. "*Planner:* the plan is ready".
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str = SLACK_API_URL,
+        tokens: Mapping[str, str] | None = None,
+        timeout: int = 30,
+    ) -> None:
+        self._token = token
+        self._tokens = dict(tokens or {})
+        self._base_url = base_url
+        self._timeout = timeout
+        self._clients: dict[str, WebClient] = {}
+        self._plain: set[str] = set()  # tokens found to lack chat:write.customize
+        self._channel_ids: dict[str, str] = {}
+
+    def falls_back(self, persona: Persona | None = None) -> bool:
+        """Whether posts as `persona` go out as the plain bot with the name in the text."""
+        return self._token_for(persona) in self._plain
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict] | None,
+        persona: Persona | None,
+        thread_ts: str | None,
+    ) -> Posted:
+        token = self._token_for(persona)
+        client = self._client(token)
+        joined = False
+        while True:
+            args = self._content(token, text, blocks, persona, persona_fields=True)
+            try:
+                response = _call(
+                    client.chat_postMessage, channel=channel, thread_ts=thread_ts, **args
+                )
+            except Rejected as refused:
+                if self._persona_refused(token, refused, args):
+                    continue
+                if refused.code == "not_in_channel" and not joined:
+                    self._join(client, channel)
+                    joined = True
+                    continue
+                raise
+            return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: list[dict] | None,
+        persona: Persona | None,
+    ) -> None:
+        # Only the token that posted a message may edit it, so the persona picks the token.
+        token = self._token_for(persona)
+        args = self._content(token, text, blocks, persona, persona_fields=False)
+        # An empty list clears blocks the earlier version had; None would keep them.
+        args["blocks"] = args.get("blocks") or []
+        _call(self._client(token).chat_update, channel=channel, ts=ts, **args)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _token_for(self, persona: Persona | None) -> str:
+        if persona is None or persona.token_setting is None:
+            return self._token
+        own = self._tokens.get(persona.token_setting)
+        if own:
+            return own
+        log.warning(
+            "%s has no token in %s; posting as the crew's bot", persona.name, persona.token_setting
+        )
+        return self._token
+
+    def _client(self, token: str) -> WebClient:
+        if token not in self._clients:
+            # No SDK retries: they sleep in the worker; the outbox retries on its own schedule.
+            self._clients[token] = WebClient(
+                token=token, base_url=self._base_url, timeout=self._timeout, retry_handlers=[]
+            )
+        return self._clients[token]
+
+    def _content(
+        self,
+        token: str,
+        text: str,
+        blocks: list[dict] | None,
+        persona: Persona | None,
+        *,
+        persona_fields: bool,
+    ) -> dict[str, Any]:
+        if persona is None:
+            return {"text": text, "blocks": blocks}
+        if token in self._plain:
+            return {"text": f"*{persona.name}:* {text}", "blocks": _named(blocks, persona)}
+        if not persona_fields:
+            return {"text": text, "blocks": blocks}
+        return {
+            "text": text,
+            "blocks": blocks,
+            "username": persona.name,
+            "icon_emoji": persona.icon_emoji,
+            "icon_url": persona.icon_url,
+        }
+
+    def _persona_refused(self, token: str, refused: Rejected, args: dict[str, Any]) -> bool:
+        if refused.code != "missing_scope" or "username" not in args or token in self._plain:
+            return False
+        if PERSONA_SCOPE not in refused.detail.get("needed", PERSONA_SCOPE):
+            return False
+        log.warning("the Slack token lacks %s; personas are named in the text", PERSONA_SCOPE)
+        self._plain.add(token)
+        return True
+
+    def _join(self, client: WebClient, channel: str) -> None:
+        try:
+            _call(client.conversations_join, channel=self._channel_id(client, channel))
+        except Rejected as refused:
+            raise Rejected("not_in_channel", {"join": refused.reason}) from refused
+
+    def _channel_id(self, client: WebClient, channel: str) -> str:
+        """conversations.join wants an id; the roster may name the channel ("#crew")."""
+        if CHANNEL_ID.match(channel):
+            return channel
+        name = channel.removeprefix("#")
+        if name not in self._channel_ids:
+            cursor = None
+            while True:
+                page = _call(
+                    client.conversations_list,
+                    exclude_archived=True,
+                    limit=200,
+                    cursor=cursor,
+                    types="public_channel",
+                )
+                for found in page["channels"]:
+                    self._channel_ids[found["name"]] = found["id"]
+                cursor = page.get("response_metadata", {}).get("next_cursor")
+                if name in self._channel_ids or not cursor:
+                    break
+        if name not in self._channel_ids:
+            raise Rejected("channel_not_found")
+        return self._channel_ids[name]
+
+
+def _named(blocks: list[dict] | None, persona: Persona) -> list[dict] | None:
+    """Blocks with a context line naming the persona, for posts that cannot wear it."""
+    if not blocks or len(blocks) >= MAX_BLOCKS:
+        return blocks
+    label = f"{persona.icon_emoji} *{persona.name}*" if persona.icon_emoji else f"*{persona.name}*"
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": label}]}, *blocks]
+
+
+def _call(method: Callable[..., SlackResponse], **kwargs: Any) -> SlackResponse:
+    """One Web API call, with slack_sdk's errors turned into the port's."""
+    try:
+        return method(**{key: value for key, value in kwargs.items() if value is not None})
+    except SlackApiError as error:
+        response = error.response
+        if response.status_code == 429:
+            raise RateLimited(_retry_after(response.headers)) from error
+        data = response.data if isinstance(response.data, dict) else {}
+        code = str(data.get("error") or f"http_{response.status_code}")
+        if response.status_code >= 500 or code in TRANSIENT:
+            raise Unavailable(code) from error
+        detail = {key: str(data[key]) for key in ("needed", "provided") if key in data}
+        raise Rejected(code, detail) from error
+    except (SlackRequestError, OSError) as error:  # URLError and timeouts are OSErrors
+        raise Unavailable(f"{type(error).__name__}: {error}") from error
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
+    if isinstance(value, list):
+        value = value[0]
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 1.0
+
+
+def make_poster(settings: Settings, *, tokens: Mapping[str, str] | None = None) -> SlackPoster:
+    """The poster for these settings; `tokens` maps a role's `bot_token_env` name to its token."""
+    if settings.slack_bot_token is None:
+        raise ValueError("REPOCREW_SLACK_BOT_TOKEN is not set; the crew cannot post to Slack")
+    return SlackPoster(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        tokens=tokens,
+    )

@@ -1,0 +1,152 @@
+"""The crew on GitHub, end to end: a labelled issue on the GitHub emulator becomes a plan, a
+branch with real commits, a reviewed pull request, a check run and a vote, through webhooks
+both ways, PyGithub and the anthropic SDK, with repocrew's own web app and worker running."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import github
+import pytest
+
+from bot.sandbox import sandbox_status
+from bot.store.models import Run
+from emulators import demo_session
+from emulators.anthropic import AnthropicEmulator
+from emulators.anthropic import create_app as anthropic_app
+from emulators.github import GitHubEmulator
+from emulators.github import create_app as github_app
+from emulators.server import running
+from tests.conftest import GITHUB_SECRET, make_settings
+from webhooks.app import create_app
+
+KEY = "sk-ant-test-emulator-key-0005"
+REPO = "octo-org/ages"
+
+pytestmark = pytest.mark.skipif(
+    not sandbox_status().available, reason=f"no sandbox: {sandbox_status().reason}"
+)
+
+
+class World:
+    def __init__(self, hub: GitHubEmulator, model: AnthropicEmulator, engine, human) -> None:
+        self.hub, self.model, self.engine, self.human = hub, model, engine, human
+
+    def runs(self) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(Run.__table__.select()).all())
+
+    def wait_for(self, states: set[str], timeout: float = 120) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.hub.webhooks.wait_idle(5)
+            runs = self.runs()
+            if runs and runs[-1].state in states:
+                return runs[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"runs: {[(r.id, r.state, r.reason) for r in self.runs()]}")
+
+
+@pytest.fixture
+def world(database_url, tmp_path) -> Iterator[World]:
+    hub = GitHubEmulator.with_defaults()
+    hub.add_user("reader", token="ghp_reader")
+    hub.create_repo(
+        REPO,
+        files=demo_session.sample_files(),
+        collaborators={"octocat": "admin", "reader": "read"},
+    )
+    model = AnthropicEmulator(demo_session.whole_run_script())
+    with running(github_app(hub)) as hub_url, running(anthropic_app(model)) as model_url:
+        settings = make_settings(
+            database_url,
+            github_app_id=1,
+            github_private_key=hub.apps[1].private_key_pem.decode(),
+            github_api_url=hub_url,
+            anthropic_api_key=KEY,
+            anthropic_base_url=model_url,
+            work_dir=tmp_path / "work",
+            worker_poll_seconds=0.05,
+            job_backoff_seconds=0.2,
+        )
+        app = create_app(settings, with_worker=True)
+        with running(app) as crew_url:
+            hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
+            human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
+            yield World(hub, model, app.state.engine, human)
+            human.close()
+
+
+def test_a_labelled_issue_becomes_a_reviewed_tested_voted_pull_request(world):
+    repo = world.human.get_repo(REPO)
+    main_before = repo.get_branch("main").commit.sha
+    issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
+    issue.add_to_labels("crew")
+
+    run = world.wait_for({"awaiting_human", "failed", "budget_exhausted", "stopped"})
+    assert run.state == "awaiting_human", run.reason
+
+    comments = [c.body for c in issue.get_comments()]
+    assert any("Plan" in body and "repocrew:run=" in body for body in comments)
+    (pull,) = repo.get_pulls(state="open")
+    assert pull.head.ref == run.branch and pull.draft is False and not pull.merged
+    assert f"Closes #{issue.number}" in pull.body
+    commits = list(pull.get_commits())
+    assert len(commits) == 2 and commits[0].commit.author.name == "repocrew coder"
+    files = {f.filename for f in pull.get_files()}
+    assert files == {"calc/ages.py", "tests/test_ages.py"}
+    reviews = list(pull.get_reviews())
+    assert len(reviews) == 2 and "Security checklist" in reviews[0].body
+    inline = list(pull.get_review_comments())
+    assert len(inline) == 1 and inline[0].path == "calc/ages.py"
+    (check,) = repo.get_commit(pull.head.sha).get_check_runs(check_name="repocrew / tests")
+    assert (check.status, check.conclusion) == ("completed", "success")
+    statuses = repo.get_commit(pull.head.sha).get_combined_status().statuses
+    assert [(s.context, s.state) for s in statuses] == [("repocrew / consensus", "success")]
+    assert any("Consensus 5/5" in c.body for c in pull.get_issue_comments())
+    assert repo.get_branch("main").commit.sha == main_before  # nothing merged
+
+    # Redelivering every webhook of the run changes nothing on GitHub.
+    before = _snapshot(repo, issue, pull)
+    for delivery in world.hub.webhooks.deliveries:
+        world.hub.webhooks.redeliver(delivery)
+    world.hub.webhooks.wait_idle(10)
+    time.sleep(1.0)
+    assert len(world.runs()) == 1
+    assert _snapshot(repo, issue, pull) == before
+
+
+def test_a_reader_and_the_bot_itself_cannot_start_a_run(world):
+    reader = github.Github(
+        base_url=world.human.requester.base_url, auth=github.Auth.Token("ghp_reader")
+    )
+    issue = world.human.get_repo(REPO).create_issue("Please", body="do things")
+    reader.get_repo(REPO).get_issue(issue.number).create_comment("/crew go")
+    world.hub.webhooks.wait_idle(10)
+    _settle(world)
+
+    assert world.runs() == []
+    replies = [c.body for c in issue.get_comments()]
+    assert len(replies) == 2 and "only people with write access" in replies[1]
+    # The reply came from the App; its own comment event triggered nothing more.
+    assert issue.get_comments()[1].user.login == "repocrew[bot]"
+
+
+def _settle(world: World, seconds: float = 1.5) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        world.hub.webhooks.wait_idle(5)
+        time.sleep(0.1)
+
+
+def _snapshot(repo, issue, pull) -> tuple:
+    return (
+        [c.body for c in issue.get_comments()],
+        [c.body for c in pull.get_issue_comments()],
+        [r.id for r in pull.get_reviews()],
+        [c.sha for c in pull.get_commits()],
+        pull.get_review_comments().totalCount,
+        len(list(repo.get_pulls(state="all"))),
+    )
