@@ -271,4 +271,41 @@ def whole_run() -> list[Turn]:
 
 
 def whole_run_script() -> Script:
-    return Script(whole_run(), reuse=True)
+    """The whole run, then a human's review round (its turns answer only when asked)."""
+    return Script([*whole_run(), *human_round()], reuse=True)
+
+
+HUMAN_FEEDBACK = "Please also accept ages written with a plus sign, like +42."
+PLUS_OLD = "    age = int(str(text).strip())\n"
+PLUS_NEW = "    age = int(str(text).strip().removeprefix('+'))\n"
+
+
+def human_round() -> list[Turn]:
+    """A human's changes-requested review: fix, re-review, test and vote again."""
+    fix_step = "fix-2"
+    return [
+        _turn(
+            "Coder",
+            fix_step,
+            0,
+            Turn.tool_use(
+                "edit_file", {"path": "calc/ages.py", "old_text": PLUS_OLD, "new_text": PLUS_NEW}
+            ),
+        ),
+        _turn(
+            "Coder",
+            fix_step,
+            1,
+            Turn.tool_use(
+                "submit_change",
+                {
+                    "summary": "Accept a leading plus sign, as the human reviewer asked.",
+                    "changes": [{"path": "calc/ages.py", "what": "strip a leading +"}],
+                    "testing": "pytest: 3 passed",
+                },
+            ),
+        ),
+        *review_turns("review-3", request_changes=False),
+        *tester_turns("test-2"),
+        *vote_turns("vote-2"),
+    ]

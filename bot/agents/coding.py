@@ -162,6 +162,11 @@ def _change(
     if kind == "code":
         return StepResult(RunState.REVIEWING, key, role, output, fields)
     fields["fix_rounds"] = run.fix_rounds + 1
-    # Review feedback is checked by a re-review; test, vote or human feedback by the tests.
-    back = RunState.REVIEWING if kind_of(feedback_key or "") == "review" else RunState.TESTING
+    # Review feedback (the crew's or a human's) is checked by a re-review; test or vote
+    # feedback by the tests.
+    back = (
+        RunState.REVIEWING
+        if kind_of(feedback_key or "") in ("review", "human")
+        else RunState.TESTING
+    )
     return StepResult(back, key, role, output, fields)

@@ -118,6 +118,35 @@ def test_a_labelled_issue_becomes_a_reviewed_tested_voted_pull_request(world):
     assert _snapshot(repo, issue, pull) == before
 
 
+def test_a_humans_changes_requested_review_gets_a_fix_a_re_review_and_new_tests(world):
+    repo = world.human.get_repo(REPO)
+    issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
+    issue.add_to_labels("crew")
+    first = world.wait_for({"awaiting_human", "failed"})
+    assert first.state == "awaiting_human", first.reason
+    (pull,) = repo.get_pulls(state="open")
+    first_head = pull.head.sha
+
+    pull.create_review(body=demo_session.HUMAN_FEEDBACK, event="REQUEST_CHANGES")
+    time.sleep(0.5)
+    run = world.wait_for({"awaiting_human", "failed"})
+
+    assert run.state == "awaiting_human" and run.id == first.id, run.reason
+    pull = repo.get_pull(pull.number)
+    commits = list(pull.get_commits())
+    assert len(commits) == 3 and commits[-1].commit.author.name == "repocrew coder"
+    assert (
+        "removeprefix('+')"
+        in repo.get_contents("calc/ages.py", ref=pull.head.ref).decoded_content.decode()
+    )
+    reviews = [r.user.login for r in pull.get_reviews()]
+    assert reviews == ["repocrew[bot]", "repocrew[bot]", "octocat", "repocrew[bot]"]
+    (check,) = repo.get_commit(pull.head.sha).get_check_runs(check_name="repocrew / tests")
+    assert pull.head.sha != first_head and check.conclusion == "success"
+    human_turn = [b for b in world.model.message_bodies() if "[step: fix-2]" in str(b)][0]
+    assert demo_session.HUMAN_FEEDBACK in str(human_turn["messages"][0])
+
+
 def test_a_reader_and_the_bot_itself_cannot_start_a_run(world):
     reader = github.Github(
         base_url=world.human.requester.base_url, auth=github.Auth.Token("ghp_reader")
