@@ -94,6 +94,3 @@ class Poster(Protocol):
         blocks: list[dict] | None,
         persona: Persona | None,
     ) -> None: ...
-
-
-Personas = Mapping[str, Persona]

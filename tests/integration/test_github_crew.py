@@ -4,6 +4,9 @@ both ways, PyGithub and the anthropic SDK, with repocrew's own web app and worke
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +23,7 @@ from emulators.github import GitHubEmulator
 from emulators.github import create_app as github_app
 from emulators.server import running
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.conftest import REPO as REPO_ROOT
 from webhooks.app import create_app
 
 KEY = "sk-ant-test-emulator-key-0005"
@@ -31,6 +35,8 @@ pytestmark = pytest.mark.skipif(
 
 
 class World:
+    settings: Any = None
+
     def __init__(self, hub: GitHubEmulator, model: AnthropicEmulator, engine, human) -> None:
         self.hub, self.model, self.engine, self.human = hub, model, engine, human
 
@@ -50,7 +56,10 @@ class World:
 
 
 @pytest.fixture
-def world(database_url, tmp_path) -> Iterator[World]:
+def world(request, database_url, tmp_path) -> Iterator[World]:
+    """GitHub and the model emulated, repocrew's web app on loopback; its worker runs in the
+    app unless the test is marked `separate_worker` (then the test starts worker processes)."""
+    in_process = request.node.get_closest_marker("separate_worker") is None
     hub = GitHubEmulator.with_defaults()
     hub.add_user("reader", token="ghp_reader")
     hub.create_repo(
@@ -70,12 +79,15 @@ def world(database_url, tmp_path) -> Iterator[World]:
             work_dir=tmp_path / "work",
             worker_poll_seconds=0.05,
             job_backoff_seconds=0.2,
+            job_lease_seconds=1,
         )
-        app = create_app(settings, with_worker=True)
+        app = create_app(settings, with_worker=in_process)
         with running(app) as crew_url:
             hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
             human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
-            yield World(hub, model, app.state.engine, human)
+            world = World(hub, model, app.state.engine, human)
+            world.settings = settings
+            yield world
             human.close()
 
 
@@ -179,3 +191,55 @@ def _snapshot(repo, issue, pull) -> tuple:
         pull.get_review_comments().totalCount,
         len(list(repo.get_pulls(state="all"))),
     )
+
+
+def _worker(settings, crash_at: str = "") -> subprocess.Popen:
+    env = os.environ | {
+        "REPOCREW_DATABASE_URL": settings.database_url,
+        "REPOCREW_WORK_DIR": str(settings.work_dir),
+        "REPOCREW_GITHUB_APP_ID": str(settings.github_app_id),
+        "REPOCREW_GITHUB_PRIVATE_KEY": settings.github_private_key.get_secret_value(),
+        "REPOCREW_GITHUB_API_URL": settings.github_api_url,
+        "ANTHROPIC_API_KEY": KEY,
+        "REPOCREW_ANTHROPIC_BASE_URL": settings.anthropic_base_url,
+        "REPOCREW_JOB_LEASE_SECONDS": "1",
+        "REPOCREW_WORKER_POLL_SECONDS": "0.05",
+        "REPOCREW_JOB_BACKOFF_SECONDS": "0.1",
+        "TEST_CRASH_AT": crash_at,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.crew_worker"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.separate_worker
+def test_a_worker_killed_after_the_push_leaves_exactly_one_pull_request(world):
+    repo = world.human.get_repo(REPO)
+    issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
+    issue.add_to_labels("crew")
+    world.hub.webhooks.wait_idle(10)
+
+    doomed = _worker(world.settings, "before:create_pull:1")
+    assert doomed.wait(timeout=90) == -9
+    (run,) = world.runs()
+    assert run.state == "coding" and run.branch == ""
+    pushed = [
+        ref.ref.removeprefix("refs/heads/")
+        for ref in repo.get_git_refs()
+        if ref.ref.startswith("refs/heads/crew/")
+    ]
+    assert len(pushed) == 1 and list(repo.get_pulls(state="all")) == []
+
+    survivor = _worker(world.settings)
+    try:
+        run = world.wait_for({"awaiting_human", "failed"})
+    finally:
+        survivor.terminate()
+        survivor.wait(timeout=30)
+    assert run.state == "awaiting_human", run.reason
+    (pull,) = repo.get_pulls(state="all")
+    assert pull.head.ref == pushed[0] and len(list(pull.get_commits())) == 2

@@ -14,9 +14,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.crew.engine import drive
-from bot.crew.factory import CREW_RUN_JOB, local_forge_for, services_for
+from bot.crew.factory import CREW_RUN_JOB, FORGES, services_for
 from bot.crew.runs import get_run
 from bot.store.engine import make_engine
+from jobs.handlers import JOB_HANDLERS
 from jobs.worker import Worker
 
 
@@ -55,12 +56,13 @@ def main() -> None:
 
     def crew_run(job, engine, settings) -> None:
         run_id = int(job.args["run_id"])
-        forge = local_forge_for(get_run(engine, run_id), settings)
+        run = get_run(engine, run_id)
+        forge = FORGES[run.forge](run, settings)
         if crash_at:
             forge = CrashingForge(forge, crash_at)
         drive(services_for(engine, settings, run_id, forge=forge), run_id)
 
-    worker = Worker(engine, settings, handlers={CREW_RUN_JOB: crew_run})
+    worker = Worker(engine, settings, handlers={**JOB_HANDLERS, CREW_RUN_JOB: crew_run})
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run()
 
