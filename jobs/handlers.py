@@ -17,8 +17,9 @@ from bot.crew.runs import fail_run
 from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.events.github import handle_github_delivery
 from bot.events.slack import handle_slack_delivery
+from bot.slack.outbox import SLACK_OUTBOX_JOB, drain_job
 from bot.store.models import Job, JobStatus, utcnow
-from bot.store.queue import ClaimedJob
+from bot.store.queue import ClaimedJob, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,15 @@ def _crew_run(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     log.info("run %s is %s", run_id, state)
 
 
+def _slack_outbox(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+    """Send what the crew queued for Slack; come back when a rate limit says to."""
+    report = drain_job(engine, settings)
+    if report.next_due is not None and settings.slack_bot_token is not None:
+        enqueue(engine, kind=SLACK_OUTBOX_JOB, run_after=report.next_due)
+
+
 JOB_HANDLERS: Mapping[str, JobHandler] = {
+    SLACK_OUTBOX_JOB: _slack_outbox,
     CREW_RUN_JOB: _crew_run,
     GITHUB_EVENT_JOB: _github_event,
     SLACK_REQUEST_JOB: _slack_request,

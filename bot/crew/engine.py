@@ -19,6 +19,7 @@ from bot.agents.reviewing import review
 from bot.agents.testing import test
 from bot.agents.voting import vote
 from bot.crew import render
+from bot.crew.announce import announce
 from bot.crew.publish import upsert_comment
 from bot.crew.runs import (
     SPEND_LIMIT_FLAG,
@@ -101,9 +102,26 @@ def advance(services: CrewServices, run_id: int) -> RunState:
     except StaleRun:  # a human stopped the run while the step worked: their word stands
         return RunState(get_run(services.engine, run_id).state)
     log.info("run %s: %s → %s (%s)", run_id, state, result.next, result.key)
+    _announce(services, run_id, result)
     if result.next in TERMINAL and result.reason:
         _notify_end(services, run, result.next, result.reason)
     return result.next
+
+
+def _announce(services: CrewServices, run_id: int, result: StepResult) -> None:
+    """Tell the run's Slack thread; Slack being unreachable never holds the run up."""
+    try:
+        announce(
+            services.engine,
+            services.crew,
+            get_run(services.engine, run_id),
+            step_key=result.key,
+            role=result.role,
+            output=result.output,
+            target=result.next,
+        )
+    except Exception:  # the outbox is in the store; a failure here is logged, not fatal
+        log.exception("run %s: could not queue its Slack post for %s", run_id, result.key)
 
 
 def drive(services: CrewServices, run_id: int, *, max_steps: int = 100) -> RunState:

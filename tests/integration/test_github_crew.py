@@ -22,6 +22,8 @@ from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator
 from emulators.github import create_app as github_app
 from emulators.server import running
+from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator
+from emulators.slack import create_app as slack_app
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.conftest import REPO as REPO_ROOT
 from webhooks.app import create_app
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.skipif(
 
 class World:
     settings: Any = None
+    chat: Any = None
 
     def __init__(self, hub: GitHubEmulator, model: AnthropicEmulator, engine, human) -> None:
         self.hub, self.model, self.engine, self.human = hub, model, engine, human
@@ -68,7 +71,13 @@ def world(request, database_url, tmp_path) -> Iterator[World]:
         collaborators={"octocat": "admin", "reader": "read"},
     )
     model = AnthropicEmulator(demo_session.whole_run_script())
-    with running(github_app(hub)) as hub_url, running(anthropic_app(model)) as model_url:
+    # Slack's real pace is ~1 post/s per channel; the outbox's handling of it is tested apart.
+    chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(100, burst=100, per="channel")})
+    with (
+        running(github_app(hub)) as hub_url,
+        running(anthropic_app(model)) as model_url,
+        running(slack_app(chat)) as slack_url,
+    ):
         settings = make_settings(
             database_url,
             github_app_id=1,
@@ -80,13 +89,15 @@ def world(request, database_url, tmp_path) -> Iterator[World]:
             worker_poll_seconds=0.05,
             job_backoff_seconds=0.2,
             job_lease_seconds=1,
+            slack_bot_token=DEFAULT_TOKEN,
+            slack_api_url=f"{slack_url}/api/",
         )
         app = create_app(settings, with_worker=in_process)
         with running(app) as crew_url:
             hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
             human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
             world = World(hub, model, app.state.engine, human)
-            world.settings = settings
+            world.settings, world.chat = settings, chat
             yield world
             human.close()
 
@@ -119,6 +130,15 @@ def test_a_labelled_issue_becomes_a_reviewed_tested_voted_pull_request(world):
     assert [(s.context, s.state) for s in statuses] == [("repocrew / consensus", "success")]
     assert any("Consensus 5/5" in c.body for c in pull.get_issue_comments())
     assert repo.get_branch("main").commit.sha == main_before  # nothing merged
+
+    # The run's Slack thread in #crew: opened by the lead, a reply per step under its persona.
+    _settle(world, 3)
+    (thread,) = world.chat.channel_transcript("#crew").posts
+    assert thread.persona == "Team Lead" and thread.text.startswith("Task:")
+    speakers = [reply.persona for reply in thread.replies]
+    assert speakers[:4] == ["Planner", "Researcher", "Coder", "Reviewer"]
+    assert len(thread.replies) == 9  # 8 steps and the decision with its buttons
+    assert "waits for a human" in thread.replies[-1].text
 
     # Redelivering every webhook of the run changes nothing on GitHub.
     before = _snapshot(repo, issue, pull)
