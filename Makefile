@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test lint fix bench
+.PHONY: install sandbox serve test lint fix bench
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,12 +14,19 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Run repocrew: web app + worker + scheduler in one process, on SQLite (./repocrew.db).
+## Run repocrew: web app + worker + scheduler in one process, on SQLite (./repocrew.db);
+## without a GitHub App configured, name what is missing and show the offline demo.
 serve: install
-	$(BIN)/repocrew serve --host $(HOST) --port $(PORT)
+	$(BIN)/repocrew start --host $(HOST) --port $(PORT)
+
+## The tester's sandbox is bubblewrap: install it when missing and we may (root with apt).
+sandbox:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q bubblewrap >/dev/null 2>&1; } || \
+	  echo "bubblewrap is missing (apt install bubblewrap): the sandbox tests will be skipped"
 
 ## Lint, then the whole test suite (PostgreSQL tests run when a server is reachable).
-test: install
+test: install sandbox
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -203,6 +203,56 @@ def replay(run_id: Annotated[int, typer.Argument(help="The finished run to repla
     raise typer.Exit(0 if result.same_outcome else 1)
 
 
+@app.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    live_model: Annotated[
+        bool, typer.Option("--live-model", help="Use the real model (needs ANTHROPIC_API_KEY).")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the run.")] = 240.0,
+) -> None:
+    """A whole team run with no accounts: GitHub, Slack and the model emulated on loopback."""
+    import json
+
+    from emulators.demo import run_demo
+
+    settings = _setup()
+    logging.getLogger().setLevel(logging.WARNING)  # the demo tells its own story
+    if live_model and settings.anthropic_api_key is None:
+        typer.echo("--live-model needs ANTHROPIC_API_KEY", err=True)
+        raise typer.Exit(2)
+    say = (lambda _line: None) if as_json else typer.echo
+    summary = run_demo(live_model=settings if live_model else None, timeout=timeout, say=say)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        typer.echo(
+            f"\nPR #{summary.pr}: {summary.commits} commits, {summary.review_comments} inline "
+            f"review comments, {summary.checklist_items} checklist items, tests "
+            f"{summary.check_conclusion}; votes {summary.votes}; run {summary.run_state}"
+        )
+        typer.echo(f"\nSlack ({summary.slack_posts} posts):\n{summary.transcript}")
+    raise typer.Exit(0 if summary.run_state == "awaiting_human" else 1)
+
+
+@app.command()
+def start(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """`repocrew serve` when GitHub credentials are set; otherwise say what is missing and
+    show the offline demo."""
+    settings = _setup()
+    missing = report_missing_credentials(settings)
+    github_ready = settings.github_app_id is not None and settings.github_app_private_key
+    if github_ready:
+        _run_web(settings, host, port, background=True)
+        return
+    typer.echo("\n".join(missing))
+    typer.echo(
+        "\nrepocrew needs a GitHub App to serve (see README: Set-up). "
+        "Meanwhile, here is the crew at work against local emulators:\n"
+    )
+    demo(as_json=False, live_model=False, timeout=240.0)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""

@@ -31,6 +31,9 @@ from tests.conftest import make_settings
 
 KEY = "sk-ant-test-emulator-key-0001"
 
+# The end-to-end runs are slow: one of them runs on PostgreSQL too, the rest on SQLite.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 pytestmark = pytest.mark.skipif(
     not sandbox_status().available, reason=f"no sandbox: {sandbox_status().reason}"
 )
@@ -160,6 +163,7 @@ def test_a_budget_below_the_runs_need_ends_it_budget_exhausted(engine, crew_sett
     assert "budget exhausted" in notice["body"].lower()
 
 
+@SQLITE_ONLY
 def test_the_sample_repository_is_untouched_on_main(engine, crew_settings, tmp_path):
     run_id = start(engine, tmp_path)
     drive(services(engine, crew_settings, run_id), run_id)
@@ -168,6 +172,7 @@ def test_the_sample_repository_is_untouched_on_main(engine, crew_settings, tmp_p
     )
 
 
+@SQLITE_ONLY
 def test_a_finished_run_replays_offline_to_the_same_end(
     engine, crew_settings, tmp_path, model_emulator
 ):
@@ -187,6 +192,7 @@ def test_a_finished_run_replays_offline_to_the_same_end(
     assert branches == [get_run(engine, run_id).branch]
 
 
+@SQLITE_ONLY
 def test_a_replay_that_diverges_says_where(engine, crew_settings, tmp_path):
     run_id = start(engine, tmp_path)
     drive(services(engine, crew_settings, run_id), run_id)
@@ -203,6 +209,7 @@ def test_a_replay_that_diverges_says_where(engine, crew_settings, tmp_path):
     assert "no recorded reply for model call 0" in result.reason
 
 
+@SQLITE_ONLY
 def test_a_spend_limit_fails_the_run_once_and_pauses_new_ones(
     engine, crew_settings, tmp_path, model_emulator
 ):
@@ -222,6 +229,7 @@ def test_a_spend_limit_fails_the_run_once_and_pauses_new_ones(
     assert get_run(engine, waiting).state == "queued"
 
 
+@SQLITE_ONLY
 def test_a_model_refusal_stops_the_run_with_its_reason(engine, crew_settings, tmp_path):
     refusal = {"type": "text", "text": "I won't work on this repository."}
     emulator = AnthropicEmulator([Turn(content=(refusal,), stop_reason="refusal")])
@@ -232,6 +240,7 @@ def test_a_model_refusal_stops_the_run_with_its_reason(engine, crew_settings, tm
     assert "won't work on this repository" in get_run(engine, run_id).reason
 
 
+@SQLITE_ONLY
 def test_the_researcher_may_search_the_web_when_enabled(engine, crew_settings, tmp_path):
     searched = Turn(
         content=(

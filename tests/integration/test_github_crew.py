@@ -31,6 +31,9 @@ from webhooks.app import create_app
 KEY = "sk-ant-test-emulator-key-0005"
 REPO = "octo-org/ages"
 
+# The end-to-end runs are slow: one of them runs on PostgreSQL too, the rest on SQLite.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 pytestmark = pytest.mark.skipif(
     not sandbox_status().available, reason=f"no sandbox: {sandbox_status().reason}"
 )
@@ -150,6 +153,7 @@ def test_a_labelled_issue_becomes_a_reviewed_tested_voted_pull_request(world):
     assert _snapshot(repo, issue, pull) == before
 
 
+@SQLITE_ONLY
 def test_a_humans_changes_requested_review_gets_a_fix_a_re_review_and_new_tests(world):
     repo = world.human.get_repo(REPO)
     issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
@@ -179,6 +183,7 @@ def test_a_humans_changes_requested_review_gets_a_fix_a_re_review_and_new_tests(
     assert demo_session.HUMAN_FEEDBACK in str(human_turn["messages"][0])
 
 
+@SQLITE_ONLY
 def test_a_reader_and_the_bot_itself_cannot_start_a_run(world):
     reader = github.Github(
         base_url=world.human.requester.base_url, auth=github.Auth.Token("ghp_reader")
@@ -237,6 +242,7 @@ def _worker(settings, crash_at: str = "") -> subprocess.Popen:
 
 
 @pytest.mark.separate_worker
+@SQLITE_ONLY
 def test_a_worker_killed_after_the_push_leaves_exactly_one_pull_request(world):
     repo = world.human.get_repo(REPO)
     issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
