@@ -97,6 +97,7 @@ def test_a_run_goes_from_queued_to_awaiting_human(engine, crew_settings, tmp_pat
     trailers = git("log", "--format=%(trailers)", f"main..{run.branch}", cwd=bare)
     assert trailers.count("Co-authored-by: Octo Human <octo@example.com>") == 2
     assert f"Repocrew-Step: {run_id}/code-1" in trailers
+    assert git("show", "main:calc/ages.py", cwd=bare) == crew_script.AGES_BEFORE.rstrip("\n")
     ages = git("show", f"{run.branch}:calc/ages.py", cwd=bare)
     assert "MAX_AGE = 150" in ages and "strip()" in ages
 
@@ -161,15 +162,6 @@ def test_a_budget_below_the_runs_need_ends_it_budget_exhausted(engine, crew_sett
     assert "budget" in run.reason
     notice = services(engine, crew_settings, run_id).forge.snapshot()["comments"][-1]
     assert "budget exhausted" in notice["body"].lower()
-
-
-@SQLITE_ONLY
-def test_the_sample_repository_is_untouched_on_main(engine, crew_settings, tmp_path):
-    run_id = start(engine, tmp_path)
-    drive(services(engine, crew_settings, run_id), run_id)
-    assert git("show", "main:calc/ages.py", cwd=tmp_path / "sample.git") == (
-        crew_script.AGES_BEFORE.rstrip("\n")
-    )
 
 
 @SQLITE_ONLY

@@ -31,7 +31,7 @@ from webhooks.app import create_app
 KEY = "sk-ant-test-emulator-key-0005"
 REPO = "octo-org/ages"
 
-# The end-to-end runs are slow: one of them runs on PostgreSQL too, the rest on SQLite.
+# End to end on SQLite; the crew's store code runs on PostgreSQL in test_crew_run.py.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 pytestmark = pytest.mark.skipif(
@@ -105,6 +105,7 @@ def world(request, database_url, tmp_path) -> Iterator[World]:
             human.close()
 
 
+@SQLITE_ONLY
 def test_a_labelled_issue_becomes_a_reviewed_tested_voted_pull_request(world):
     repo = world.human.get_repo(REPO)
     main_before = repo.get_branch("main").commit.sha
