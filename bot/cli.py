@@ -204,6 +204,24 @@ def replay(run_id: Annotated[int, typer.Argument(help="The finished run to repla
 
 
 @app.command()
+def metrics(
+    days: Annotated[int, typer.Option(min=1, help="How many days back from now.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """How the crew worked together lately: PRs, reviews, blockers, waits, cost, hand-offs."""
+    from datetime import timedelta
+
+    from bot.metrics.collaboration import collaboration_metrics
+    from bot.metrics.render import render_metrics
+    from bot.store.models import utcnow
+
+    settings = _setup()
+    end = utcnow()
+    found = collaboration_metrics(_store(settings), start=end - timedelta(days=days), end=end)
+    typer.echo(found.to_json() if as_json else render_metrics(found)[0])
+
+
+@app.command()
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     live_model: Annotated[

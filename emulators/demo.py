@@ -74,6 +74,7 @@ def run_demo(
             running(anthropic_app(model)) as model_url,
             running(slack_app(chat)) as slack_url,
         ):
+            hub.base_url = hub_url  # clone and push over smart HTTP, as with GitHub
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]
                 database_url=f"sqlite:///{root / 'demo.db'}",

@@ -10,14 +10,18 @@ from sqlalchemy import Engine, delete
 
 import bot.events.crew  # noqa: F401  (registers the crew's triggers on the GitHub router)
 import bot.events.installations  # noqa: F401  (registers its handlers on the GitHub router)
+import bot.events.slack_actions  # noqa: F401  (registers the buttons on the Slack router)
+import bot.events.slack_commands  # noqa: F401  (registers /crew on the Slack router)
 from bot.config import Settings
 from bot.crew.engine import RunsPaused, drive
 from bot.crew.factory import CREW_RUN_JOB, services_for
+from bot.crew.loader import load_crew
 from bot.crew.runs import fail_run
 from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.events.github import handle_github_delivery
 from bot.events.slack import handle_slack_delivery
 from bot.slack.outbox import SLACK_OUTBOX_JOB, drain_job
+from bot.standups.run import STANDUP_CHECK_JOB, check_standups
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.queue import ClaimedJob, enqueue
 
@@ -35,10 +39,10 @@ def _github_event(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     handle_github_delivery(job.delivery_id, engine, settings)
 
 
-def _slack_request(job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
+def _slack_request(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     if job.delivery_id is None:
         raise ValueError("a slack.request job needs its delivery")
-    handle_slack_delivery(job.delivery_id, engine)
+    handle_slack_delivery(job.delivery_id, engine, settings)
 
 
 def _housekeeping(_job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
@@ -73,10 +77,21 @@ def _slack_outbox(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
         enqueue(engine, kind=SLACK_OUTBOX_JOB, run_after=report.next_due)
 
 
+def _standup_check(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+    """Hold the standups that are due (once per channel and day, whichever worker runs it).
+
+    Holding a standup queues its posts and a `slack.outbox` job before marking it posted, so
+    a crash between the two still gets the posts sent.
+    """
+    for result in check_standups(engine, load_crew(settings.crew_file), now=utcnow()):
+        log.info("standup %s %s: %s", result.channel, result.day, result.outcome)
+
+
 JOB_HANDLERS: Mapping[str, JobHandler] = {
     SLACK_OUTBOX_JOB: _slack_outbox,
     CREW_RUN_JOB: _crew_run,
     GITHUB_EVENT_JOB: _github_event,
     SLACK_REQUEST_JOB: _slack_request,
     HOUSEKEEPING_JOB: _housekeeping,
+    STANDUP_CHECK_JOB: _standup_check,
 }

@@ -1,4 +1,4 @@
-"""The scheduler: enqueues timed work (housekeeping now, standups later); it runs nothing itself."""
+"""The scheduler: enqueues timed work (housekeeping, the standup check); it runs nothing itself."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from bot.standups.run import STANDUP_CHECK_JOB
 from bot.store import queue
 from jobs.handlers import HOUSEKEEPING_JOB
 
@@ -20,6 +21,16 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
         "interval",
         hours=6,
         id=HOUSEKEEPING_JOB,
+        coalesce=True,
+        max_instances=1,
+    )
+    # Every minute on the minute; the worker decides which channels' standups are due. One
+    # try: the next minute's check is the retry, and a standup is held once whoever checks.
+    scheduler.add_job(
+        lambda: queue.enqueue(engine, kind=STANDUP_CHECK_JOB, max_attempts=1),
+        "cron",
+        minute="*",
+        id=STANDUP_CHECK_JOB,
         coalesce=True,
         max_instances=1,
     )

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.sandbox.test_report import DEFAULT_TEST_COMMAND
+from bot.standups.cron import parse_cron, parse_zone
 
 # The run's working steps; each is done by exactly one role (Crew.steps).
 STEPS = ("plan", "research", "code", "review", "fix", "test")
@@ -210,6 +211,26 @@ class ResearchConfig(_Config):
     max_searches: int = Field(default=5, ge=0)
 
 
+class StandupConfig(_Config):
+    """When the daily standup is held; `/crew standup schedule` overrides it per channel."""
+
+    cron: str = "0 9 * * 1-5"
+    timezone: str = "UTC"
+    channels: Strings = Field(default=(), description="Default: the crew's channel")
+
+    # CronError is a ValueError, so pydantic reports it against the key.
+    @field_validator("cron")
+    @classmethod
+    def _a_schedule(cls, cron: str) -> str:
+        return parse_cron(cron).text
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_zone(cls, timezone: str) -> str:
+        parse_zone(timezone)
+        return timezone
+
+
 class Crew(_Config):
     """The whole roster file: who is on the crew, who does which step, and the limits."""
 
@@ -230,6 +251,7 @@ class Crew(_Config):
     tests: TestsConfig = TestsConfig()
     review: ReviewConfig = ReviewConfig()
     research: ResearchConfig = ResearchConfig()
+    standup: StandupConfig = StandupConfig()
     # Template name → repo-relative path of a replacement template (`[prompts]` in the file).
     prompt_overrides: dict[str, str] = Field(default_factory=dict, alias="prompts")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
@@ -51,16 +52,17 @@ GatewayFactory = Callable[[Settings, int, str], RepoGateway]
 gateway_factory: GatewayFactory | None = None
 
 
-def _gateway(settings: Settings, payload: dict[str, Any]) -> RepoGateway:
+def repo_gateway(settings: Settings, installation_id: int, repo: str) -> RepoGateway:
+    """The gateway of `owner/name` through the App's installation there."""
     if gateway_factory is None:
         from bot.github.gateway import gateway_for
 
-        return gateway_for(
-            settings, payload["installation"]["id"], payload["repository"]["full_name"]
-        )
-    return gateway_factory(
-        settings, payload["installation"]["id"], payload["repository"]["full_name"]
-    )
+        return gateway_for(settings, installation_id, repo)
+    return gateway_factory(settings, installation_id, repo)
+
+
+def _gateway(settings: Settings, payload: dict[str, Any]) -> RepoGateway:
+    return repo_gateway(settings, payload["installation"]["id"], payload["repository"]["full_name"])
 
 
 def is_bot(user: dict[str, Any] | None) -> bool:
@@ -95,6 +97,59 @@ def _requester(user: dict[str, Any]) -> str:
     return f"{login} <{user.get('id', 0)}+{login}@users.noreply.github.com>"
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """What starting a run on GitHub needs, whether a webhook or a Slack command asked."""
+
+    repo: str
+    installation_id: int
+    number: int
+    title: str
+    body: str
+    requested_by: str
+    clone_url: str = ""
+    is_pull: bool = False
+    branch: str = ""
+
+
+def start_run(
+    engine: Engine,
+    settings: Settings,
+    gateway: RepoGateway,
+    request: RunRequest,
+    *,
+    mode: str = "full",
+) -> int | None:
+    """Start a run on an issue (or, for review mode, a pull request); None if refused."""
+    try:
+        crew = _crew_for(settings, gateway)
+    except ConfigError as error:
+        gateway.create_comment(
+            request.number,
+            f"The crew did not start: `{REPO_CONFIG}` is invalid.\n\n```\n{error}\n```",
+            role="lead",
+        )
+        return None
+    run_id = create_run(
+        engine,
+        repo=request.repo,
+        clone_url=request.clone_url,
+        installation_id=request.installation_id,
+        issue_number=None if request.is_pull else request.number,
+        pr_number=request.number if request.is_pull else None,
+        title=request.title,
+        task=request.body,
+        requested_by=request.requested_by,
+        forge="github",
+        config=crew_snapshot(crew),
+        mode=mode,
+        branch=request.branch,
+    )
+    queue_run(engine, run_id)
+    log.info("run %s queued for %s#%s (%s)", run_id, request.repo, request.number, mode)
+    return run_id
+
+
 def start_github_run(
     engine: Engine,
     settings: Settings,
@@ -106,34 +161,18 @@ def start_github_run(
     """Start a run on the payload's issue (or, for review mode, pull request); None if refused."""
     issue = payload.get("issue") or payload.get("pull_request") or {}
     repository = payload["repository"]
-    try:
-        crew = _crew_for(settings, gateway)
-    except ConfigError as error:
-        gateway.create_comment(
-            issue["number"],
-            f"The crew did not start: `{REPO_CONFIG}` is invalid.\n\n```\n{error}\n```",
-            role="lead",
-        )
-        return None
-    is_pull = "pull_request" in issue or "pull_request" in payload
-    run_id = create_run(
-        engine,
+    request = RunRequest(
         repo=repository["full_name"],
-        clone_url=repository.get("clone_url", ""),
         installation_id=payload["installation"]["id"],
-        issue_number=None if is_pull else issue["number"],
-        pr_number=issue["number"] if is_pull else None,
+        number=issue["number"],
         title=issue.get("title", ""),
-        task=issue.get("body") or "",
+        body=issue.get("body") or "",
         requested_by=_requester(payload["sender"]),
-        forge="github",
-        config=crew_snapshot(crew),
-        mode=mode,
+        clone_url=repository.get("clone_url", ""),
+        is_pull="pull_request" in issue or "pull_request" in payload,
         branch=(payload.get("pull_request") or {}).get("head", {}).get("ref", ""),
     )
-    queue_run(engine, run_id)
-    log.info("run %s queued for %s#%s (%s)", run_id, repository["full_name"], issue["number"], mode)
-    return run_id
+    return start_run(engine, settings, gateway, request, mode=mode)
 
 
 @router.register("issues", action="labeled")
@@ -288,10 +327,17 @@ def review_submitted(payload: dict[str, Any], engine: Engine, settings: Settings
     gateway = _gateway(settings, payload)
     if gateway is None or not _may_steer(gateway, sender):
         return
-    key = f"human-{review['id']}"
-    if key in outputs(engine, run.id) or run.state != RunState.AWAITING_HUMAN:
-        return  # a redelivery, or the crew is still working: the next round will see it
     feedback = {"reviewer": sender["login"], "body": review.get("body") or ""}
+    request_changes(engine, run, key=f"human-{review['id']}", feedback=feedback)
+
+
+def request_changes(engine: Engine, run: Any, *, key: str, feedback: dict[str, Any]) -> bool:
+    """A human's feedback sends a waiting run back to the coder; False when nothing changed.
+
+    `key` names the feedback (a review id, a Slack view id), so a redelivery records it once.
+    """
+    if key in outputs(engine, run.id) or run.state != RunState.AWAITING_HUMAN:
+        return False  # a redelivery, or the crew is still working: the next round will see it
     finish_step(
         engine,
         run_id=run.id,
@@ -300,10 +346,11 @@ def review_submitted(payload: dict[str, Any], engine: Engine, settings: Settings
         step=key,
         role="human",
         content=feedback,
-        reason=f"changes requested by {sender['login']}",
+        reason=f"changes requested by {feedback['reviewer']}",
         fix_rounds=0,
     )
     queue_run(engine, run.id)
+    return True
 
 
 @router.register("installation", action="deleted")

@@ -99,6 +99,22 @@ class SlackPoster:
         args["blocks"] = args.get("blocks") or []
         _call(self._client(token).chat_update, channel=channel, ts=ts, **args)
 
+    # -- answering a person ------------------------------------------------------------
+    def ephemeral(self, channel: str, user: str, text: str, blocks: list[dict] | None) -> None:
+        """A message only `user` sees in `channel` (answers to a slash command or a click)."""
+        _call(
+            self._client(self._token).chat_postEphemeral,
+            channel=channel,
+            user=user,
+            text=text,
+            blocks=blocks,
+        )
+
+    def open_view(self, trigger_id: str, view: dict) -> str:
+        """Open a modal for the person whose click carried `trigger_id`; returns the view id."""
+        response = _call(self._client(self._token).views_open, trigger_id=trigger_id, view=view)
+        return str(response["view"]["id"])
+
     # -- helpers -----------------------------------------------------------------------
     def _token_for(self, persona: Persona | None) -> str:
         if persona is None or persona.token_setting is None:

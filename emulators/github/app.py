@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulators.github import render
+from emulators.github import render, smart_http
 from emulators.github.auth import AuthError, Principal, authenticate
 from emulators.github.emulator import GitHubEmulator
 from emulators.github.http import ROUTES, Ctx, Handler, HTTPError, Reply
@@ -24,20 +24,25 @@ UNCOUNTED = {"/rate_limit"}
 
 
 def create_app(emulator: GitHubEmulator | None = None) -> Starlette:
-    """The API of `emulator`; with no argument, `GitHubEmulator.with_defaults()` (see its doc)."""
+    """The API of `emulator`, and its repositories over git's smart HTTP; with no argument,
+    `GitHubEmulator.with_defaults()` (see its doc), which takes its `base_url` from the first
+    API request (a standalone server cannot know its own address otherwise)."""
+    learn = emulator is None
     emulator = emulator or GitHubEmulator.with_defaults()
     load_all()
     routes = [
-        Route(path, _endpoint(emulator, handler), methods=[method])
+        Route(path, _endpoint(emulator, handler, learn=learn), methods=[method])
         for method, path, handler in ROUTES
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=[*routes, smart_http.route(emulator)])
     app.state.emulator = emulator
     return app
 
 
-def _endpoint(emulator: GitHubEmulator, handler: Handler):
+def _endpoint(emulator: GitHubEmulator, handler: Handler, *, learn: bool):
     async def endpoint(request: Request) -> Response:
+        if learn and emulator.base_url is None:
+            emulator.base_url = str(request.base_url)
         fault = emulator.faults.take(request.method, request.url.path)
         if fault is not None:
             if fault.delay:

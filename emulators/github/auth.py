@@ -45,10 +45,7 @@ class Principal:
 
     def can_see(self, repo: Repository) -> bool:
         if self.installation:
-            inst = self.installation
-            if inst.account.id != repo.owner.id:
-                return False
-            return inst.repository_ids is None or repo.id in inst.repository_ids
+            return self.installation.covers(repo)
         if self.user:
             return not repo.private or self.user.login in repo.collaborators
         return not repo.private and self.kind == "anonymous"

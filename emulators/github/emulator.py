@@ -15,8 +15,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from emulators.github import hooks
 from emulators.github.faults import Faults
 from emulators.github.gitrepo import GitRepo, Signature
+from emulators.github.hookshot import Hookshot
 from emulators.github.state import App, Installation, Label, Repository, Token, User
 
 DEFAULT_PERMISSIONS = {
@@ -31,6 +33,8 @@ DEFAULT_LABELS = [
     ("bug", "d73a4a", "Something isn't working"),
     ("enhancement", "a2eeef", "New feature or request"),
 ]
+# URLs in payloads built outside a request (e.g. `install`) before `base_url` is known
+FALLBACK_URL = "http://localhost"
 
 
 def iso(timestamp: float) -> str:
@@ -42,6 +46,9 @@ class GitHubEmulator:
 
     `token_ttl` is the lifetime of installation tokens in seconds (GitHub: one hour);
     `clock` returns the current Unix time (tests move it to expire tokens).
+    `base_url` is where the emulator is served (settable later): once known, repositories'
+    `clone_url` is their smart-HTTP URL `{base_url}/{owner}/{repo}.git` (else a file:// URL).
+    `webhook_url`/`webhook_secret` turn on outgoing webhooks (see `webhooks`, a `Hookshot`).
     """
 
     def __init__(
@@ -50,6 +57,9 @@ class GitHubEmulator:
         *,
         token_ttl: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        base_url: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         if base_dir is None:
             base_dir = Path(tempfile.mkdtemp(prefix="github-emulator-"))
@@ -67,6 +77,9 @@ class GitHubEmulator:
         self.repos: dict[str, Repository] = {}
         self.rate_used: dict[str, int] = {}
         self.faults = Faults()
+        self.webhooks = Hookshot(webhook_url, webhook_secret)
+        self._base_url: str | None = None
+        self.base_url = base_url
 
     @classmethod
     def with_defaults(cls) -> GitHubEmulator:
@@ -83,6 +96,20 @@ class GitHubEmulator:
         app = emulator.add_app(slug="repocrew", name="repocrew", app_id=1)
         emulator.install(app, "octo-org", installation_id=1)
         return emulator
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, url: str | None) -> None:
+        with self.lock:
+            self._base_url = url.rstrip("/") if url else None
+            for repo in self.repos.values():
+                repo.http_url = self._http_url(repo)
+
+    def _http_url(self, repo: Repository) -> str | None:
+        return f"{self._base_url}/{repo.full_name}.git" if self._base_url else None
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -167,8 +194,10 @@ class GitHubEmulator:
         repositories: list[str] | None = None,
         permissions: dict[str, str] | None = None,
         installation_id: int | None = None,
+        sender: str | None = None,
     ) -> Installation:
-        """Install `app` on `account` for `repositories` (names; None: all of them)."""
+        """Install `app` on `account` for `repositories` (names; None: all of them), which
+        sends the `installation` `created` webhook as `sender` (a login; default: `account`)."""
         ids = None
         if repositories is not None:
             ids = [self.repos[f"{account}/{name}"].id for name in repositories]
@@ -182,7 +211,27 @@ class GitHubEmulator:
             created_at=self.now(),
         )
         self.installations[installation.id] = installation
+        if self.webhooks.enabled:
+            repos = [r for r in self.repos.values() if installation.covers(r)]
+            who = self.user(sender or account)
+            payload = hooks.installation_created(self.api_url, installation, repos, who)
+            self.webhooks.send("installation", payload, target_type="integration", target_id=app.id)
         return installation
+
+    def installation_for(self, repo: Repository, app_id: int | None = None) -> Installation | None:
+        """The installation (of app `app_id`, or of any app) that reaches `repo`."""
+        return next(
+            (
+                i
+                for i in self.installations.values()
+                if app_id in (None, i.app.id) and i.covers(repo)
+            ),
+            None,
+        )
+
+    @property
+    def api_url(self) -> str:
+        return self._base_url or FALLBACK_URL
 
     def create_repo(
         self,
@@ -210,6 +259,7 @@ class GitHubEmulator:
             description=description,
             private=private,
         )
+        repo.http_url = self._http_url(repo)
         repo.collaborators = {owner_login: "admin", **(collaborators or {})}
         for login in repo.collaborators:
             self.user(login)

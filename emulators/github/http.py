@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from emulators.github import render
+from emulators.github import hooks, render
 from emulators.github.auth import Principal
 from emulators.github.emulator import GitHubEmulator
 from emulators.github.state import Repository
@@ -94,6 +94,27 @@ class Ctx:
                 else "Must have push access",
             )
         return repo
+
+    def notify(self, event: str, action: str, repo: Repository, **fields: Any) -> None:
+        """Queue the webhook this change sends: `fields` plus repository, sender, installation.
+
+        Nothing is sent without a webhook target, nor when the target's app (if it names one)
+        is not installed on `repo`, as GitHub delivers only to installed apps.
+        """
+        webhooks = self.emulator.webhooks
+        if not webhooks.enabled:
+            return
+        installation = self.emulator.installation_for(repo, webhooks.app_id)
+        if installation is None and webhooks.app_id is not None:
+            return
+        payload = hooks.envelope(
+            self.api, action, fields, repo=repo, sender=self.actor(), installation=installation
+        )
+        if installation is None:
+            webhooks.send(event, payload, target_type="repository", target_id=repo.id)
+        else:
+            target = installation.app.id
+            webhooks.send(event, payload, target_type="integration", target_id=target)
 
     def actor(self):
         actor = self.principal.actor

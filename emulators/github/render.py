@@ -109,7 +109,7 @@ def repository(api: str, r: Repository, *, full: bool = True) -> dict[str, Any]:
             "pushed_at": r.pushed_at or r.created_at,
             "git_url": r.git.url,
             "ssh_url": r.git.url,
-            "clone_url": r.git.url,
+            "clone_url": r.http_url or r.git.url,
             "svn_url": f"{api}/{r.full_name}",
             "homepage": None,
             "size": 0,

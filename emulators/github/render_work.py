@@ -115,6 +115,24 @@ def pull_side(api: str, r: Repository, ref: str, sha: str) -> dict[str, Any]:
     }
 
 
+# What git and the merge machinery compute for one pull request; lists and webhook
+# `simple-pull-request`s leave these out.
+PULL_COMPUTED = (
+    "merged",
+    "mergeable",
+    "rebaseable",
+    "mergeable_state",
+    "merged_by",
+    "comments",
+    "review_comments",
+    "maintainer_can_modify",
+    "commits",
+    "additions",
+    "deletions",
+    "changed_files",
+)
+
+
 def pull(api: str, r: Repository, p: Pull, stats: dict[str, Any]) -> dict[str, Any]:
     """A pull request; `stats` holds what git computes: commits, additions, mergeable..."""
     i = p.issue

@@ -46,6 +46,11 @@ class Installation:
     def repository_selection(self) -> str:
         return "all" if self.repository_ids is None else "selected"
 
+    def covers(self, repo: Repository) -> bool:
+        if self.account.id != repo.owner.id:
+            return False
+        return self.repository_ids is None or repo.id in self.repository_ids
+
 
 @dataclass
 class Token:
@@ -193,6 +198,7 @@ class Repository:
     statuses: list[Status] = field(default_factory=list)
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> admin/write/read
     pushed_at: str | None = None
+    http_url: str | None = None  # the smart-HTTP clone URL, once the emulator knows its own
 
     @property
     def full_name(self) -> str:

@@ -52,8 +52,23 @@ def serve(switchboard) -> Callable[[AnthropicEmulator], str]:
     return start
 
 
-def sdk(url: str, *, max_retries: int = 0, **options: Any) -> anthropic.Anthropic:
-    return anthropic.Anthropic(api_key=KEY, base_url=url, max_retries=max_retries, **options)
+_CLIENTS: list[anthropic.Anthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every SDK client a test made: an unclosed one warns at a later test's GC."""
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
+def sdk(
+    url: str, *, max_retries: int = 0, api_key: str = KEY, **options: Any
+) -> anthropic.Anthropic:
+    client = anthropic.Anthropic(api_key=api_key, base_url=url, max_retries=max_retries, **options)
+    _CLIENTS.append(client)
+    return client
 
 
 def ask(
@@ -179,7 +194,7 @@ def test_a_script_file_is_served(serve, tmp_path):
 
 def test_the_default_app_accepts_any_key_and_answers_a_fixed_text():
     with running(create_app()) as url:
-        client = anthropic.Anthropic(api_key="anything", base_url=url, max_retries=0)
+        client = sdk(url, api_key="anything")
         assert ask(client).content[0].text == DEFAULT_REPLY
         assert ask(client).content[0].text == DEFAULT_REPLY
 
@@ -330,7 +345,7 @@ def test_a_missing_field_is_a_bad_request(serve):
 def test_a_wrong_or_missing_key_is_refused(serve):
     emulator = AnthropicEmulator(api_keys=[KEY])
     url = serve(emulator)
-    wrong = anthropic.Anthropic(api_key="not-the-key", base_url=url, max_retries=2)
+    wrong = sdk(url, api_key="not-the-key", max_retries=2)
 
     with pytest.raises(anthropic.AuthenticationError) as error:
         ask(wrong)

@@ -81,6 +81,7 @@ def world(request, database_url, tmp_path) -> Iterator[World]:
         running(anthropic_app(model)) as model_url,
         running(slack_app(chat)) as slack_url,
     ):
+        hub.base_url = hub_url  # clone and push over smart HTTP, as with GitHub
         settings = make_settings(
             database_url,
             github_app_id=1,
@@ -134,6 +135,28 @@ def test_a_labelled_issue_becomes_a_reviewed_tested_voted_pull_request(world):
     assert [(s.context, s.state) for s in statuses] == [("repocrew / consensus", "success")]
     assert any("Consensus 5/5" in c.body for c in pull.get_issue_comments())
     assert repo.get_branch("main").commit.sha == main_before  # nothing merged
+
+    # What GitHub saw, in order (as its webhooks tell it).
+    seen = [
+        (d.event, d.action, _who(d.payload))
+        for d in world.hub.webhooks.deliveries
+        if d.event in ("issue_comment", "pull_request", "pull_request_review", "check_run")
+    ]
+    assert _in_order(
+        seen,
+        [
+            ("issue_comment", "created", "plan"),
+            ("pull_request", "opened", "draft"),
+            # GitHub lets nobody request changes on their own pull request: the App's review
+            # of its own PR is a comment review (the crew still acts on its verdict).
+            ("pull_request_review", "submitted", "commented"),
+            ("pull_request", "synchronize", "draft"),
+            ("pull_request_review", "submitted", "commented"),
+            ("check_run", "completed", "success"),
+            ("issue_comment", "created", "vote"),
+            ("pull_request", "ready_for_review", "ready"),
+        ],
+    ), "\n".join(map(str, seen))
 
     # The run's Slack thread in #crew: opened by the lead, a reply per step under its persona.
     _settle(world, 3)
@@ -199,6 +222,24 @@ def test_a_reader_and_the_bot_itself_cannot_start_a_run(world):
     assert len(replies) == 2 and "only people with write access" in replies[1]
     # The reply came from the App; its own comment event triggered nothing more.
     assert issue.get_comments()[1].user.login == "repocrew[bot]"
+
+
+def _who(payload: dict[str, Any]) -> str:
+    """A short label of a delivery: which post, which review state, which PR state."""
+    if "comment" in payload:
+        body = payload["comment"]["body"]
+        return "plan" if "step=plan " in body else "vote" if "step=vote-" in body else "other"
+    if "review" in payload:
+        return payload["review"]["state"]
+    if "check_run" in payload:
+        return str(payload["check_run"]["conclusion"])
+    return "draft" if payload["pull_request"].get("draft") else "ready"
+
+
+def _in_order(seen: list[tuple], expected: list[tuple]) -> bool:
+    """`expected` is a subsequence of `seen`."""
+    remaining = iter(seen)
+    return all(any(item == wanted for item in remaining) for wanted in expected)
 
 
 def _settle(world: World, seconds: float = 1.5) -> None:

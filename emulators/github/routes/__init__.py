@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["app", "statuses", "checks", "git", "contents", "pulls", "reviews", "issues", "repos"]
+MODULES = [
+    "app",
+    "statuses",
+    "checks",
+    "git",
+    "contents",
+    "pulls",
+    "reviews",
+    "issues",
+    "repos",
+    "graphql",
+]
 
 
 def load_all() -> None:

@@ -43,15 +43,10 @@ def create_access_token(ctx: Ctx) -> Reply:
 def get_repo_installation(ctx: Ctx) -> Reply:
     app = _app(ctx)
     repo = ctx.emulator.repo(f"{ctx.params['owner']}/{ctx.params['repo']}")
-    for installation in ctx.emulator.installations.values():
-        if (
-            repo
-            and installation.app.id == app.id
-            and installation.account.id == repo.owner.id
-            and (installation.repository_ids is None or repo.id in installation.repository_ids)
-        ):
-            return Reply(body=render.installation(ctx.api, installation))
-    raise not_found()
+    installation = ctx.emulator.installation_for(repo, app.id) if repo else None
+    if installation is None:
+        raise not_found()
+    return Reply(body=render.installation(ctx.api, installation))
 
 
 OTHER_LIMITS = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulators.github import render, render_work
+from emulators.github import hooks, render, render_work
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
+from emulators.github.pulls import refresh
 from emulators.github.state import CheckRun, Repository
 
 STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
@@ -24,6 +25,23 @@ CONCLUSIONS = (
 def _json(ctx: Ctx, repo: Repository, run: CheckRun) -> dict[str, Any]:
     app_json = render.app(ctx.api, run.app) if run.app else None
     return render_work.check_run(ctx.api, repo, run, app_json)
+
+
+def _announce(ctx: Ctx, repo: Repository, run: CheckRun, action: str) -> None:
+    """The `check_run` webhook, linking the open pull requests whose head is the checked sha."""
+    if not ctx.emulator.webhooks.enabled:
+        return
+    pulls = []
+    for pull in repo.pulls.values():
+        refresh(repo, pull)
+        if pull.issue.state == "open" and pull.head_sha == run.head_sha:
+            pulls.append(pull)
+    tips = [ref for ref, sha in repo.git.refs("refs/heads/").items() if sha == run.head_sha]
+    branches = [p.head_ref for p in pulls] + [ref.removeprefix("refs/heads/") for ref in tips]
+    body = hooks.check_run(
+        ctx.api, repo, run, pulls=pulls, head_branch=branches[0] if branches else None
+    )
+    ctx.notify("check_run", action, repo, check_run=body)
 
 
 def _apply(ctx: Ctx, run: CheckRun, data: dict[str, Any]) -> None:
@@ -72,6 +90,9 @@ def create_check_run(ctx: Ctx) -> Reply:
     )
     _apply(ctx, run, {k: v for k, v in data.items() if k not in ("name", "head_sha")})
     repo.check_runs[run.id] = run
+    _announce(ctx, repo, run, "created")
+    if run.status == "completed":
+        _announce(ctx, repo, run, "completed")
     body = _json(ctx, repo, run)
     return Reply(201, body, {"Location": body["url"]})
 
@@ -99,7 +120,10 @@ def update_check_run(ctx: Ctx) -> Reply:
             "Invalid app_id `0` - check run can only be modified by the "
             "GitHub App that created it.",
         )
+    completed = run.status == "completed"
     _apply(ctx, run, ctx.body())
+    if run.status == "completed" and not completed:
+        _announce(ctx, repo, run, "completed")
     return Reply(body=_json(ctx, repo, run))
 
 

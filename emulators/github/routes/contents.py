@@ -8,6 +8,7 @@ import binascii
 from emulators.github import render_git
 from emulators.github.gitrepo import Signature
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
+from emulators.github.pulls import branch_moved
 from emulators.github.routes.repos import commit_json
 
 
@@ -71,6 +72,8 @@ def put_contents(ctx: Ctx) -> Reply:
     )
     repo.git.update_ref(f"refs/heads/{branch}", sha, head)
     repo.pushed_at = now
+    if head:
+        branch_moved(ctx, repo, branch, head, sha)
     blob = repo.git.entry(sha, path)[2]
     commit = commit_json(ctx, repo, sha)
     body = {

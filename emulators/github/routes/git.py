@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from emulators.github import render_git
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
+from emulators.github.pulls import branch_moved
 
 
 def _full(ref: str) -> str:
@@ -76,6 +77,8 @@ def _update(ctx: Ctx) -> Reply:
         raise invalid("Update is not a fast forward")
     repo.git.update_ref(ref, sha, current)
     repo.pushed_at = ctx.emulator.now()
+    if ref.startswith("refs/heads/") and sha != current:
+        branch_moved(ctx, repo, ref.removeprefix("refs/heads/"), current, sha)
     return Reply(body=render_git.git_ref(ctx.api, repo, ref, sha))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulators.github import render, render_work
+from emulators.github import hooks, render, render_work
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
+from emulators.github.pulls import announce_pull
 from emulators.github.state import Comment, Issue, Label, Repository
 
 
@@ -34,6 +35,24 @@ def _label_names(data: Any) -> list[Any]:
     return data.get("labels", []) if isinstance(data, dict) else data
 
 
+def announce(ctx: Ctx, repo: Repository, issue: Issue, action: str, **fields: Any) -> None:
+    """The `issues` webhook; for a pull request GitHub sends `pull_request` instead."""
+    if issue.is_pull:
+        announce_pull(ctx, repo, repo.pulls[issue.number], action, **fields)
+    else:
+        ctx.notify("issues", action, repo, issue=hooks.issue(ctx.api, repo, issue), **fields)
+
+
+def _relabeled(ctx: Ctx, repo: Repository, issue: Issue, before: list[Label]) -> None:
+    """One `unlabeled` per label taken off, then one `labeled` per label put on."""
+    for label in before:
+        if label not in issue.labels:
+            announce(ctx, repo, issue, "unlabeled", label=hooks.label(ctx.api, repo, label))
+    for label in issue.labels:
+        if label not in before:
+            announce(ctx, repo, issue, "labeled", label=hooks.label(ctx.api, repo, label))
+
+
 @route("POST", "/repos/{owner}/{repo}/issues")
 def create_issue(ctx: Ctx) -> Reply:
     repo = ctx.repo(write="issues")
@@ -52,6 +71,8 @@ def create_issue(ctx: Ctx) -> Reply:
         assignees=[ctx.emulator.user(a) for a in data.get("assignees") or []],
     )
     repo.issues[issue.number] = issue
+    announce(ctx, repo, issue, "opened")
+    _relabeled(ctx, repo, issue, [])
     body = render_work.issue(ctx.api, repo, issue)
     return Reply(201, body, {"Location": body["url"]})
 
@@ -83,6 +104,8 @@ def update_issue(ctx: Ctx) -> Reply:
     issue = _issue(ctx, repo)
     data = ctx.body()
     now = ctx.emulator.now()
+    before = {"title": issue.title, "body": issue.body}
+    labels, state = list(issue.labels), issue.state
     if "title" in data:
         issue.title = str(data["title"])
     if "body" in data:
@@ -103,6 +126,12 @@ def update_issue(ctx: Ctx) -> Reply:
             issue.closed_at, issue.closed_by, issue.state_reason = None, None, "reopened"
         issue.state = data["state"]
     issue.updated_at = now
+    edits = hooks.changes(before, {"title": issue.title, "body": issue.body})
+    if edits:
+        announce(ctx, repo, issue, "edited", changes=edits)
+    _relabeled(ctx, repo, issue, labels)
+    if issue.state != state:
+        announce(ctx, repo, issue, "closed" if issue.state == "closed" else "reopened")
     return Reply(body=render_work.issue(ctx.api, repo, issue))
 
 
@@ -116,7 +145,11 @@ def list_comments(ctx: Ctx) -> Reply:
 
 @route("POST", "/repos/{owner}/{repo}/issues/{number:int}/comments")
 def create_comment(ctx: Ctx) -> Reply:
-    repo = ctx.repo(write="issues")
+    # On GitHub anyone who can read a repository may comment on its issues; an App needs
+    # its `issues` write permission.
+    repo = ctx.repo(write="issues" if ctx.principal.installation else None)
+    if ctx.principal.kind == "anonymous":
+        raise HTTPError(401, "Requires authentication")
     issue = _issue(ctx, repo)
     data = ctx.body()
     ctx.require(data, "body")
@@ -131,8 +164,22 @@ def create_comment(ctx: Ctx) -> Reply:
     )
     issue.comments.append(comment)
     issue.updated_at = now
+    _comment_event(ctx, repo, issue, comment, "created")
     body = render_work.issue_comment(ctx.api, repo, comment)
     return Reply(201, body, {"Location": body["url"]})
+
+
+def _comment_event(
+    ctx: Ctx, repo: Repository, issue: Issue, comment: Comment, action: str, **fields: Any
+) -> None:
+    ctx.notify(
+        "issue_comment",
+        action,
+        repo,
+        **fields,
+        issue=hooks.issue(ctx.api, repo, issue),
+        comment=hooks.issue_comment(ctx.api, repo, comment),
+    )
 
 
 def _comment(ctx: Ctx, repo: Repository) -> Comment:
@@ -156,7 +203,11 @@ def update_comment(ctx: Ctx) -> Reply:
     comment = _comment(ctx, repo)
     data = ctx.body()
     ctx.require(data, "body")
+    edits = hooks.changes({"body": comment.body}, {"body": data["body"]})
     comment.body, comment.updated_at = data["body"], ctx.emulator.now()
+    if edits:
+        issue = repo.issues[comment.issue_number]
+        _comment_event(ctx, repo, issue, comment, "edited", changes=edits)
     return Reply(body=render_work.issue_comment(ctx.api, repo, comment))
 
 
@@ -177,7 +228,9 @@ def add_issue_labels(ctx: Ctx) -> Reply:
     repo = ctx.repo(write="issues")
     issue = _issue(ctx, repo)
     new = _labels(ctx, repo, _label_names(_json(ctx)))
+    before = list(issue.labels)
     issue.labels += [lb for lb in new if lb not in issue.labels]
+    _relabeled(ctx, repo, issue, before)
     return _issue_labels(ctx, repo, issue)
 
 
@@ -185,7 +238,9 @@ def add_issue_labels(ctx: Ctx) -> Reply:
 def set_issue_labels(ctx: Ctx) -> Reply:
     repo = ctx.repo(write="issues")
     issue = _issue(ctx, repo)
+    before = list(issue.labels)
     issue.labels = _labels(ctx, repo, _label_names(_json(ctx)))
+    _relabeled(ctx, repo, issue, before)
     return _issue_labels(ctx, repo, issue)
 
 
@@ -197,6 +252,7 @@ def remove_issue_label(ctx: Ctx) -> Reply:
     if label is None or label not in issue.labels:
         raise invalid("Label does not exist") if label is None else not_found()
     issue.labels.remove(label)
+    announce(ctx, repo, issue, "unlabeled", label=hooks.label(ctx.api, repo, label))
     return _issue_labels(ctx, repo, issue)
 
 

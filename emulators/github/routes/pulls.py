@@ -4,39 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulators.github import render_git, render_work
+from emulators.github import hooks, render_git, render_work
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
+from emulators.github.pulls import announce_pull, branch_moved, refresh, stats
 from emulators.github.routes.repos import commit_json
 from emulators.github.state import Issue, Pull, Repository
-
-
-def refresh(repo: Repository, pull: Pull) -> None:
-    """Follow the branches while the pull request is open (pushes move head and base)."""
-    if pull.issue.state != "open":
-        return
-    refs = repo.git.refs("refs/heads/")
-    pull.head_sha = refs.get(f"refs/heads/{pull.head_ref}", pull.head_sha)
-    pull.base_sha = refs.get(f"refs/heads/{pull.base_ref}", pull.base_sha)
-
-
-def stats(repo: Repository, pull: Pull) -> dict[str, Any]:
-    base = repo.git.merge_base(pull.base_sha, pull.head_sha) or pull.base_sha
-    files = repo.git.diff_files(base, pull.head_sha)
-    if pull.merged or pull.issue.state != "open":
-        mergeable, state = None, "unknown"
-    else:
-        clean = repo.git.merge_tree(pull.base_sha, pull.head_sha) is not None
-        mergeable, state = clean, ("clean" if clean else "dirty")
-        if pull.draft and clean:
-            state = "draft"
-    return {
-        "commits": len(repo.git.commits_between(pull.base_sha, pull.head_sha)),
-        "additions": sum(f.additions for f in files),
-        "deletions": sum(f.deletions for f in files),
-        "changed_files": len(files),
-        "mergeable": mergeable,
-        "mergeable_state": state,
-    }
 
 
 def pull_json(ctx: Ctx, repo: Repository, pull: Pull) -> dict[str, Any]:
@@ -107,6 +79,7 @@ def create_pull(ctx: Ctx) -> Reply:
     repo.issues[issue.number] = issue
     repo.pulls[issue.number] = pull
     body = pull_json(ctx, repo, pull)
+    announce_pull(ctx, repo, pull, "opened")
     return Reply(201, body, {"Location": body["url"]})
 
 
@@ -130,21 +103,7 @@ def list_pulls(ctx: Ctx) -> Reply:
 
 def _listed(body: dict[str, Any]) -> dict[str, Any]:
     """List items omit the computed fields, as GitHub does."""
-    computed = {
-        "merged",
-        "mergeable",
-        "rebaseable",
-        "mergeable_state",
-        "merged_by",
-        "comments",
-        "review_comments",
-        "maintainer_can_modify",
-        "commits",
-        "additions",
-        "deletions",
-        "changed_files",
-    }
-    return {k: v for k, v in body.items() if k not in computed}
+    return {k: v for k, v in body.items() if k not in render_work.PULL_COMPUTED}
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}")
@@ -159,6 +118,8 @@ def update_pull(ctx: Ctx) -> Reply:
     pull = find_pull(ctx, repo)
     data = ctx.body()
     now = ctx.emulator.now()
+    before = {"title": pull.issue.title, "body": pull.issue.body}
+    base, draft, state = (pull.base_ref, pull.base_sha), pull.draft, pull.issue.state
     if "title" in data:
         pull.issue.title = data["title"]
     if "body" in data:
@@ -178,6 +139,16 @@ def update_pull(ctx: Ctx) -> Reply:
     elif "state" in data and data["state"] not in ("open", "closed"):
         raise invalid(resource="PullRequest", field="state", code="invalid")
     pull.issue.updated_at = now
+    refresh(repo, pull)
+    edits = hooks.changes(before, {"title": pull.issue.title, "body": pull.issue.body})
+    if pull.base_ref != base[0]:
+        edits["base"] = {"ref": {"from": base[0]}, "sha": {"from": base[1]}}
+    if edits:
+        announce_pull(ctx, repo, pull, "edited", changes=edits)
+    if pull.draft != draft:
+        announce_pull(ctx, repo, pull, "converted_to_draft" if pull.draft else "ready_for_review")
+    if pull.issue.state != state:
+        announce_pull(ctx, repo, pull, "closed" if pull.issue.state == "closed" else "reopened")
     return Reply(body=pull_json(ctx, repo, pull))
 
 
@@ -243,4 +214,6 @@ def merge_pull(ctx: Ctx) -> Reply:
     pull.merged, pull.merged_at, pull.merged_by, pull.merge_commit_sha = True, now, actor, sha
     pull.issue.state, pull.issue.closed_at, pull.issue.updated_at = "closed", now, now
     repo.pushed_at = now
+    announce_pull(ctx, repo, pull, "closed")
+    branch_moved(ctx, repo, pull.base_ref, pull.base_sha, sha)
     return Reply(body={"sha": sha, "merged": True, "message": "Pull Request successfully merged"})

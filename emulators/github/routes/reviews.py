@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulators.github import render_work
+from emulators.github import hooks, render_work
 from emulators.github.http import Ctx, Reply, invalid, route
 from emulators.github.routes.pulls import find_pull
 from emulators.github.state import Pull, Repository, Review, ReviewComment
@@ -62,6 +62,22 @@ def _comment(
     )
 
 
+def _announce(
+    ctx: Ctx, repo: Repository, pull: Pull, review: Review, comments: list[ReviewComment]
+) -> None:
+    """`pull_request_review` `submitted`, and `pull_request_review_comment` `created` for each
+    of its comments (GitHub sends both, even for a lone comment, which makes its own review)."""
+    if not ctx.emulator.webhooks.enabled or review.submitted_at is None:
+        return
+    simple = hooks.simple_pull_request(ctx.api, repo, pull)
+    body = hooks.review(ctx.api, repo, pull, review)
+    ctx.notify("pull_request_review", "submitted", repo, review=body, pull_request=simple)
+    for comment in comments:
+        body = hooks.review_comment(ctx.api, repo, pull, comment)
+        event = "pull_request_review_comment"
+        ctx.notify(event, "created", repo, comment=body, pull_request=simple)
+
+
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}/reviews")
 def list_reviews(ctx: Ctx) -> Reply:
     repo = ctx.repo()
@@ -99,6 +115,7 @@ def create_review(ctx: Ctx) -> Reply:
     ]
     pull.reviews.append(review)
     pull.review_comments.extend(comments)
+    _announce(ctx, repo, pull, review, comments)
     return Reply(200, render_work.review(ctx.api, repo, pull, review))
 
 
@@ -133,5 +150,6 @@ def create_review_comment(ctx: Ctx) -> Reply:
     comment.review_id = review.id
     pull.reviews.append(review)
     pull.review_comments.append(comment)
+    _announce(ctx, repo, pull, review, [comment])
     body = render_work.review_comment(ctx.api, repo, pull, comment)
     return Reply(201, body, {"Location": body["url"]})

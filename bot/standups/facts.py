@@ -1,0 +1,282 @@
+"""What the crew really did, read from the store: the facts a standup may state, per role.
+
+Every line of a standup comes from these rows (step outputs, votes, transitions, runs), so an
+agent with no rows says it has nothing to report instead of inventing work. The window is
+[start, end) in UTC; "today" and the blockers are the store as it is now.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from bot.crew.config import Crew
+from bot.crew.memory import kind_of
+from bot.crew.states import TERMINAL, RunState
+from bot.store.models import Run, RunTransition, StepOutput, Vote
+
+_run = Run.__table__  # type: ignore[attr-defined]
+_output = StepOutput.__table__  # type: ignore[attr-defined]
+_vote = Vote.__table__  # type: ignore[attr-defined]
+_transition = RunTransition.__table__  # type: ignore[attr-defined]
+
+HUMAN = "human"  # the role of outputs a person made (a changes-requested review)
+# The step a working state is doing; the vote is the lead's to run.
+STATE_STEP = {
+    RunState.PLANNING: "plan",
+    RunState.RESEARCHING: "research",
+    RunState.CODING: "code",
+    RunState.REVIEWING: "review",
+    RunState.FIXING: "fix",
+    RunState.TESTING: "test",
+}
+BLOCKING_ENDS = (RunState.FAILED, RunState.BUDGET_EXHAUSTED)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    id: int
+    title: str
+    pr_number: int | None
+    state: str
+    mode: str = "full"
+
+
+@dataclass(frozen=True)
+class StepDone:
+    run_id: int
+    step: str  # plan-1, review-2, …
+
+
+@dataclass(frozen=True)
+class PullOpened:
+    run_id: int
+    pr_number: int
+
+
+@dataclass(frozen=True)
+class ReviewDone:
+    run_id: int
+    step: str
+    event: str  # APPROVE, REQUEST_CHANGES or COMMENT
+    inline_comments: int
+
+
+@dataclass(frozen=True)
+class TestDone:
+    __test__ = False  # not a pytest class, despite the name
+
+    run_id: int
+    step: str
+    passed: bool
+    passed_count: int
+    failed_count: int
+
+
+@dataclass(frozen=True)
+class VoteCast:
+    run_id: int
+    round: int
+    decision: str
+
+
+@dataclass(frozen=True)
+class Blocker:
+    run_id: int
+    kind: str  # awaiting_human, failed, budget_exhausted or tests_failing
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Need:
+    run_id: int
+    who: str  # a role key, or "human"
+    step: str  # what it waits for: a step kind, or "decision" / "go" from a human
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One link of the dependency chain: whose work goes to whom next on a run."""
+
+    run_id: int
+    giver: str | None  # the role of the run's newest output (None: nothing done yet)
+    taker: str  # the role working on it now, or "human"
+    step: str  # the step the taker does ("decision" / "go" for a human)
+
+
+@dataclass
+class RoleFacts:
+    role: str
+    steps: list[StepDone] = field(default_factory=list)
+    prs_opened: list[PullOpened] = field(default_factory=list)
+    reviews: list[ReviewDone] = field(default_factory=list)
+    tests: list[TestDone] = field(default_factory=list)
+    votes: list[VoteCast] = field(default_factory=list)
+    runs_by_state: dict[str, int] = field(default_factory=dict)  # the runs it worked on
+    today: list[StepDone] = field(default_factory=list)  # run and the step it is on
+    blockers: list[Blocker] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.steps or self.votes or self.today or self.blockers or self.needs)
+
+
+@dataclass
+class TeamFacts:
+    start: datetime
+    end: datetime
+    roles: dict[str, RoleFacts]
+    runs: dict[int, RunRef]
+    chain: list[Handoff] = field(default_factory=list)
+    active: dict[str, int] = field(default_factory=dict)  # runs not ended, by state
+    ended: dict[str, int] = field(default_factory=dict)  # runs ended in the window, by state
+
+
+def gather(engine: Engine, crew: Crew, *, start: datetime, end: datetime) -> TeamFacts:
+    """The facts of every role of `crew` for the window [start, end)."""
+    with engine.connect() as connection:
+        done = _in_window(connection, _output, _output.c.created_at, start, end)
+        votes = _in_window(connection, _vote, _vote.c.created_at, start, end)
+        ended = [
+            row
+            for row in _in_window(connection, _transition, _transition.c.at, start, end)
+            if row.to_state in TERMINAL
+        ]
+        active_ids = list(
+            connection.execute(
+                select(_run.c.id).where(_run.c.state.notin_(list(TERMINAL))).order_by(_run.c.id)
+            ).scalars()
+        )
+        history = connection.execute(
+            select(_output).where(_output.c.run_id.in_(active_ids)).order_by(_output.c.id)
+        ).all()
+        ids = {row.run_id for row in [*done, *votes, *ended]} | set(active_ids)
+        runs = _runs(connection, ids)
+    facts = TeamFacts(start, end, {key: RoleFacts(key) for key in crew.roles}, runs)
+    _yesterday(facts, done, votes)
+    _ends(facts, crew, ended)
+    _now(facts, crew, active_ids, history)
+    return facts
+
+
+def _in_window(connection: Connection, table: Any, column: Any, start, end) -> list[Any]:
+    query = select(table).where(column >= start, column < end).order_by(table.c.id)
+    return list(connection.execute(query).all())
+
+
+def _runs(connection: Connection, ids: set[int]) -> dict[int, RunRef]:
+    rows = connection.execute(select(_run).where(_run.c.id.in_(sorted(ids)))).all()
+    return {row.id: RunRef(row.id, row.title, row.pr_number, row.state, row.mode) for row in rows}
+
+
+def _yesterday(facts: TeamFacts, done: list[Any], votes: list[Any]) -> None:
+    worked: dict[str, set[int]] = {key: set() for key in facts.roles}
+    for row in done:
+        role = facts.roles.get(row.role)
+        if role is None:
+            continue  # a human's output, or a role the roster no longer has
+        content = json.loads(row.content)
+        role.steps.append(StepDone(row.run_id, row.step))
+        worked[row.role].add(row.run_id)
+        kind = kind_of(row.step)
+        pr_number = facts.runs[row.run_id].pr_number
+        if kind == "code" and pr_number is not None:
+            role.prs_opened.append(PullOpened(row.run_id, pr_number))
+        elif kind == "review":
+            event, inline = content.get("event", "COMMENT"), content.get("inline_comments", 0)
+            role.reviews.append(ReviewDone(row.run_id, row.step, event, inline))
+        elif kind == "test":
+            counts = content.get("counts") or {}
+            role.tests.append(
+                TestDone(
+                    row.run_id,
+                    row.step,
+                    bool(content.get("passed")),
+                    int(counts.get("passed", 0)),
+                    int(counts.get("failed", 0)) + int(counts.get("errors", 0)),
+                )
+            )
+    for row in votes:
+        if row.role in facts.roles:
+            facts.roles[row.role].votes.append(VoteCast(row.run_id, row.round, row.decision))
+            worked[row.role].add(row.run_id)
+    for key, run_ids in worked.items():
+        states = Counter(facts.runs[run_id].state for run_id in run_ids)
+        facts.roles[key].runs_by_state = dict(sorted(states.items()))
+
+
+def _ends(facts: TeamFacts, crew: Crew, ended: list[Any]) -> None:
+    """Runs that ended in the window; a failure or a budget stop blocks the role whose step
+    was running."""
+    facts.ended = dict(sorted(Counter(row.to_state for row in ended).items()))
+    for row in ended:
+        if row.to_state in BLOCKING_ENDS:
+            role = _role_of_state(crew, row.from_state, facts.runs[row.run_id].mode)
+            facts.roles[role].blockers.append(Blocker(row.run_id, row.to_state, row.reason))
+
+
+def _now(facts: TeamFacts, crew: Crew, active_ids: list[int], history: list[Any]) -> None:
+    """Today's work, the runs waiting on a human, failing tests, and who waits on whom."""
+    outputs: dict[int, list[Any]] = {run_id: [] for run_id in active_ids}
+    for row in history:
+        outputs[row.run_id].append(row)
+    facts.active = dict(sorted(Counter(facts.runs[i].state for i in active_ids).items()))
+    for run_id in active_ids:
+        run, rows = facts.runs[run_id], outputs[run_id]
+        done_by = [row.role for row in rows if row.role in crew.roles or row.role == HUMAN]
+        giver = done_by[-1] if done_by else None
+        agents = [role for role in done_by if role != HUMAN]
+        failing = _failing_test(rows)
+        if failing is not None:
+            tester = facts.roles[crew.role_for("test").key]
+            tester.blockers.append(Blocker(run_id, "tests_failing", f"{failing} failed"))
+        if run.state == RunState.AWAITING_HUMAN:
+            owner = crew.role_for("review" if run.mode == "review" else "code").key
+            ask = "go" if run.mode == "plan" and run.pr_number is None else "decision"
+            facts.roles[owner].blockers.append(Blocker(run_id, RunState.AWAITING_HUMAN))
+            facts.roles[owner].needs.append(Need(run_id, HUMAN, ask))
+            # A person's approval (an output too) leaves the last agent's work in their hands.
+            facts.chain.append(Handoff(run_id, agents[-1] if agents else owner, HUMAN, ask))
+            continue
+        step = _step_of_state(run.state, run.mode)
+        taker = _role_of_state(crew, run.state, run.mode)
+        for key in _doers(crew, run.state, taker):
+            facts.roles[key].today.append(StepDone(run_id, step))
+        facts.chain.append(Handoff(run_id, giver, taker, step))
+        if giver in crew.roles and giver != taker:
+            facts.roles[giver].needs.append(Need(run_id, taker, step))
+
+
+def _failing_test(rows: list[Any]) -> str | None:
+    """The run's newest test step when it failed and no fix has come since."""
+    for row in reversed(rows):
+        kind = kind_of(row.step)
+        if kind == "fix":
+            return None
+        if kind == "test":
+            return None if json.loads(row.content).get("passed") else row.step
+    return None
+
+
+def _step_of_state(state: str, mode: str) -> str:
+    if state == RunState.QUEUED:
+        return "review" if mode == "review" else "plan"
+    return STATE_STEP.get(RunState(state), "vote")
+
+
+def _role_of_state(crew: Crew, state: str, mode: str) -> str:
+    step = _step_of_state(state, mode)
+    return crew.lead if step == "vote" else crew.role_for(step).key
+
+
+def _doers(crew: Crew, state: str, taker: str) -> list[str]:
+    """Who has the run on today's list: every voter during a vote, else the step's role."""
+    if state == RunState.VOTING:
+        return [role.key for role in crew.voting_roles]
+    return [taker]

@@ -1,0 +1,219 @@
+"""The crew steered from Slack, end to end: signed `/crew` commands and button clicks from the
+Slack emulator reach repocrew's /slack/* endpoints; its worker opens the issue on the GitHub
+emulator, runs the crew with the Anthropic emulator and answers through slack_sdk."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import github
+import pytest
+from sqlmodel import Session, select
+
+from bot.crew.runs import outputs, transitions
+from bot.sandbox import sandbox_status
+from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP
+from bot.store.models import Run, SlackLink
+from emulators import demo_session
+from emulators.anthropic import AnthropicEmulator
+from emulators.anthropic import create_app as anthropic_app
+from emulators.github import GitHubEmulator
+from emulators.github import create_app as github_app
+from emulators.server import running
+from emulators.slack import DEFAULT_SIGNING_SECRET, DEFAULT_TOKEN, Policy, SlackEmulator
+from emulators.slack import create_app as slack_app
+from emulators.slack.shapes import view_json
+from emulators.slack.state import User
+from tests.conftest import GITHUB_SECRET, make_settings
+from webhooks.app import create_app
+
+KEY = "sk-ant-test-emulator-key-0005"
+REPO = "octo-org/ages"
+HUMAN, STRANGER = "U0001", "U0003"
+
+
+class World:
+    def __init__(self, hub: GitHubEmulator, model: AnthropicEmulator, chat: SlackEmulator, engine):
+        self.hub, self.model, self.chat, self.engine = hub, model, chat, engine
+        self.hub_url = ""
+
+    def octocat(self) -> github.Github:
+        return github.Github(base_url=self.hub_url, auth=github.Auth.Token("ghp_octocat"))
+
+    def runs(self) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(Run.__table__.select()).all())
+
+    def told(self, user: str) -> str:
+        return "\n".join(e.text for e in self.chat.workspace.ephemerals if e.user == user)
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 90) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def world(tmp_path) -> Iterator[World]:
+    hub = GitHubEmulator.with_defaults()
+    hub.add_user("reader", token="ghp_reader")
+    hub.create_repo(
+        REPO,
+        files=demo_session.sample_files(),
+        collaborators={"octocat": "admin", "reader": "read"},
+    )
+    model = AnthropicEmulator(demo_session.whole_run_script())
+    chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(100, burst=100, per="channel")})
+    stranger = chat.workspace.add_user(User(STRANGER, "T0001", "bob", "Bob Stranger"))
+    chat.join("#crew", stranger.id)
+    with (
+        running(github_app(hub)) as hub_url,
+        running(anthropic_app(model)) as model_url,
+        running(slack_app(chat)) as slack_url,
+    ):
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'repocrew.db'}",
+            github_app_id=1,
+            github_private_key=hub.apps[1].private_key_pem.decode(),
+            github_api_url=hub_url,
+            anthropic_api_key=KEY,
+            anthropic_base_url=model_url,
+            work_dir=tmp_path / "work",
+            worker_poll_seconds=0.05,
+            job_backoff_seconds=0.2,
+            job_lease_seconds=1,
+            slack_bot_token=DEFAULT_TOKEN,
+            slack_api_url=f"{slack_url}/api/",
+            slack_signing_secret=DEFAULT_SIGNING_SECRET,
+        )
+        app = create_app(settings, with_worker=True)
+        with running(app) as crew_url:
+            hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
+            chat.app_url = crew_url
+            world = World(hub, model, chat, app.state.engine)
+            world.hub_url = hub_url
+            yield world
+
+
+def command(world: World, text: str, user: str = HUMAN) -> None:
+    response = world.chat.send_command(text, user=user)
+    assert response.status_code == 200 and response.json()["response_type"] == "ephemeral"
+
+
+def click(world: World, action_id: str, run_id: int, ts: str, user: str = HUMAN) -> None:
+    if user == HUMAN:
+        response = world.chat.click(action_id, str(run_id), message_ts=ts)
+    else:  # the emulator's click is always its default human's; anyone else sends the payload
+        crew = world.chat.channel("#crew")
+        response = world.chat.send_interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "team_id": "T0001"},
+                "channel": {"id": crew.id, "name": crew.name},
+                "container": {"type": "message", "message_ts": ts, "channel_id": crew.id},
+                "actions": [{"action_id": action_id, "value": str(run_id), "type": "button"}],
+            }
+        )
+    assert response.status_code == 200
+
+
+def linked(world: World) -> list[str]:
+    with Session(world.engine) as session:
+        return [link.github_login for link in session.exec(select(SlackLink))]
+
+
+def test_a_refused_task_asks_nothing_of_github(world):
+    command(world, "task octo-org/ages Add input validation", user=STRANGER)
+    wait_until(lambda: "/crew link <github-login>" in world.told(STRANGER), "the unlinked reply")
+
+    command(world, "link reader", user=STRANGER)
+    wait_until(lambda: linked(world) == ["reader"], "the link")
+    command(world, "task octo-org/ages Add input validation", user=STRANGER)
+    wait_until(lambda: "`read`" in world.told(STRANGER), "the refusal")
+    human = world.octocat()
+    assert list(human.get_repo(REPO).get_issues(state="all")) == [] and world.runs() == []
+    human.close()
+
+
+@pytest.mark.skipif(not sandbox_status().available, reason="the tester needs the sandbox")
+def test_a_task_from_slack_runs_the_crew_and_the_buttons_steer_it(world):
+    command(world, "link octocat")
+    wait_until(lambda: linked(world) == ["octocat"], "the link")
+    command(world, f"task {REPO} {demo_session.TASK_TITLE}. {demo_session.TASK_BODY}")
+
+    run = wait_until(
+        lambda: next((r for r in world.runs() if r.state in ("awaiting_human", "failed")), None),
+        "the run to wait for a human",
+    )
+    assert run.state == "awaiting_human", run.reason
+    human = world.octocat()
+    issue = human.get_repo(REPO).get_issue(run.issue_number)
+    assert issue.title == demo_session.TASK_TITLE and issue.user.login == "repocrew[bot]"
+    assert issue.body.endswith("Requested by @octocat from Slack.")
+
+    # #crew: the reply to the command, and the run's thread with a reply per step.
+    reply, thread = wait_until(lambda: _reply_and_thread(world), "the decision message")
+    assert reply.persona == "Team Lead" and f"<@{HUMAN}> asked the crew for" in reply.text
+    assert thread.persona == "Team Lead" and thread.text.startswith("Task:")
+    speakers = [post.persona for post in thread.replies]
+    assert speakers[:4] == ["Planner", "Researcher", "Coder", "Reviewer"]
+    assert len(thread.replies) == 9
+    decision = thread.replies[-1].ts
+
+    # A stranger's Stop is refused; nothing changes.
+    click(world, STOP, run.id, decision, user=STRANGER)
+    wait_until(lambda: "/crew link" in world.told(STRANGER), "the stranger's refusal")
+    assert world.runs()[0].state == "awaiting_human"
+
+    # Approve: recorded, and said on the pull request; the run keeps waiting for the merge.
+    click(world, APPROVE, run.id, decision)
+    pull = human.get_repo(REPO).get_pull(run.pr_number)
+    wait_until(
+        lambda: any("Approved in Slack by @octocat" in c.body for c in pull.get_issue_comments()),
+        "the approval on the pull request",
+    )
+    assert "human-approve-1" in outputs(world.engine, run.id)
+
+    # Request changes: the form opens, its submission sends the run back to the coder.
+    click(world, REQUEST_CHANGES, run.id, decision)
+    view = wait_until(lambda: list(world.chat.workspace.views.values()), "the form")[0]
+    submitted = view_json(view)
+    values = {
+        "feedback": {"text": {"type": "plain_text_input", "value": demo_session.HUMAN_FEEDBACK}}
+    }
+    submitted["state"] = {"values": values}
+    response = world.chat.send_interaction({"type": "view_submission", "view": submitted})
+    assert response.status_code == 200
+    wait_until(
+        lambda: (
+            ("awaiting_human", "fixing")
+            in [(t.from_state, t.to_state) for t in transitions(world.engine, run.id)]
+        ),
+        "the run to go back to fixing",
+    )
+    again = wait_until(
+        lambda: next((r for r in world.runs() if r.state in ("awaiting_human", "failed")), None),
+        "the second round",
+    )
+    assert again.state == "awaiting_human", again.reason
+    fix_turn = [b for b in world.model.message_bodies() if "[step: fix-2]" in str(b)][0]
+    assert demo_session.HUMAN_FEEDBACK in json.dumps(fix_turn["messages"][0])
+    human.close()
+
+
+def _reply_and_thread(world: World):
+    """The command's reply and the run's thread, once the decision is posted in it."""
+    posts = world.chat.channel_transcript("#crew").posts
+    threads = [post for post in posts if post.text.startswith("Task:")]
+    replies = [post for post in posts if "asked the crew for" in post.text]
+    if len(posts) == 2 and len(threads) == 1 and len(threads[0].replies) == 9:
+        return replies[0], threads[0]
+    return None
