@@ -130,15 +130,12 @@ def _play(hub, chat, engine, hub_url: str, timeout: float, say) -> DemoSummary:
         )
         checks = list(repo.get_commit(pull.head.sha).get_check_runs(check_name="repocrew / tests"))
         summary.check_conclusion = checks[0].conclusion if checks else None
+    _standup(engine, chat, say)
     hub.webhooks.wait_idle(5)
-    time.sleep(1.0)  # the last Slack posts leave through the outbox job
     transcript = chat.transcript()
     summary.slack_posts = sum(1 + len(post.replies) for c in transcript for post in c.posts)
     summary.standup_posts = sum(
-        1 + len(post.replies)
-        for c in transcript
-        for post in c.posts
-        if "standup" in post.text.lower()
+        1 + len(post.replies) for c in transcript for post in c.posts if _is_standup(post)
     )
     summary.transcript = chat.render_transcript()
     human.close()
@@ -161,3 +158,26 @@ def _wait(engine, run_table, timeout: float, say):
             return run
         time.sleep(0.2)
     return run
+
+
+def _is_standup(post: Any) -> bool:
+    return post.text.lstrip().startswith(("🗓️ *Standup", "🗓️ Standup", "Standup"))
+
+
+def _standup(engine, chat, say, timeout: float = 30.0) -> None:
+    """The lead holds today's standup in #crew now, built from what the run really did."""
+    from datetime import UTC, datetime
+
+    from bot.crew.loader import load_crew
+    from bot.standups.run import hold_standup
+
+    crew = load_crew(None)
+    channel = crew.channel or "#crew"
+    result = hold_standup(engine, crew, channel=channel, now=datetime.now(UTC), force=True)
+    say(f"the team lead holds today's standup in {channel} ({result.outcome})")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # the outbox job posts it at Slack's pace
+        posts = [p for c in chat.transcript() for p in c.posts if _is_standup(p)]
+        if posts and 1 + len(posts[0].replies) >= result.messages:
+            return
+        time.sleep(0.2)

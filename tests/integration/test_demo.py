@@ -35,4 +35,7 @@ def test_the_demo_runs_the_whole_crew_and_reports_what_the_emulators_saw(tmp_pat
     assert summary["votes"] == dict.fromkeys(
         ["coder", "planner", "researcher", "reviewer", "tester"], "approve"
     )
-    assert summary["slack_posts"] == 10  # the thread: the lead's opening and 9 replies
+    # The run's thread (the lead's opening and 9 replies), then the standup: the lead opens,
+    # the five agents report, the lead sums up.
+    assert summary["standup_posts"] == 7
+    assert summary["slack_posts"] == 10 + summary["standup_posts"]
