@@ -22,8 +22,8 @@ SHOWN: Mapping[str, tuple[str, ...]] = {
     "code": ("plan", "research"),
     "review": ("plan", "code", "fix"),
     "fix": ("plan", "code", "fix"),
-    "test": ("code", "fix"),
-    "vote": ("plan", "code", "fix", "review", "test"),
+    "test": ("code", "fix", "ci"),
+    "vote": ("plan", "code", "fix", "review", "test", "ci"),
 }
 
 TITLES = {
@@ -33,6 +33,7 @@ TITLES = {
     "fix": "The latest fix (coder's summary)",
     "review": "The latest review",
     "test": "The latest test report",
+    "ci": "CI results on the pull request (e.g. GitHub Actions)",
 }
 
 
@@ -56,6 +57,14 @@ def context_for(step: str, run: Run, outputs: Mapping[str, dict[str, Any]], extr
     """The shared context of `step`: the task, the earlier results it needs, and `extra`."""
     parts = [task_block(run)]
     for kind in SHOWN.get(step, ()):
+        if kind == "ci":  # every check, not only the newest
+            checks = [c for key, c in outputs.items() if kind_of(key) == "ci"]
+            if checks:
+                parts.append(
+                    f"## {TITLES[kind]}\n"
+                    + fence_untrusted(json.dumps(checks, indent=1), source="CI check runs")
+                )
+            continue
         content = newest(outputs, kind)
         if content is not None:
             parts.append(f"## {TITLES[kind]}\n{_as_text(kind, content)}")

@@ -27,7 +27,7 @@ from bot.crew.commands import (
 from bot.crew.config import Crew
 from bot.crew.factory import crew_snapshot, queue_run
 from bot.crew.loader import ConfigError, apply_repo_overrides, load_crew
-from bot.crew.runs import create_run, end_run, finish_step, outputs
+from bot.crew.runs import create_run, end_run, finish_step, outputs, save_output
 from bot.crew.states import TERMINAL, RunState
 from bot.events.github import router
 from bot.store.models import Run
@@ -366,3 +366,32 @@ def installation_removed(payload: dict[str, Any], engine: Engine, _settings: Set
         ids = list(ids)
     for run_id in ids:
         stop_run(engine, run_id, reason="the GitHub App was uninstalled")
+
+
+OWN_CHECKS = frozenset({"repocrew / tests"})
+
+
+@router.register("check_run", action="completed")
+def check_completed(payload: dict[str, Any], engine: Engine, _settings: Settings) -> None:
+    """CI results (e.g. GitHub Actions) on a crew pull request are evidence for the tester
+    and the voters, beside the crew's own sandbox run."""
+    check = payload.get("check_run") or {}
+    if check.get("name") in OWN_CHECKS:
+        return
+    repo = (payload.get("repository") or {}).get("full_name")
+    for pull in check.get("pull_requests") or []:
+        run = active_run(engine, repo, pr=pull.get("number"))
+        if run is None:
+            continue
+        save_output(
+            engine,
+            run_id=run.id,
+            step=f"ci-{check['id']}",
+            role="ci",
+            content={
+                "name": check.get("name", ""),
+                "conclusion": check.get("conclusion"),
+                "head_sha": check.get("head_sha", ""),
+                "url": check.get("html_url", ""),
+            },
+        )

@@ -232,3 +232,32 @@ def test_a_humans_changes_requested_sends_the_coder_back(engine, settings, gatew
 )
 def test_the_command_grammar(body, expected):
     assert parse_command(body) == expected
+
+
+def test_ci_results_on_a_crew_pull_request_are_kept_as_evidence(engine, settings, gateway):
+    run_id = create_run(engine, repo=REPO, task="t", forge="github", pr_number=5)
+    other = create_run(engine, repo=REPO, task="t", forge="github", pr_number=6)
+
+    def check(name: str, check_id: int, conclusion: str) -> dict[str, Any]:
+        return {
+            "action": "completed",
+            "check_run": {
+                "id": check_id,
+                "name": name,
+                "conclusion": conclusion,
+                "head_sha": "abc",
+                "pull_requests": [{"number": 5}],
+            },
+            "repository": {"full_name": REPO},
+            "installation": {"id": 1},
+            "sender": user("github-actions[bot]", "Bot"),
+        }
+
+    dispatch("check_run", check("CI / pytest", 70, "failure"), engine, settings)
+    dispatch("check_run", check("CI / pytest", 70, "failure"), engine, settings)  # redelivered
+    dispatch("check_run", check("repocrew / tests", 71, "success"), engine, settings)  # ours
+
+    assert outputs(engine, run_id) == {
+        "ci-70": {"name": "CI / pytest", "conclusion": "failure", "head_sha": "abc", "url": ""}
+    }
+    assert outputs(engine, other) == {}
