@@ -111,7 +111,13 @@ def _project(root: Path, files: dict[str, str]) -> Path:
 
 def _pytest(project: Path, *args: str) -> tuple[int, str]:
     """Run the default test command for real and return (exit code, output)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "PY_COLORS"))}
+    # pytest never cuts its short summary when CI or BUILD_NUMBER is set: drop them too, so
+    # the output here is the same locally and in CI.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "PY_COLORS")) and k not in ("CI", "BUILD_NUMBER")
+    }
     done = subprocess.run(
         [sys.executable, *DEFAULT_TEST_COMMAND[1:], *args],
         cwd=project,
