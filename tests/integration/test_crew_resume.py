@@ -7,9 +7,7 @@ made before, and the model calls it already paid for, and make none of them twic
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -25,7 +23,8 @@ from emulators import demo_session as crew_script
 from emulators.anthropic import AnthropicEmulator, create_app
 from emulators.demo_session import git
 from emulators.server import running
-from tests.conftest import REPO, make_settings
+from tests.conftest import make_settings
+from tests.support.crew_worker import spawn
 
 KEY = "sk-ant-test-emulator-key-0002"
 
@@ -53,23 +52,7 @@ def model_url() -> Iterator[str]:
 
 
 def _worker(settings, crash_at: str = "") -> subprocess.Popen:
-    env = os.environ | {
-        "REPOCREW_DATABASE_URL": settings.database_url,
-        "REPOCREW_WORK_DIR": str(settings.work_dir),
-        "ANTHROPIC_API_KEY": KEY,
-        "REPOCREW_ANTHROPIC_BASE_URL": settings.anthropic_base_url,
-        "REPOCREW_JOB_LEASE_SECONDS": "1",
-        "REPOCREW_WORKER_POLL_SECONDS": "0.05",
-        "REPOCREW_JOB_BACKOFF_SECONDS": "0.1",
-        "TEST_CRASH_AT": crash_at,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.crew_worker"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return spawn(settings, anthropic_key=KEY, crash_at=crash_at)
 
 
 def _wait_for_state(engine, run_id: int, states: set[str], timeout: float) -> str:

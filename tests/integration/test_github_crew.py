@@ -4,9 +4,7 @@ both ways, PyGithub and the anthropic SDK, with repocrew's own web app and worke
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +23,7 @@ from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator
 from emulators.slack import create_app as slack_app
 from tests.conftest import GITHUB_SECRET, make_settings
-from tests.conftest import REPO as REPO_ROOT
+from tests.support.crew_worker import spawn
 from webhooks.app import create_app
 
 KEY = "sk-ant-test-emulator-key-0005"
@@ -261,26 +259,7 @@ def _snapshot(repo, issue, pull) -> tuple:
 
 
 def _worker(settings, crash_at: str = "") -> subprocess.Popen:
-    env = os.environ | {
-        "REPOCREW_DATABASE_URL": settings.database_url,
-        "REPOCREW_WORK_DIR": str(settings.work_dir),
-        "REPOCREW_GITHUB_APP_ID": str(settings.github_app_id),
-        "REPOCREW_GITHUB_PRIVATE_KEY": settings.github_private_key.get_secret_value(),
-        "REPOCREW_GITHUB_API_URL": settings.github_api_url,
-        "ANTHROPIC_API_KEY": KEY,
-        "REPOCREW_ANTHROPIC_BASE_URL": settings.anthropic_base_url,
-        "REPOCREW_JOB_LEASE_SECONDS": "1",
-        "REPOCREW_WORKER_POLL_SECONDS": "0.05",
-        "REPOCREW_JOB_BACKOFF_SECONDS": "0.1",
-        "TEST_CRASH_AT": crash_at,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.crew_worker"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return spawn(settings, anthropic_key=KEY, crash_at=crash_at)
 
 
 @pytest.mark.separate_worker

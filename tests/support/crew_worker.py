@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
@@ -65,6 +68,32 @@ def main() -> None:
     worker = Worker(engine, settings, handlers={**JOB_HANDLERS, CREW_RUN_JOB: crew_run})
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run()
+
+
+def spawn(settings: Settings, *, anthropic_key: str, crash_at: str = "") -> subprocess.Popen:
+    """Start this module as a worker process with `settings` (and a short lease, so a
+    restarted worker takes a killed one's job over quickly)."""
+    env = os.environ | {
+        "REPOCREW_DATABASE_URL": settings.database_url,
+        "REPOCREW_WORK_DIR": str(settings.work_dir),
+        "REPOCREW_GITHUB_API_URL": settings.github_api_url,
+        "ANTHROPIC_API_KEY": anthropic_key,
+        "REPOCREW_ANTHROPIC_BASE_URL": settings.anthropic_base_url,
+        "REPOCREW_JOB_LEASE_SECONDS": "1",
+        "REPOCREW_WORKER_POLL_SECONDS": "0.05",
+        "REPOCREW_JOB_BACKOFF_SECONDS": "0.1",
+        "TEST_CRASH_AT": crash_at,
+    }
+    if settings.github_app_id is not None and settings.github_private_key is not None:
+        env["REPOCREW_GITHUB_APP_ID"] = str(settings.github_app_id)
+        env["REPOCREW_GITHUB_PRIVATE_KEY"] = settings.github_private_key.get_secret_value()
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.crew_worker"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 if __name__ == "__main__":
