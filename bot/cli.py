@@ -258,12 +258,11 @@ def start(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """`repocrew serve` when GitHub credentials are set; otherwise say what is missing and
     show the offline demo."""
     settings = _setup()
-    missing = report_missing_credentials(settings)
     github_ready = settings.github_app_id is not None and settings.github_app_private_key
     if github_ready:
         _run_web(settings, host, port, background=True)
         return
-    typer.echo("\n".join(missing))
+    report_missing_credentials(settings)  # one line each: what is missing, what it enables
     typer.echo(
         "\nrepocrew needs a GitHub App to serve (see README: Set-up). "
         "Meanwhile, here is the crew at work against local emulators:\n"
