@@ -15,6 +15,10 @@ from bot.config import Settings, load_settings
 app = typer.Typer(help="repocrew: a crew of AI agents for your repository.", no_args_is_help=True)
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+setup_app = typer.Typer(
+    help="Print the GitHub or Slack app manifest for your URL.", no_args_is_help=True
+)
+app.add_typer(setup_app, name="setup")
 
 log = logging.getLogger("repocrew")
 
@@ -268,6 +272,57 @@ def start(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         "Meanwhile, here is the crew at work against local emulators:\n"
     )
     demo(as_json=False, live_model=False, timeout=240.0)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the store, credentials, GitHub, Slack, the model, the sandbox and the crew file."""
+    from bot.doctor import failed, render, run_checks
+
+    settings = _setup()
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.CRITICAL)  # the table reports every failure, once
+    try:
+        checks = run_checks(settings)
+    finally:
+        root.setLevel(level)
+    typer.echo(render(checks))
+    raise typer.Exit(1 if failed(checks) else 0)
+
+
+MANIFESTS = Path(__file__).resolve().parents[1] / "deploy"
+PublicUrl = Annotated[str, typer.Option("--url", help="The public https URL repocrew serves at.")]
+
+
+def manifest_text(name: str, url: str) -> str:
+    """deploy/<name>-app-manifest.yml with its {PUBLIC_URL} placeholders filled in."""
+    template = (MANIFESTS / f"{name}-app-manifest.yml").read_text(encoding="utf-8")
+    return template.replace("{PUBLIC_URL}", url.rstrip("/"))
+
+
+def _print_manifest(name: str, url: str) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise typer.BadParameter(
+            "give the full URL, e.g. https://crew.example.com", param_hint="--url"
+        )
+    try:
+        typer.echo(manifest_text(name, url), nl=False)
+    except FileNotFoundError as error:
+        typer.echo(f"{error.filename} is missing: it ships in the repository's deploy/", err=True)
+        raise typer.Exit(1) from error
+
+
+@setup_app.command("github")
+def setup_github(url: PublicUrl) -> None:
+    """The GitHub App manifest: create the App from it (github.com/settings/apps/new)."""
+    _print_manifest("github", url)
+
+
+@setup_app.command("slack")
+def setup_slack(url: PublicUrl) -> None:
+    """The Slack app manifest: paste it at api.slack.com/apps → Create New App → From a manifest."""
+    _print_manifest("slack", url)
 
 
 @db_app.command("upgrade")

@@ -283,6 +283,17 @@ class ModelClient:
     def close(self) -> None:
         self._sdk.close()
 
+    def list_models(self, *, timeout: float = 5.0) -> list[str]:
+        """The model ids the key may use (first page, no retries): a cheap check of key and
+        reach for `repocrew doctor`. Raises a `ModelError` subclass."""
+        try:
+            page = self._sdk.with_options(max_retries=0, timeout=timeout).models.list()
+        except anthropic.APIError as error:
+            failure = from_sdk(error)
+            failure.redact(self._scanner)
+            raise failure from None
+        return [model.id for model in page.data]
+
     def create(
         self,
         *,

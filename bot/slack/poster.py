@@ -115,6 +115,12 @@ class SlackPoster:
         response = _call(self._client(self._token).views_open, trigger_id=trigger_id, view=view)
         return str(response["view"]["id"])
 
+    def auth_test(self) -> dict[str, str]:
+        """Who the crew's token is (Slack's auth.test): `repocrew doctor` checks it with this."""
+        response = _call(self._client(self._token).auth_test)
+        fields = ("team", "team_id", "user", "user_id", "bot_id")
+        return {key: str(response[key]) for key in fields if response.get(key)}
+
     # -- helpers -----------------------------------------------------------------------
     def _token_for(self, persona: Persona | None) -> str:
         if persona is None or persona.token_setting is None:

@@ -366,7 +366,7 @@ def test_a_wrong_or_missing_key_is_refused(serve):
 
 def test_an_unknown_path_is_not_found(serve):
     with pytest.raises(anthropic.NotFoundError):
-        sdk(serve(AnthropicEmulator())).models.list()
+        sdk(serve(AnthropicEmulator())).models.retrieve("claude-no-such-model")
 
 
 # -- faults -------------------------------------------------------------------------------
