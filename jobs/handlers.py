@@ -31,6 +31,7 @@ JobHandler = Callable[[ClaimedJob, Engine, Settings], None]
 
 HOUSEKEEPING_JOB = "housekeeping"
 DONE_JOB_RETENTION = timedelta(days=7)
+PAUSED = timedelta(minutes=10)  # how often a run held by a spend-limit pause looks again
 
 
 def _github_event(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
@@ -61,8 +62,12 @@ def _crew_run(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     run_id = int(job.args["run_id"])
     try:
         state = drive(services_for(engine, settings, run_id), run_id)
-    except RunsPaused:
-        raise  # retried later; the run waits in the queue
+    except RunsPaused as paused:
+        # Not a failure: look again later (the queue's backoff would have killed the job
+        # within a minute, stranding the run once an operator clears the pause).
+        log.warning("run %s waits: %s", run_id, paused)
+        enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, run_after=utcnow() + PAUSED)
+        return
     except Exception as error:
         if job.attempts >= job.max_attempts:  # the queue gives up: say so on the run
             fail_run(engine, run_id, reason=f"failed after {job.attempts} attempts: {error}")

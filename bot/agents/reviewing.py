@@ -35,33 +35,24 @@ def triage(
     comments: list[dict[str, Any]],
     *,
     placeable: dict[str, set[int]],
-    code_line,
     already: dict[str, str],
     config: ReviewConfig,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Split the model's comments into (inline, outside the diff) and count those dropped.
+    """Split fingerprinted comments into (inline, outside the diff) and count those dropped.
 
     Findings already posted (by fingerprint) are dropped, findings under the minimum severity
     are dropped, and at most `max_findings` are kept, the most severe first.
     """
     minimum = SEVERITY_ORDER.index(config.min_severity)
-    fresh = []
-    for comment in comments:
-        comment = {
-            **comment,
-            "fingerprint": fingerprint(
-                comment["path"], code_line(comment["path"], comment["line"]), comment["rule"]
-            ),
-        }
-        if comment["fingerprint"] in already:
-            continue
-        if SEVERITY_ORDER.index(comment["severity"]) < minimum:
-            continue
-        fresh.append(comment)
+    fresh = [
+        c
+        for c in comments
+        if c["fingerprint"] not in already and SEVERITY_ORDER.index(c["severity"]) >= minimum
+    ]
     fresh.sort(key=lambda c: -SEVERITY_ORDER.index(c["severity"]))
     kept, dropped = fresh[: config.max_findings], max(0, len(fresh) - config.max_findings)
     inline = [c for c in kept if c["line"] in placeable.get(c["path"], set())]
-    outside = [c for c in kept if c not in inline]
+    outside = [c for c in kept if c["line"] not in placeable.get(c["path"], set())]
     return inline, outside, dropped
 
 
@@ -89,18 +80,15 @@ def review(services: CrewServices, run: Run, outputs: dict[str, Any]) -> StepRes
         tools=pick(workspace_tools(files), role.tools),
         previous=previous,
     )
+    fingerprinted = [
+        {**c, "fingerprint": fingerprint(c["path"], _line(files, c["path"], c["line"]), c["rule"])}
+        for c in answer["comments"]
+    ]
     inline, outside, dropped = triage(
-        answer["comments"],
-        placeable=commentable_lines(diff),
-        code_line=lambda path, line: _line(files, path, line),
-        already=already,
-        config=crew.review,
+        fingerprinted, placeable=commentable_lines(diff), already=already, config=crew.review
     )
     # An earlier finding the reviewer no longer reports is taken as fixed.
-    current = {
-        fingerprint(c["path"], _line(files, c["path"], c["line"]), c["rule"])
-        for c in answer["comments"]
-    }
+    current = {c["fingerprint"] for c in fingerprinted}
     resolved = [label for fp, label in already.items() if fp not in current]
     verdict = answer["verdict"]
     if verdict == "approve" and not crew.review.may_approve:

@@ -82,30 +82,33 @@ def announce(
     thread = f"run:{run.id}"
     link = run_link(run)
     lead = crew.roles[crew.lead]
+
+    def post(key: str, message: tuple[str, list[dict[str, Any]]], poster: Role, **extra) -> None:
+        text, body = message
+        enqueue_message(
+            engine,
+            channel=crew.channel or "",
+            key=f"{thread}:{key}",
+            text=text,
+            blocks=body,
+            role=poster.key,
+            thread_key=thread,
+            **extra,
+        )
+
     title = run.title or run.task[:80]
-    text, opening = blocks.run_thread_opening(lead, run.repo, run.issue_number, title, link)
-    enqueue_message(
-        engine,
-        channel=crew.channel,
-        key=f"{thread}:open",
-        text=text,
-        blocks=opening,
-        role=lead.key,
-        thread_key=thread,
+    post(
+        "open",
+        blocks.run_thread_opening(lead, run.repo, run.issue_number, title, link),
+        lead,
         parent=True,
     )
     if step_key and step_key != "start":
-        text, reply = blocks.step_reply(
-            role, step_key, _summary(output), link, _next_role(crew, step_key, target)
-        )
-        enqueue_message(
-            engine,
-            channel=crew.channel,
-            key=f"{thread}:step:{step_key}",
-            text=text,
-            blocks=reply,
-            role=role.key,
-            thread_key=thread,
+        next_role = _next_role(crew, step_key, target)
+        post(
+            f"step:{step_key}",
+            blocks.step_reply(role, step_key, _summary(output), link, next_role),
+            role,
         )
     if target is RunState.AWAITING_HUMAN and output and "votes" in output:
         tally = blocks.Tally(
@@ -113,14 +116,5 @@ def announce(
             needed=output["needed"],
             votes=[(crew.roles[v["role"]].name, v["decision"]) for v in output["votes"]],
         )
-        text, decision = blocks.awaiting_human(run.id or 0, link, tally)
-        enqueue_message(
-            engine,
-            channel=crew.channel,
-            key=f"{thread}:decision",
-            text=text,
-            blocks=decision,
-            role=lead.key,
-            thread_key=thread,
-        )
+        post("decision", blocks.awaiting_human(run.id or 0, link, tally), lead)
     enqueue(engine, kind=SLACK_OUTBOX_JOB, args={"run_id": run.id})

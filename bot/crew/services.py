@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,16 @@ class CrewServices:
             cost=self.cost,
         )
 
-    def price(self, model: str) -> pricing.Price:
-        prices = {
+    @cached_property
+    def prices(self) -> dict[str, pricing.Price]:
+        """The crew's configured prices, in the form the cost arithmetic takes."""
+        return {
             name: pricing.Price(p.input, p.output, p.cache_write, p.cache_read)
             for name, p in self.crew.prices.items()
         }
-        return pricing.price_for(model, prices)
+
+    def price(self, model: str) -> pricing.Price:
+        return pricing.price_for(model, self.prices)
 
     def cost(self, model: str, usage: ModelUsage) -> float:
         return float(pricing.cost_usd(usage, self.price(model)))

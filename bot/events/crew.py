@@ -81,6 +81,23 @@ def _crew_for(settings: Settings, gateway: RepoGateway) -> Crew:
     return apply_repo_overrides(crew, text, source=REPO_CONFIG) if text else crew
 
 
+def _crew_or_reply(settings: Settings, gateway: RepoGateway, number: int) -> Crew | None:
+    """The crew for this repository, or None after telling the issue its config is invalid."""
+    try:
+        return _crew_for(settings, gateway)
+    except ConfigError as error:
+        _reply_invalid_config(gateway, number, error)
+        return None
+
+
+def _reply_invalid_config(gateway: RepoGateway, number: int, error: ConfigError) -> None:
+    gateway.create_comment(
+        number,
+        f"The crew did not start: `{REPO_CONFIG}` is invalid.\n\n```\n{error}\n```",
+        role="lead",
+    )
+
+
 def active_run(engine: Engine, repo: str, *, issue: int | None = None, pr: int | None = None):
     table = Run.__table__  # type: ignore[attr-defined]
     query = select(table).where(table.c.repo == repo, table.c.state.notin_(list(TERMINAL)))
@@ -119,17 +136,17 @@ def start_run(
     request: RunRequest,
     *,
     mode: str = "full",
+    crew: Crew | None = None,
 ) -> int | None:
-    """Start a run on an issue (or, for review mode, a pull request); None if refused."""
-    try:
-        crew = _crew_for(settings, gateway)
-    except ConfigError as error:
-        gateway.create_comment(
-            request.number,
-            f"The crew did not start: `{REPO_CONFIG}` is invalid.\n\n```\n{error}\n```",
-            role="lead",
-        )
-        return None
+    """Start a run on an issue (or, for review mode, a pull request); None if refused.
+
+    `crew`: the configuration when the caller has already read it (the repository's
+    `.repocrew.toml` is read from GitHub once per event).
+    """
+    if crew is None:
+        crew = _crew_or_reply(settings, gateway, request.number)
+        if crew is None:
+            return None
     run_id = create_run(
         engine,
         repo=request.repo,
@@ -157,6 +174,7 @@ def start_github_run(
     payload: dict[str, Any],
     *,
     mode: str = "full",
+    crew: Crew | None = None,
 ) -> int | None:
     """Start a run on the payload's issue (or, for review mode, pull request); None if refused."""
     issue = payload.get("issue") or payload.get("pull_request") or {}
@@ -172,7 +190,7 @@ def start_github_run(
         is_pull="pull_request" in issue or "pull_request" in payload,
         branch=(payload.get("pull_request") or {}).get("head", {}).get("ref", ""),
     )
-    return start_run(engine, settings, gateway, request, mode=mode)
+    return start_run(engine, settings, gateway, request, mode=mode, crew=crew)
 
 
 @router.register("issues", action="labeled")
@@ -183,16 +201,24 @@ def issue_labelled(payload: dict[str, Any], engine: Engine, settings: Settings) 
     gateway = _gateway(settings, payload)
     if gateway is None:
         return
-    crew = _crew_for(settings, gateway)
-    if (payload.get("label") or {}).get("name") != crew.trigger_label:
-        return
     issue = payload["issue"]
+    label = (payload.get("label") or {}).get("name")
+    try:
+        crew = _crew_for(settings, gateway)
+    except ConfigError as error:
+        # The repo's own trigger label is unknown while its config is broken: answer the
+        # operator's label only, so every other label event stays quiet.
+        if label == load_crew(settings.crew_file).trigger_label:
+            _reply_invalid_config(gateway, issue["number"], error)
+        return
+    if label != crew.trigger_label:
+        return
     if not _may_steer(gateway, sender):
         gateway.create_comment(issue["number"], not_allowed_reply(sender["login"]), role="lead")
         return
     if active_run(engine, payload["repository"]["full_name"], issue=issue["number"]):
         return  # a redelivery, or a second label event: the run is already on it
-    start_github_run(engine, settings, gateway, payload)
+    start_github_run(engine, settings, gateway, payload, crew=crew)
 
 
 @router.register("issue_comment", action="created")
@@ -286,14 +312,20 @@ def _status(engine, _settings, gateway, payload, _command) -> None:
     _reply(gateway, payload, f"Run {run.id} is `{run.state}`. Finished steps: {done}.")
 
 
+def _trigger_label(settings: Settings, gateway: RepoGateway) -> str:
+    """The repository's trigger label; the operator's while the repo's config is broken."""
+    try:
+        return _crew_for(settings, gateway).trigger_label
+    except ConfigError:
+        return load_crew(settings.crew_file).trigger_label
+
+
 def _help(_engine, settings, gateway, payload, _command) -> None:
-    _reply(gateway, payload, help_text(_crew_for(settings, gateway).trigger_label))
+    _reply(gateway, payload, help_text(_trigger_label(settings, gateway)))
 
 
 def _unknown(_engine, settings, gateway, payload, command: Command) -> None:
-    _reply(
-        gateway, payload, unknown_reply(command.word, _crew_for(settings, gateway).trigger_label)
-    )
+    _reply(gateway, payload, unknown_reply(command.word, _trigger_label(settings, gateway)))
 
 
 COMMAND_HANDLERS = {

@@ -323,3 +323,25 @@ def test_a_coder_that_obeys_an_injection_is_stopped_by_the_guards(engine, crew_s
     assert "protected path" in results[0]["content"]
     everything = json.dumps(crew.forge.snapshot()) + json.dumps(transcript(engine, run_id))
     assert KEY not in everything and "[REDACTED" in json.dumps(transcript(engine, run_id))
+
+
+@SQLITE_ONLY
+def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
+    engine, crew_settings, tmp_path
+):
+    from bot.crew.factory import queue_run
+    from bot.crew.runs import SPEND_LIMIT_FLAG, set_flag
+    from bot.store.models import Job
+    from jobs.worker import Worker
+
+    set_flag(engine, name=SPEND_LIMIT_FLAG, value="the account is over its spend limit")
+    run_id = start(engine, tmp_path)
+    queue_run(engine, run_id)
+
+    assert Worker(engine, crew_settings, worker_id="w").run_until_idle() == 1
+
+    with engine.connect() as connection:
+        jobs = connection.execute(select(Job.status, Job.run_after).order_by(Job.id)).all()
+    assert [status for status, _ in jobs] == ["done", "queued"]  # done, and asked again later
+    assert jobs[1].run_after > jobs[0].run_after
+    assert get_run(engine, run_id).state == "queued"

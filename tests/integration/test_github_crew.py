@@ -13,21 +13,9 @@ import github
 import pytest
 
 from bot.sandbox import sandbox_status
-from bot.store.models import Run
 from emulators import demo_session
-from emulators.anthropic import AnthropicEmulator
-from emulators.anthropic import create_app as anthropic_app
-from emulators.github import GitHubEmulator
-from emulators.github import create_app as github_app
-from emulators.server import running
-from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator
-from emulators.slack import create_app as slack_app
-from tests.conftest import GITHUB_SECRET, make_settings
 from tests.support.crew_worker import spawn
-from webhooks.app import create_app
-
-KEY = "sk-ant-test-emulator-key-0005"
-REPO = "octo-org/ages"
+from tests.support.world import KEY, REPO, World, emulated_world
 
 # End to end on SQLite; the crew's store code runs on PostgreSQL in test_crew_run.py.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -37,71 +25,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class World:
-    settings: Any = None
-    chat: Any = None
-
-    def __init__(self, hub: GitHubEmulator, model: AnthropicEmulator, engine, human) -> None:
-        self.hub, self.model, self.engine, self.human = hub, model, engine, human
-
-    def runs(self) -> list[Any]:
-        with self.engine.connect() as connection:
-            return list(connection.execute(Run.__table__.select()).all())
-
-    def wait_for(self, states: set[str], timeout: float = 120) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.hub.webhooks.wait_idle(5)
-            runs = self.runs()
-            if runs and runs[-1].state in states:
-                return runs[-1]
-            time.sleep(0.2)
-        raise AssertionError(f"runs: {[(r.id, r.state, r.reason) for r in self.runs()]}")
-
-
 @pytest.fixture
 def world(request, database_url, tmp_path) -> Iterator[World]:
-    """GitHub and the model emulated, repocrew's web app on loopback; its worker runs in the
-    app unless the test is marked `separate_worker` (then the test starts worker processes)."""
+    """The emulated world; its worker runs in the app unless the test is marked
+    `separate_worker` (then the test starts worker processes)."""
     in_process = request.node.get_closest_marker("separate_worker") is None
-    hub = GitHubEmulator.with_defaults()
-    hub.add_user("reader", token="ghp_reader")
-    hub.create_repo(
-        REPO,
-        files=demo_session.sample_files(),
-        collaborators={"octocat": "admin", "reader": "read"},
-    )
-    model = AnthropicEmulator(demo_session.whole_run_script())
-    # Slack's real pace is ~1 post/s per channel; the outbox's handling of it is tested apart.
-    chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(100, burst=100, per="channel")})
-    with (
-        running(github_app(hub)) as hub_url,
-        running(anthropic_app(model)) as model_url,
-        running(slack_app(chat)) as slack_url,
-    ):
-        hub.base_url = hub_url  # clone and push over smart HTTP, as with GitHub
-        settings = make_settings(
-            database_url,
-            github_app_id=1,
-            github_private_key=hub.apps[1].private_key_pem.decode(),
-            github_api_url=hub_url,
-            anthropic_api_key=KEY,
-            anthropic_base_url=model_url,
-            work_dir=tmp_path / "work",
-            worker_poll_seconds=0.05,
-            job_backoff_seconds=0.2,
-            job_lease_seconds=1,
-            slack_bot_token=DEFAULT_TOKEN,
-            slack_api_url=f"{slack_url}/api/",
-        )
-        app = create_app(settings, with_worker=in_process)
-        with running(app) as crew_url:
-            hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
-            human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
-            world = World(hub, model, app.state.engine, human)
-            world.settings, world.chat = settings, chat
-            yield world
-            human.close()
+    with emulated_world(database_url, tmp_path / "work", in_process_worker=in_process) as world:
+        yield world
 
 
 @SQLITE_ONLY
@@ -207,9 +137,7 @@ def test_a_humans_changes_requested_review_gets_a_fix_a_re_review_and_new_tests(
 
 @SQLITE_ONLY
 def test_a_reader_and_the_bot_itself_cannot_start_a_run(world):
-    reader = github.Github(
-        base_url=world.human.requester.base_url, auth=github.Auth.Token("ghp_reader")
-    )
+    reader = github.Github(base_url=world.hub_url, auth=github.Auth.Token("ghp_reader"))
     issue = world.human.get_repo(REPO).create_issue("Please", body="do things")
     reader.get_repo(REPO).get_issue(issue.number).create_comment("/crew go")
     world.hub.webhooks.wait_idle(10)

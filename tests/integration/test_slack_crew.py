@@ -9,46 +9,24 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import github
 import pytest
 from sqlmodel import Session, select
 
 from bot.crew.runs import outputs, transitions
 from bot.sandbox import sandbox_status
 from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP
-from bot.store.models import Run, SlackLink
+from bot.store.models import SlackLink
 from emulators import demo_session
-from emulators.anthropic import AnthropicEmulator
-from emulators.anthropic import create_app as anthropic_app
-from emulators.github import GitHubEmulator
-from emulators.github import create_app as github_app
-from emulators.server import running
-from emulators.slack import DEFAULT_SIGNING_SECRET, DEFAULT_TOKEN, Policy, SlackEmulator
-from emulators.slack import create_app as slack_app
 from emulators.slack.shapes import view_json
 from emulators.slack.state import User
-from tests.conftest import GITHUB_SECRET, make_settings
-from webhooks.app import create_app
+from tests.support.world import REPO, World, emulated_world
 
-KEY = "sk-ant-test-emulator-key-0005"
-REPO = "octo-org/ages"
 HUMAN, STRANGER = "U0001", "U0003"
 
 
-class World:
-    def __init__(self, hub: GitHubEmulator, model: AnthropicEmulator, chat: SlackEmulator, engine):
-        self.hub, self.model, self.chat, self.engine = hub, model, chat, engine
-        self.hub_url = ""
-
-    def octocat(self) -> github.Github:
-        return github.Github(base_url=self.hub_url, auth=github.Auth.Token("ghp_octocat"))
-
-    def runs(self) -> list[Any]:
-        with self.engine.connect() as connection:
-            return list(connection.execute(Run.__table__.select()).all())
-
-    def told(self, user: str) -> str:
-        return "\n".join(e.text for e in self.chat.workspace.ephemerals if e.user == user)
+def told(world: World, user: str) -> str:
+    """Everything the Slack user was told privately (ephemeral messages)."""
+    return "\n".join(e.text for e in world.chat.workspace.ephemerals if e.user == user)
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 90) -> Any:
@@ -63,44 +41,10 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = 90) -> Any:
 
 @pytest.fixture
 def world(tmp_path) -> Iterator[World]:
-    hub = GitHubEmulator.with_defaults()
-    hub.add_user("reader", token="ghp_reader")
-    hub.create_repo(
-        REPO,
-        files=demo_session.sample_files(),
-        collaborators={"octocat": "admin", "reader": "read"},
-    )
-    model = AnthropicEmulator(demo_session.whole_run_script())
-    chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(100, burst=100, per="channel")})
-    stranger = chat.workspace.add_user(User(STRANGER, "T0001", "bob", "Bob Stranger"))
-    chat.join("#crew", stranger.id)
-    with (
-        running(github_app(hub)) as hub_url,
-        running(anthropic_app(model)) as model_url,
-        running(slack_app(chat)) as slack_url,
-    ):
-        settings = make_settings(
-            f"sqlite:///{tmp_path / 'repocrew.db'}",
-            github_app_id=1,
-            github_private_key=hub.apps[1].private_key_pem.decode(),
-            github_api_url=hub_url,
-            anthropic_api_key=KEY,
-            anthropic_base_url=model_url,
-            work_dir=tmp_path / "work",
-            worker_poll_seconds=0.05,
-            job_backoff_seconds=0.2,
-            job_lease_seconds=1,
-            slack_bot_token=DEFAULT_TOKEN,
-            slack_api_url=f"{slack_url}/api/",
-            slack_signing_secret=DEFAULT_SIGNING_SECRET,
-        )
-        app = create_app(settings, with_worker=True)
-        with running(app) as crew_url:
-            hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
-            chat.app_url = crew_url
-            world = World(hub, model, chat, app.state.engine)
-            world.hub_url = hub_url
-            yield world
+    with emulated_world(f"sqlite:///{tmp_path / 'repocrew.db'}", tmp_path / "work") as world:
+        stranger = world.chat.workspace.add_user(User(STRANGER, "T0001", "bob", "Bob Stranger"))
+        world.chat.join("#crew", stranger.id)
+        yield world
 
 
 def command(world: World, text: str, user: str = HUMAN) -> None:
@@ -132,13 +76,13 @@ def linked(world: World) -> list[str]:
 
 def test_a_refused_task_asks_nothing_of_github(world):
     command(world, "task octo-org/ages Add input validation", user=STRANGER)
-    wait_until(lambda: "/crew link <github-login>" in world.told(STRANGER), "the unlinked reply")
+    wait_until(lambda: "/crew link <github-login>" in told(world, STRANGER), "the unlinked reply")
 
     command(world, "link reader", user=STRANGER)
     wait_until(lambda: linked(world) == ["reader"], "the link")
     command(world, "task octo-org/ages Add input validation", user=STRANGER)
-    wait_until(lambda: "`read`" in world.told(STRANGER), "the refusal")
-    human = world.octocat()
+    wait_until(lambda: "`read`" in told(world, STRANGER), "the refusal")
+    human = world.human
     assert list(human.get_repo(REPO).get_issues(state="all")) == [] and world.runs() == []
     human.close()
 
@@ -154,7 +98,7 @@ def test_a_task_from_slack_runs_the_crew_and_the_buttons_steer_it(world):
         "the run to wait for a human",
     )
     assert run.state == "awaiting_human", run.reason
-    human = world.octocat()
+    human = world.human
     issue = human.get_repo(REPO).get_issue(run.issue_number)
     assert issue.title == demo_session.TASK_TITLE and issue.user.login == "repocrew[bot]"
     assert issue.body.endswith("Requested by @octocat from Slack.")
@@ -170,7 +114,7 @@ def test_a_task_from_slack_runs_the_crew_and_the_buttons_steer_it(world):
 
     # A stranger's Stop is refused; nothing changes.
     click(world, STOP, run.id, decision, user=STRANGER)
-    wait_until(lambda: "/crew link" in world.told(STRANGER), "the stranger's refusal")
+    wait_until(lambda: "/crew link" in told(world, STRANGER), "the stranger's refusal")
     assert world.runs()[0].state == "awaiting_human"
 
     # Approve: recorded, and said on the pull request; the run keeps waiting for the merge.

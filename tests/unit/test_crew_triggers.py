@@ -261,3 +261,18 @@ def test_ci_results_on_a_crew_pull_request_are_kept_as_evidence(engine, settings
         "ci-70": {"name": "CI / pytest", "conclusion": "failure", "head_sha": "abc", "url": ""}
     }
     assert outputs(engine, other) == {}
+
+
+def test_a_label_on_a_repo_with_broken_config_replies_once_and_starts_nothing(
+    engine, settings, gateway
+):
+    gateway.repo_config = "trigger_label = 12\n"
+    dispatch(
+        "issues", issue_event("labeled", user("writer"), label={"name": "bug"}), engine, settings
+    )
+    dispatch(
+        "issues", issue_event("labeled", user("writer"), label={"name": "crew"}), engine, settings
+    )
+    assert runs(engine) == []
+    ((thread, body),) = gateway.comments
+    assert thread == 12 and ".repocrew.toml:1: trigger_label" in body
