@@ -1,0 +1,133 @@
+"""GET /dashboard/*: the read-only run dashboard, behind a login with the static token.
+
+No token configured means no dashboard: every path answers 404 naming the setting, so it is
+never open by default. Pages read the store in FastAPI's thread pool (plain `def` handlers).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+from urllib.parse import parse_qsl, quote
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from bot.crew.states import RunState
+from webhooks.dashboard.auth import (
+    COOKIE,
+    PREFIX,
+    SESSION_SECONDS,
+    new_session,
+    safe_next,
+    session_key,
+    session_valid,
+    token_matches,
+)
+from webhooks.dashboard.deliveries import deliveries_page
+from webhooks.dashboard.render import HEADERS, page, scanner
+from webhooks.dashboard.runs import run_page, runs_page
+from webhooks.dashboard.team import team_page
+
+router = APIRouter(prefix=PREFIX)
+MAX_FORM_BYTES = 4096
+SETTING = "REPOCREW_DASHBOARD_TOKEN"
+
+
+def _token(request: Request) -> str | None:
+    token = request.app.state.settings.dashboard_token
+    return None if token is None else token.get_secret_value()
+
+
+def _refusal(request: Request) -> Response | None:
+    """The answer for a visitor who may not see pages: off (404) or not logged in (to login)."""
+    token = _token(request)
+    if token is None:
+        return page(request, "off.html", status=404, setting=SETTING)
+    if session_valid(session_key(token), request.cookies.get(COOKIE), now=time.time()):
+        return None
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{PREFIX}/login?next={quote(here, safe='')}", 303, headers=HEADERS)
+
+
+@router.get("")
+def runs(
+    request: Request,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    state: RunState | Literal[""] = "",  # "" is the form's "any"
+) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    data = runs_page(request.app.state.engine, before=before, state=state or None)
+    return page(request, "runs.html", current="runs", data=data, state=state, states=list(RunState))
+
+
+@router.get("/runs/{run_id}")
+def run(request: Request, run_id: int) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    data = run_page(request.app.state.engine, run_id, redact=scanner(request).redact)
+    if data is None:
+        return page(request, "missing.html", status=404, what=f"run {run_id}")
+    return page(request, "run.html", current="runs", data=data)
+
+
+@router.get("/team")
+def team(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 7) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    data = team_page(request.app.state.engine, days=days, redact=scanner(request).redact)
+    return page(request, "team.html", current="team", data=data)
+
+
+@router.get("/deliveries")
+def deliveries(
+    request: Request,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    source: Literal["github", "slack"] | None = None,
+) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    data = deliveries_page(
+        request.app.state.engine, redact=scanner(request).redact, before=before, source=source
+    )
+    return page(request, "deliveries.html", current="deliveries", data=data)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    if _token(request) is None:
+        return page(request, "off.html", status=404, setting=SETTING)
+    return page(request, "login.html", next=safe_next(next), failed=False)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    token = _token(request)
+    if token is None:
+        return page(request, "off.html", status=404, setting=SETTING)
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return page(request, "login.html", status=413, next=PREFIX, failed=True)
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    target = safe_next(form.get("next"))
+    if not token_matches(form.get("token", ""), token):
+        return page(request, "login.html", status=401, next=target, failed=True)
+    response = RedirectResponse(target, 303, headers=HEADERS)
+    response.set_cookie(
+        COOKIE,
+        new_session(session_key(token), now=time.time()),
+        max_age=SESSION_SECONDS,
+        path=PREFIX,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    response = RedirectResponse(f"{PREFIX}/login", 303, headers=HEADERS)
+    response.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="lax")
+    return response

@@ -1,0 +1,302 @@
+"""The runs list and one run's page, as plain data read from the store.
+
+A run's page is its timeline (every transition, with the step whose result moved it), each
+step's result (the shared memory) with the model calls behind it (replies, tool calls, tokens,
+cost), and the votes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from bot.store.models import ModelCall, Run, RunTransition, StepOutput, Vote
+from webhooks.dashboard.text import Redact, first_text, pretty, shown
+
+_run = Run.__table__  # type: ignore[attr-defined]
+_call = ModelCall.__table__  # type: ignore[attr-defined]
+_transition = RunTransition.__table__  # type: ignore[attr-defined]
+_output = StepOutput.__table__  # type: ignore[attr-defined]
+_vote = Vote.__table__  # type: ignore[attr-defined]
+
+PAGE = 50
+GIST_KEYS = ("summary", "body", "plan", "verdict", "reason", "text", "message", "title")
+_TOKENS = ("input_tokens", "output_tokens", "cache_creation_input_tokens")
+_TOKENS += ("cache_read_input_tokens",)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    state: str
+    repo: str
+    title: str
+    issue_number: int | None
+    pr_number: int | None
+    branch: str
+    requested_by: str
+    mode: str
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    calls: int
+    tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    runs: list[RunRow]
+    older: int | None  # the `before` of the next page, if there is one
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    input: str
+
+
+@dataclass(frozen=True)
+class CallView:
+    seq: int
+    model: str
+    stop_reason: str
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    cost_usd: float
+    asked: str  # the newest message of the request: what the agent was answering
+    said: list[str]
+    tool_calls: list[ToolCall]
+    tool_results: list[str]
+
+    @property
+    def tokens(self) -> int:
+        return sum(getattr(self, name) for name in _TOKENS)
+
+
+@dataclass
+class StepView:
+    step: str
+    role: str
+    at: datetime | None
+    gist: str = ""
+    content: str = ""
+    finished: bool = False
+    calls: list[CallView] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return sum(call.tokens for call in self.calls)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(call.cost_usd for call in self.calls)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    from_state: str
+    to_state: str
+    reason: str
+    step: str  # the step whose result moved the run, "" for a bare transition
+    role: str
+
+
+@dataclass(frozen=True)
+class VoteView:
+    round: int
+    role: str
+    decision: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunPage:
+    run: RunRow
+    task: str
+    timeline: list[TimelineEntry]
+    steps: list[StepView]
+    votes: list[VoteView]
+
+
+def _spend():
+    c = _call.c
+    tokens = (
+        c.input_tokens + c.output_tokens + c.cache_creation_input_tokens + c.cache_read_input_tokens
+    )
+    return (
+        select(
+            c.run_id,
+            func.count().label("calls"),
+            func.coalesce(func.sum(tokens), 0).label("tokens"),
+            func.coalesce(func.sum(c.cost_usd), 0.0).label("cost_usd"),
+        )
+        .where(c.run_id.is_not(None))
+        .group_by(c.run_id)
+        .subquery()
+    )
+
+
+def _run_rows(engine: Engine, *where: Any, limit: int) -> list[RunRow]:
+    spend = _spend()
+    query = (
+        select(_run, spend.c.calls, spend.c.tokens, spend.c.cost_usd)
+        .outerjoin(spend, spend.c.run_id == _run.c.id)
+        .where(*where)
+        .order_by(_run.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        RunRow(
+            **{name: row[name] for name in RunRow.__dataclass_fields__ if name in _run.c},
+            calls=int(row["calls"] or 0),
+            tokens=int(row["tokens"] or 0),
+            cost_usd=float(row["cost_usd"] or 0.0),
+        )
+        for row in rows
+    ]
+
+
+def runs_page(engine: Engine, *, before: int | None = None, state: str | None = None) -> RunsPage:
+    """The newest runs (optionally older than `before`, in `state`), PAGE at a time."""
+    where = []
+    if before is not None:
+        where.append(_run.c.id < before)
+    if state:
+        where.append(_run.c.state == state)
+    rows = _run_rows(engine, *where, limit=PAGE + 1)
+    older = rows[PAGE - 1].id if len(rows) > PAGE else None
+    return RunsPage(rows[:PAGE], older)
+
+
+def run_page(engine: Engine, run_id: int, *, redact: Redact) -> RunPage | None:
+    found = _run_rows(engine, _run.c.id == run_id, limit=1)
+    if not found:
+        return None
+    with engine.connect() as connection:
+        task = connection.execute(select(_run.c.task).where(_run.c.id == run_id)).scalar_one()
+        transitions = connection.execute(
+            select(_transition).where(_transition.c.run_id == run_id).order_by(_transition.c.id)
+        ).all()
+        outputs = connection.execute(
+            select(_output).where(_output.c.run_id == run_id).order_by(_output.c.id)
+        ).all()
+        calls = connection.execute(
+            select(_call).where(_call.c.run_id == run_id).order_by(_call.c.id)
+        ).all()
+        votes = connection.execute(
+            select(_vote).where(_vote.c.run_id == run_id).order_by(_vote.c.round, _vote.c.id)
+        ).all()
+    steps = _steps(outputs, calls, redact)
+    # finish_step saves a result and its transition in one transaction with one timestamp.
+    made_at = {row.created_at: row for row in outputs}
+    timeline = [
+        TimelineEntry(
+            row.at,
+            row.from_state,
+            row.to_state,
+            shown(row.reason, redact, 500),
+            made_at[row.at].step if row.at in made_at else "",
+            made_at[row.at].role if row.at in made_at else "",
+        )
+        for row in transitions
+    ]
+    return RunPage(
+        run=found[0],
+        task=shown(task, redact, 4000),
+        timeline=timeline,
+        steps=steps,
+        votes=[VoteView(v.round, v.role, v.decision, shown(v.reason, redact, 1000)) for v in votes],
+    )
+
+
+def _steps(outputs: list[Any], calls: list[Any], redact: Redact) -> list[StepView]:
+    """One view per step: those with a result in the order they finished, then any step whose
+    model calls never led to a result (it failed or is under way)."""
+    steps: dict[str, StepView] = {}
+    for row in outputs:
+        content = json.loads(row.content)
+        steps[row.step] = StepView(
+            row.step,
+            row.role,
+            row.created_at,
+            gist=first_text(content, GIST_KEYS, 240, redact) or _vote_gist(content),
+            content=pretty(content, redact, 6000),
+            finished=True,
+        )
+    for row in calls:
+        view = steps.setdefault(row.step, StepView(row.step, row.role, row.created_at))
+        view.calls.append(_call_view(row, redact))
+    return list(steps.values())
+
+
+def _vote_gist(content: Any) -> str:
+    votes = content.get("votes") if isinstance(content, dict) else None
+    if not isinstance(votes, list) or not votes:
+        return ""
+    approvals = sum(1 for vote in votes if vote.get("decision") == "approve")
+    return f"{approvals}/{len(votes)} approve"
+
+
+def _call_view(row: Any, redact: Redact) -> CallView:
+    response = json.loads(row.response)
+    blocks = (response.get("content") or []) if isinstance(response, dict) else []
+    said = [shown(b.get("text", ""), redact, 4000) for b in blocks if b.get("type") == "text"]
+    tools = [
+        ToolCall(str(b.get("name", "")), pretty(b.get("input", {}), redact, 2000))
+        for b in blocks
+        if b.get("type") == "tool_use"
+    ]
+    results = [_result_text(result, redact) for result in json.loads(row.tool_results or "[]")]
+    return CallView(
+        seq=row.seq,
+        model=row.model,
+        stop_reason=row.stop_reason,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cache_creation_input_tokens=row.cache_creation_input_tokens,
+        cache_read_input_tokens=row.cache_read_input_tokens,
+        cost_usd=row.cost_usd,
+        asked=shown(_newest_message(json.loads(row.request)), redact, 2000),
+        said=said,
+        tool_calls=tools,
+        tool_results=results,
+    )
+
+
+def _newest_message(request: Any) -> str:
+    messages = request.get("messages") if isinstance(request, dict) else None
+    if not isinstance(messages, list) or not messages:
+        return ""
+    return _plain(messages[-1].get("content") if isinstance(messages[-1], dict) else "")
+
+
+def _plain(content: Any) -> str:
+    """Message content (a string or API blocks) as readable text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n\n".join(_plain(block) for block in content)
+    if isinstance(content, dict):
+        if content.get("type") == "text":
+            return str(content.get("text", ""))
+        if content.get("type") == "tool_result":
+            return "[tool result] " + _plain(content.get("content", ""))
+        return json.dumps(content, ensure_ascii=False, default=str)
+    return str(content)
+
+
+def _result_text(result: Any, redact: Redact) -> str:
+    if isinstance(result, dict) and "content" in result:
+        return shown(_plain(result["content"]), redact, 2000)
+    return pretty(result, redact, 2000)
