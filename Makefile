@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install sandbox serve test lint fix bench
+.PHONY: install sandbox browser serve test lint fix bench
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,8 +25,15 @@ sandbox:
 	  apt-get install -y -q bubblewrap >/dev/null 2>&1; } || \
 	  echo "bubblewrap is missing (apt install bubblewrap): the sandbox tests will be skipped"
 
+## The dashboard's browser test drives Debian's Chromium: install it when missing and we may.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "chromium is missing (apt install chromium): the dashboard's browser test will be skipped"
+
 ## Lint, then the whole test suite (PostgreSQL tests run when a server is reachable).
-test: install sandbox
+test: install sandbox browser
+	@sh deploy/helm/fetch-helm.sh >/dev/null || echo "helm unavailable: the Helm chart tests will be skipped"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -103,8 +103,12 @@ def check_github(settings: Settings) -> Check:
         retry=0,
     )
     try:
-        # GET /app with the App's JWT: proves the id and key belong together.
-        count = integration.get_app().installations_count
+        # GET /app/installations with the App's JWT: proves the id and key belong together,
+        # and lists where the App is installed.
+        accounts = [
+            installation.raw_data["account"]["login"]
+            for installation in integration.get_installations()
+        ]
     except github.GithubException as error:
         message = error.data.get("message") if isinstance(error.data, dict) else error.data
         fix = "check REPOCREW_GITHUB_APP_ID and that the key is one of that App's private keys"
@@ -117,11 +121,13 @@ def check_github(settings: Settings) -> Check:
         return Check(name, False, "the private key is not a PEM RSA private key", fix)
     finally:
         integration.close()
-    if not count:
+    if not accounts:
         fix = "install the App on a repository (its public page: Install App)"
         return Check(name, False, f"App {settings.github_app_id}: installed nowhere", fix)
-    plural = "s" if count != 1 else ""
-    return Check(name, True, f"App {settings.github_app_id}: {count} installation{plural}")
+    plural = "s" if len(accounts) != 1 else ""
+    where = ", ".join(sorted(accounts))
+    detail = f"App {settings.github_app_id}: {len(accounts)} installation{plural} ({where})"
+    return Check(name, True, detail)
 
 
 def check_slack(settings: Settings) -> Check:

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -20,10 +20,20 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Any fixed number: every repocrew process that migrates takes the same PostgreSQL lock.
+_MIGRATION_LOCK = 0x7265706F63726577  # "repocrew"
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the store to the newest schema."""
+    """Bring the store to the newest schema.
+
+    Web, worker and scheduler all migrate on start; on PostgreSQL a transaction-scoped advisory
+    lock makes processes starting together take turns instead of racing on the same DDL.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

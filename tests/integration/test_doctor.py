@@ -110,7 +110,7 @@ def test_with_the_emulators_every_check_passes(settings):
     sandbox = checks.pop("sandbox")
     assert sandbox.ok is sandbox_status().available
     assert {name: check.ok for name, check in checks.items() if check.ok is not True} == {}
-    assert checks["GitHub App"].detail == "App 1: 1 installation"
+    assert checks["GitHub App"].detail == "App 1: 1 installation (octo-org)"
     assert checks["Slack"].detail.startswith("auth.test ok: repocrew in")
     assert checks["Anthropic"].detail == "reachable; 3 models available"
     assert "schema current" in checks["store"].detail

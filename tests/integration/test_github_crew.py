@@ -115,9 +115,9 @@ def test_a_humans_changes_requested_review_gets_a_fix_a_re_review_and_new_tests(
     (pull,) = repo.get_pulls(state="open")
     first_head = pull.head.sha
 
+    moved = world.transition_count()
     pull.create_review(body=demo_session.HUMAN_FEEDBACK, event="REQUEST_CHANGES")
-    time.sleep(0.5)
-    run = world.wait_for({"awaiting_human", "failed"})
+    run = world.wait_for({"awaiting_human", "failed"}, after=moved)
 
     assert run.state == "awaiting_human" and run.id == first.id, run.reason
     pull = repo.get_pull(pull.number)

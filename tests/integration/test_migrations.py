@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from bot.store.engine import make_engine
 from bot.store.migrate import current_revision, head_revision, is_current, upgrade
 
 
@@ -18,3 +22,17 @@ def test_upgrade_is_idempotent(engine):
     upgrade(engine)
     assert is_current(engine)
     assert current_revision(engine) == head_revision()
+
+
+@pytest.mark.postgres
+def test_processes_starting_together_take_turns_migrating_postgres(postgres_url):
+    """Web, worker and scheduler each migrate on start; on one fresh database none may fail."""
+    engines = [make_engine(postgres_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            for outcome in [pool.submit(upgrade, engine) for engine in engines]:
+                outcome.result(timeout=60)
+        assert is_current(engines[0])
+    finally:
+        for engine in engines:
+            engine.dispose()

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import github
+from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.store.models import Run
+from bot.store.models import Run, RunTransition
 from emulators import demo_session
 from emulators.anthropic import AnthropicEmulator
 from emulators.anthropic import create_app as anthropic_app
@@ -48,13 +49,21 @@ class World:
         with self.engine.connect() as connection:
             return list(connection.execute(Run.__table__.select()).all())
 
-    def wait_for(self, states: set[str], timeout: float = 120) -> Any:
-        """The newest run once it is in one of `states` (webhooks delivered meanwhile)."""
+    def transition_count(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(RunTransition)).scalar_one()
+
+    def wait_for(self, states: set[str], timeout: float = 120, *, after: int = 0) -> Any:
+        """The newest run once it is in one of `states` (webhooks delivered meanwhile).
+
+        `after`: a `transition_count()` taken before the nudge; the run must have moved since,
+        so a run still sitting in its old state (a slow worker) is not mistaken for the result.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.hub.webhooks.wait_idle(5)
             runs = self.runs()
-            if runs and runs[-1].state in states:
+            if runs and runs[-1].state in states and self.transition_count() > after:
                 return runs[-1]
             time.sleep(0.2)
         raise AssertionError(f"runs: {[(r.id, r.state, r.reason) for r in self.runs()]}")
