@@ -16,7 +16,7 @@ app = typer.Typer(help="repocrew: a crew of AI agents for your repository.", no_
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 setup_app = typer.Typer(
-    help="Print the GitHub or Slack app manifest for your URL.", no_args_is_help=True
+    help="Create the GitHub App, or print the GitHub or Slack app manifest.", no_args_is_help=True
 )
 app.add_typer(setup_app, name="setup")
 
@@ -27,12 +27,21 @@ Port = Annotated[int, typer.Option(help="TCP port to listen on.")]
 
 
 def _setup(settings: Settings | None = None) -> Settings:
+    from bot.observability.logs import configure_logging
+    from bot.security.secrets import scanner_for_settings
+
     settings = settings or load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        scanner, unreadable = scanner_for_settings(settings), None
+    except OSError as error:  # `repocrew doctor` says how to fix it; keep the rest redacted
+        settings_without_key = settings.model_copy(update={"github_private_key_path": None})
+        scanner, unreadable = scanner_for_settings(settings_without_key), error
+    configure_logging(level=settings.log_level, log_format=settings.log_format, scanner=scanner)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if unreadable is not None:
+        log.warning(
+            "the GitHub App key is unreadable (%s); logs redact keys by shape only", unreadable
+        )
     return settings
 
 
@@ -54,7 +63,10 @@ def _run_web(settings: Settings, host: str, port: int, *, background: bool) -> N
 
     report_missing_credentials(settings)
     application = create_app(settings, with_worker=background, with_scheduler=background)
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+    # log_config=None: uvicorn's lines (the access log too) go through our JSON handler.
+    uvicorn.run(
+        application, host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+    )
 
 
 @app.command()
@@ -75,7 +87,14 @@ def _stop_on_signals(stop) -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            help="Serve this worker's call counters at :N/metrics for Prometheus (0: off)."
+        ),
+    ] = 0,
+) -> None:
     """One worker process: claims and runs jobs until SIGTERM."""
     from bot.store.engine import make_engine
     from bot.store.migrate import upgrade
@@ -86,6 +105,13 @@ def worker() -> None:
     upgrade(engine)
     job_worker = Worker(engine, settings)
     _stop_on_signals(job_worker.stop)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from bot.observability.calls import PROCESS
+
+        # The calls this process makes; the store's families are the web app's /metrics.
+        start_http_server(metrics_port, registry=PROCESS)
     job_worker.run()
 
 
@@ -301,11 +327,15 @@ def manifest_text(name: str, url: str) -> str:
     return template.replace("{PUBLIC_URL}", url.rstrip("/"))
 
 
-def _print_manifest(name: str, url: str) -> None:
+def _check_url(url: str) -> None:
     if not url.startswith(("https://", "http://")):
         raise typer.BadParameter(
             "give the full URL, e.g. https://crew.example.com", param_hint="--url"
         )
+
+
+def _print_manifest(name: str, url: str) -> None:
+    _check_url(url)
     try:
         typer.echo(manifest_text(name, url), nl=False)
     except FileNotFoundError as error:
@@ -314,9 +344,40 @@ def _print_manifest(name: str, url: str) -> None:
 
 
 @setup_app.command("github")
-def setup_github(url: PublicUrl) -> None:
-    """The GitHub App manifest: create the App from it (github.com/settings/apps/new)."""
-    _print_manifest("github", url)
+def setup_github(
+    url: PublicUrl,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Only print the manifest (create the App by hand).")
+    ] = False,
+    org: Annotated[str | None, typer.Option(help="Create the App for this organization.")] = None,
+    port: Annotated[int, typer.Option(help="Loopback port of the local page (0: any).")] = 0,
+    env_file: Annotated[Path, typer.Option(help="Where the credentials go.")] = Path(".env"),
+    github_url: Annotated[str, typer.Option(help="GitHub's web URL.")] = "https://github.com",
+    api_url: Annotated[
+        str | None, typer.Option(help="GitHub's API URL (default: the one of --github-url).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The App's name (unique on GitHub).")] = "repocrew",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for GitHub.")] = 900.0,
+) -> None:
+    """Create the GitHub App from its manifest and save its credentials to the env file
+    (`--print`: only print the manifest)."""
+    if print_only:
+        _print_manifest("github", url)
+        return
+    from bot.setup_github import Flow, SetupError, api_url_for, run_flow
+
+    _check_url(url)
+    flow = Flow(url, github_url, api_url or api_url_for(github_url), env_file, name, org)
+    try:
+        created = run_flow(flow, port=port, say=typer.echo, timeout=timeout)
+    except SetupError as error:
+        typer.echo(f"setup failed: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(
+        f"App {created.slug} (id {created.app_id}) created; its id, webhook secret and key "
+        f"path are in {created.env_file} (mode 0600), the key in {created.key_file}.\n"
+        f"Next: install it at {flow.install_url(created)}, then run `repocrew doctor`."
+    )
 
 
 @setup_app.command("slack")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,10 @@ class Settings(BaseSettings):
         default=25 * 1024 * 1024, gt=0, description="Largest accepted webhook body (GitHub's cap)."
     )
     log_level: str = Field(default="INFO", description="Log level of the process.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: one JSON object per line; text: for people; auto: text at a terminal.",
+    )
     crew_file: Path = Field(
         default=Path("crew.toml"),
         description=(
@@ -85,6 +90,17 @@ class Settings(BaseSettings):
         default=Path(".repocrew"),
         description="Where runs keep their workspace clones and local runs their posts.",
     )
+    dashboard_token: SecretStr | None = Field(
+        default=None,
+        description="Token that logs in to the read-only dashboard (/dashboard); unset, it is off.",
+    )
+
+    @field_validator("dashboard_token")
+    @classmethod
+    def _long_dashboard_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value().strip()) < 16:
+            raise ValueError("REPOCREW_DASHBOARD_TOKEN must be at least 16 characters")
+        return token
 
     @field_validator("database_url")
     @classmethod

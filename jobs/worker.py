@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.observability.ids import job_fields
+from bot.observability.logs import log_context
 from bot.store import queue
 from bot.store.queue import ClaimedJob
 from jobs.handlers import JOB_HANDLERS, JobHandler
@@ -69,7 +72,8 @@ class Worker:
         )
         if job is None:
             return False
-        self._run_job(job)
+        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
+            self._run_job(job)
         return True
 
     def _run_job(self, job: ClaimedJob) -> None:
@@ -87,7 +91,10 @@ class Worker:
             finally:
                 done.set()
 
-        thread = threading.Thread(target=target, name=f"job-{job.id}", daemon=True)
+        run_in_context = contextvars.copy_context().run  # the job's log ids go along
+        thread = threading.Thread(
+            target=run_in_context, args=(target,), name=f"job-{job.id}", daemon=True
+        )
         thread.start()
         if not self._wait(job, done):
             return

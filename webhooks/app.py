@@ -16,7 +16,7 @@ from bot.config import Settings, load_settings
 from bot.store.engine import make_engine
 from bot.store.intake_writer import IntakeWriter
 from bot.store.migrate import upgrade
-from webhooks import github, health, slack
+from webhooks import dashboard, github, health, metrics, slack
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(github.router)
     app.include_router(slack.router)
+    app.include_router(dashboard.router)
+    app.include_router(metrics.router)
 
     if settings.slack_signing_secret is not None:
         bolt = slack.build_bolt_app(settings, intake)

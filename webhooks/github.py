@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from bot.events.catalog import GITHUB_EVENT_JOB, github_acts_on
 from bot.store.intake_writer import IncomingDelivery, Receipt, StoreUnavailable
 from webhooks.intake import BodyTooLarge, json_response, read_body
+from webhooks.metrics import note_intake, observed_intake
 from webhooks.signatures import github_signature_valid
 
 router = APIRouter()
@@ -36,6 +37,7 @@ def parse_payload(body: bytes, content_type: str) -> dict:
     return payload
 
 
+@observed_intake("github")
 async def github_webhook(request: Request) -> Response:
     settings = request.app.state.settings
     if settings.github_webhook_secret is None:
@@ -82,6 +84,9 @@ async def github_webhook(request: Request) -> Response:
     except StoreUnavailable as error:
         # GitHub does not retry on its own, but the delivery can be redelivered from the App page.
         return json_response(503, {"error": f"store unavailable: {error}"})
+    note_intake(
+        event=event, outcome=receipt.value, delivery_id=delivery_id, installation_id=installation_id
+    )
     if event == "ping":
         return json_response(200, {"status": "pong", "delivery": delivery_id})
     if receipt is Receipt.DUPLICATE:

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.events.catalog import SLACK_REQUEST_JOB, slack_acts_on
 from bot.store.intake_writer import IncomingDelivery, IntakeWriter, Receipt, StoreUnavailable
 from webhooks.intake import BodyTooLarge, json_response, read_body
+from webhooks.metrics import note_intake, observed_intake
 from webhooks.signatures import slack_signature_valid
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class StoreAndAck(AsyncMiddleware):
             receipt = await self.intake.record(delivery)
         except StoreUnavailable as error:
             return BoltResponse(status=503, body={"error": f"store unavailable: {error}"})
+        note_intake(event=delivery.event, outcome=receipt.value, delivery_id=delivery.delivery_id)
         if receipt is Receipt.DUPLICATE:
             log.info("slack %s %s already received (retry)", kind, delivery_id)
         return BoltResponse(status=200, body=ack_body(kind))
@@ -104,7 +106,8 @@ def build_bolt_app(settings: Settings, intake: IntakeWriter) -> AsyncApp:
 
 def _parse(body: bytes, content_type: str) -> dict:
     """The request as bolt will read it; ValueError when it is not a Slack payload."""
-    parsed = parse_body(body.decode("utf-8"), content_type)
+    # As bolt reads it: the media type without its parameters (`; charset=...`).
+    parsed = parse_body(body.decode("utf-8"), content_type.split(";")[0] or None)
     if not isinstance(parsed, dict) or not parsed:
         raise ValueError("empty or not an object")
     return parsed
@@ -113,6 +116,7 @@ def _parse(body: bytes, content_type: str) -> dict:
 @router.post("/slack/events")
 @router.post("/slack/commands")
 @router.post("/slack/interactions")
+@observed_intake("slack")
 async def slack_endpoint(request: Request) -> Response:
     state = request.app.state
     if state.slack_handler is None:

@@ -135,11 +135,16 @@ def _change(
         sha = git.find_commit_with_trailer(COMMIT_TRAILER, marker)
         if sha is None:
             raise StepFailed(f"{role.name} finished without changing any file")
+    changed = git.changed_files(base, "HEAD")
+    touched = [path for path in changed if files.is_protected(path)]
+    if touched:
+        # The model's file tools refuse these, but the tests it ran in the workspace could
+        # have written them, and `commit_all` stages everything.
+        raise StepFailed(f"refusing to push changes to protected paths: {', '.join(touched)}")
     services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
     source = services.forge.clone_source()
     if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
         git.push(branch, allowed_prefix=crew.branch_prefix, token=source.token)
-    changed = git.changed_files(base, "HEAD")
     pull = ensure_pull(
         services.forge,
         services.scanner,

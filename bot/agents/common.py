@@ -29,6 +29,10 @@ class StepFailed(AgentStopped):
     """The step cannot finish; the run fails with this reason."""
 
 
+class BranchDeleted(AgentStopped):
+    """The run's branch is gone from the remote: a human deleted it, so the crew stops."""
+
+
 @dataclass
 class StepResult:
     next: RunState
@@ -103,6 +107,11 @@ def clone(
     git = GitWorkspace.clone(source.url, root, token=source.token, branch=source.default_branch)
     _load_prompt_overrides(services, root)
     if branch and not git.checkout_remote_branch(branch):
+        if branch == run.branch:  # pushed by an earlier step (or the PR's own): not recreated
+            raise BranchDeleted(
+                f"the branch {branch} was deleted, so the crew stopped "
+                "(start a new run to try again)"
+            )
         git.checkout_new_branch(branch)
     protected = [p for p in services.crew.protected_paths if p not in role.may_edit]
     return git, Workspace(root, protected=protected)

@@ -7,16 +7,18 @@ posting twice) and a `slack.outbox` job sends them at Slack's pace.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from sqlalchemy import Engine
 
 from bot.crew.config import Crew, Role
+from bot.crew.runs import last_move
 from bot.crew.states import RunState
 from bot.slack import blocks
 from bot.slack.outbox import SLACK_OUTBOX_JOB
-from bot.slack.store import enqueue_message
+from bot.slack.store import enqueue_message, message_by_key
 from bot.store.models import Run
 from bot.store.queue import enqueue
 
@@ -66,6 +68,37 @@ def _next_role(crew: Crew, step_key: str, target: RunState) -> Role | None:
     return crew.role_for(following) if following else None
 
 
+def _post(
+    engine: Engine,
+    crew: Crew,
+    run: Run,
+    key: str,
+    message: tuple[str, list[dict[str, Any]]],
+    poster: Role,
+    *,
+    parent: bool = False,
+) -> None:
+    thread = f"run:{run.id}"
+    text, body = message
+    enqueue_message(
+        engine,
+        channel=crew.channel or "",
+        key=f"{thread}:{key}",
+        text=text,
+        blocks=body,
+        role=poster.key,
+        thread_key=thread,
+        parent=parent,
+    )
+
+
+def _open(engine: Engine, crew: Crew, run: Run, link: str) -> None:
+    lead = crew.roles[crew.lead]
+    title = run.title or run.task[:80]
+    opening = blocks.run_thread_opening(lead, run.repo, run.issue_number, title, link)
+    _post(engine, crew, run, "open", opening, lead, parent=True)
+
+
 def announce(
     engine: Engine,
     crew: Crew,
@@ -79,42 +112,61 @@ def announce(
     """Queue the Slack posts for a finished step (nothing when the crew has no channel)."""
     if not crew.channel:
         return
-    thread = f"run:{run.id}"
     link = run_link(run)
-    lead = crew.roles[crew.lead]
-
-    def post(key: str, message: tuple[str, list[dict[str, Any]]], poster: Role, **extra) -> None:
-        text, body = message
-        enqueue_message(
-            engine,
-            channel=crew.channel or "",
-            key=f"{thread}:{key}",
-            text=text,
-            blocks=body,
-            role=poster.key,
-            thread_key=thread,
-            **extra,
-        )
-
-    title = run.title or run.task[:80]
-    post(
-        "open",
-        blocks.run_thread_opening(lead, run.repo, run.issue_number, title, link),
-        lead,
-        parent=True,
-    )
+    _open(engine, crew, run, link)
     if step_key and step_key != "start":
         next_role = _next_role(crew, step_key, target)
-        post(
-            f"step:{step_key}",
-            blocks.step_reply(role, step_key, _summary(output), link, next_role),
-            role,
-        )
+        reply = blocks.step_reply(role, step_key, _summary(output), link, next_role)
+        _post(engine, crew, run, f"step:{step_key}", reply, role)
     if target is RunState.AWAITING_HUMAN and output and "votes" in output:
         tally = blocks.Tally(
             approvals=output["approvals"],
             needed=output["needed"],
             votes=[(crew.roles[v["role"]].name, v["decision"]) for v in output["votes"]],
         )
-        post("decision", blocks.awaiting_human(run.id or 0, link, tally), lead)
+        decision = blocks.awaiting_human(run.id or 0, link, tally)
+        _post(engine, crew, run, "decision", decision, crew.roles[crew.lead])
     enqueue(engine, kind=SLACK_OUTBOX_JOB, args={"run_id": run.id})
+
+
+def announce_end(engine: Engine, crew: Crew, run: Run, *, target: RunState, reason: str) -> None:
+    """Say in the run's thread why it ended early, as the lead does on GitHub."""
+    if not crew.channel:
+        return
+    link = run_link(run)
+    _open(engine, crew, run, link)
+    ended = blocks.run_ended(run.id or 0, target.value, reason, link)
+    _post(engine, crew, run, "end", ended, crew.roles[crew.lead])
+    enqueue(engine, kind=SLACK_OUTBOX_JOB, args={"run_id": run.id})
+
+
+def last_post_key(step_key: str, output: dict[str, Any] | None, target: RunState) -> str:
+    """The key of the last post `announce` queues for a step: if it is there, all are."""
+    if target is RunState.AWAITING_HUMAN and output and "votes" in output:
+        return "decision"
+    return f"step:{step_key}" if step_key and step_key != "start" else "open"
+
+
+def catch_up(engine: Engine, crew: Crew, run: Run) -> bool:
+    """Queue the posts of the run's last step if they are missing: a worker that died between
+    saving the step and queuing its posts left them out. True when it queued them."""
+    if not crew.channel:
+        return False
+    moved = last_move(engine, run.id or 0)
+    if moved is None:
+        return False
+    transition, saved = moved
+    if saved is not None:
+        step_key, role = saved.step, crew.roles.get(saved.role)
+        output = json.loads(saved.content)
+    elif transition.from_state == RunState.QUEUED:
+        step_key, role, output = "start", crew.roles[crew.lead], None
+    else:
+        return False  # an early end or a human's move: those say so themselves
+    target = RunState(transition.to_state)
+    key = f"run:{run.id}:{last_post_key(step_key, output, target)}"
+    if role is None or message_by_key(engine, key=key) is not None:
+        return False
+    log.warning("run %s: queuing the Slack posts of %s a worker left out", run.id, step_key)
+    announce(engine, crew, run, step_key=step_key, role=role, output=output, target=target)
+    return True

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.agents.coding import code, fix
-from bot.agents.common import StepResult
+from bot.agents.common import BranchDeleted, StepResult
 from bot.agents.planning import plan, research
 from bot.agents.reviewing import review
 from bot.agents.testing import test
 from bot.agents.voting import vote
 from bot.crew import render
-from bot.crew.announce import announce
+from bot.crew.announce import announce, announce_end, catch_up
 from bot.crew.publish import upsert_comment
 from bot.crew.runs import (
     SPEND_LIMIT_FLAG,
@@ -34,6 +34,8 @@ from bot.crew.services import CrewServices
 from bot.crew.states import TERMINAL, WAITING, RunState
 from bot.llm.client import ModelRequestRejected, SpendLimitReached
 from bot.llm.loop import AgentStopped, BudgetExhausted, ModelRefused
+from bot.observability.ids import run_fields
+from bot.observability.logs import log_context
 from bot.sandbox import SandboxUnavailable
 from bot.security.secrets import SecretLeak
 from bot.store.models import Run
@@ -72,6 +74,11 @@ STEPS: dict[RunState, Step] = {
 def advance(services: CrewServices, run_id: int) -> RunState:
     """Do the step of the run's current state and move it on; the new state is returned."""
     run = get_run(services.engine, run_id)
+    with log_context(**run_fields(services.crew, run)):  # the step's ids on its log lines
+        return _advance(services, run_id, run)
+
+
+def _advance(services: CrewServices, run_id: int, run: Run) -> RunState:
     state = RunState(run.state)
     if state in TERMINAL or state in WAITING:
         return state
@@ -79,7 +86,7 @@ def advance(services: CrewServices, run_id: int) -> RunState:
         result = STEPS[state](services, run, outputs(services.engine, run_id))
     except BudgetExhausted as stop:
         return _end(services, run, RunState.BUDGET_EXHAUSTED, f"budget exhausted: {stop.reason}")
-    except ModelRefused as stop:
+    except (ModelRefused, BranchDeleted) as stop:
         return _end(services, run, RunState.STOPPED, stop.reason)
     except SpendLimitReached as error:
         if set_flag(services.engine, name=SPEND_LIMIT_FLAG, value=str(error)):
@@ -126,12 +133,22 @@ def _announce(services: CrewServices, run_id: int, result: StepResult) -> None:
 
 def drive(services: CrewServices, run_id: int, *, max_steps: int = 100) -> RunState:
     """Advance until the run waits for a human or ends."""
+    _catch_up(services, run_id)
     state = RunState(get_run(services.engine, run_id).state)
     for _ in range(max_steps):
         if state in TERMINAL or state in WAITING:
             break
         state = advance(services, run_id)
     return state
+
+
+def _catch_up(services: CrewServices, run_id: int) -> None:
+    """Queue the last step's Slack posts if a killed worker left them out (they are keyed,
+    so this is a no-op when they were queued)."""
+    try:
+        catch_up(services.engine, services.crew, get_run(services.engine, run_id))
+    except Exception:  # as in _announce: Slack never holds the run up
+        log.exception("run %s: could not check its Slack posts", run_id)
 
 
 def _end(services: CrewServices, run: Run, target: RunState, reason: str) -> RunState:
@@ -155,13 +172,19 @@ def _end(services: CrewServices, run: Run, target: RunState, reason: str) -> Run
 
 
 def _notify_end(services: CrewServices, run: Run, target: RunState, reason: str) -> None:
+    """Say why the run ended, in its Slack thread and on GitHub."""
     lead = services.crew.roles[services.crew.lead]
+    redacted = services.scanner.redact(reason)
+    try:
+        announce_end(services.engine, services.crew, run, target=target, reason=redacted)
+    except Exception:  # as in _announce: Slack never holds the run up
+        log.exception("run %s: could not queue its Slack end notice", run.id)
     upsert_comment(
         services.forge,
         services.scanner,
         thread=run.pr_number or run.issue_number or 0,
         run_id=run.id or 0,
         step="end",
-        body=render.stop_notice(lead, target, services.scanner.redact(reason)),
+        body=render.stop_notice(lead, target, redacted),
         role=lead.key,
     )

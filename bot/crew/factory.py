@@ -52,9 +52,12 @@ def start_local_run(
     )
 
 
-def queue_run(engine: Engine, run_id: int) -> int:
-    """Queue the job that drives a run; one job carries it until it waits or ends."""
-    return enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id})
+def queue_run(engine: Engine, run_id: int, *, max_attempts: int = 5) -> int:
+    """Queue the job that drives a run; one job carries it until it waits or ends.
+
+    `max_attempts`: REPOCREW_JOB_MAX_ATTEMPTS where the caller has the settings.
+    """
+    return enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=max_attempts)
 
 
 def local_forge_for(run: Run, settings: Settings) -> LocalForge:

@@ -263,3 +263,24 @@ def end_run(engine: Engine, run_id: int, *, target: RunState, reason: str) -> bo
 
 def fail_run(engine: Engine, run_id: int, *, reason: str) -> bool:
     return end_run(engine, run_id, target=RunState.FAILED, reason=reason)
+
+
+def last_move(engine: Engine, run_id: int) -> tuple[RunTransition, StepOutput | None] | None:
+    """The run's newest transition and the step result saved with it (None: none was, as for
+    the start, an early end or a human's move); None when the run has not moved yet."""
+    with Session(engine) as session:
+        moved = session.exec(
+            select_models(RunTransition)
+            .where(RunTransition.run_id == run_id)
+            .order_by(RunTransition.id.desc())  # type: ignore[union-attr]
+        ).first()
+        if moved is None:
+            return None
+        saved = session.exec(
+            select_models(StepOutput)
+            .where(StepOutput.run_id == run_id)
+            .order_by(StepOutput.id.desc())  # type: ignore[union-attr]
+        ).first()
+        # finish_step writes both in one transaction with one timestamp.
+        together = saved is not None and saved.created_at == moved.at
+        return moved, saved if together else None

@@ -44,6 +44,8 @@ class RepoGateway(Protocol):
 
     def read_text(self, path: str) -> str | None: ...
 
+    def list_comments(self, thread: int) -> list[Any]: ...
+
     def create_comment(self, thread: int, body: str, *, role: str) -> Any: ...
 
 
@@ -162,7 +164,7 @@ def start_run(
         mode=mode,
         branch=request.branch,
     )
-    queue_run(engine, run_id)
+    queue_run(engine, run_id, max_attempts=settings.job_max_attempts)
     log.info("run %s queued for %s#%s (%s)", run_id, request.repo, request.number, mode)
     return run_id
 
@@ -230,15 +232,23 @@ def comment_created(payload: dict[str, Any], engine: Engine, settings: Settings)
     gateway = _gateway(settings, payload)
     if gateway is None:
         return
-    issue = payload["issue"]
     if not _may_steer(gateway, sender):
-        gateway.create_comment(issue["number"], not_allowed_reply(sender["login"]), role="lead")
+        _reply(gateway, payload, not_allowed_reply(sender["login"]))
         return
     COMMAND_HANDLERS[command.name](engine, settings, gateway, payload, command)
 
 
 def _reply(gateway: RepoGateway, payload: dict[str, Any], body: str) -> None:
-    gateway.create_comment(payload["issue"]["number"], body, role="lead")
+    """Answer the comment once: a job done again (its worker died after posting) finds its
+    earlier answer by a hidden marker naming the comment, and posts nothing."""
+    number = payload["issue"]["number"]
+    asked = (payload.get("comment") or {}).get("id")
+    if asked is not None:
+        marker = f"<!-- repocrew:reply-to={asked} -->"
+        if any(marker in comment.body for comment in gateway.list_comments(number)):
+            return
+        body = f"{body}\n\n{marker}"
+    gateway.create_comment(number, body, role="lead")
 
 
 def _run_here(engine: Engine, payload: dict[str, Any]):

@@ -39,6 +39,7 @@ from bot.events.slack_actions import (
 from bot.metrics.collaboration import collaboration_metrics
 from bot.metrics.render import render_metrics
 from bot.slack.blocks import escape
+from bot.slack.store import failed_in_thread
 from bot.standups.run import ALREADY_POSTED, IN_PROGRESS, hold_standup
 from bot.standups.schedule import ScheduleError, set_schedule
 from bot.store.models import Run, SlackLink, utcnow
@@ -151,7 +152,7 @@ def _status(asker: Asker, rest: str) -> None:
         run = run_for(asker, rest.strip())
         if run is not None:
             done = ", ".join(outputs(asker.engine, run.id or 0)) or "nothing yet"
-            asker.tell(f"{run_line(run)}\nFinished steps: {done}.")
+            asker.tell(f"{run_line(run)}\nFinished steps: {done}.{undelivered(asker, run)}")
         return
     table = Run.__table__  # type: ignore[attr-defined]
     query = select(table).where(table.c.state.notin_(list(TERMINAL))).order_by(table.c.id.desc())
@@ -274,6 +275,16 @@ def issue_title(description: str) -> str:
     line = description.strip().splitlines()[0].strip()
     sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0].rstrip(".")
     return sentence if len(sentence) <= TITLE_LIMIT else sentence[: TITLE_LIMIT - 1] + "…"
+
+
+def undelivered(asker: Asker, run: Any) -> str:
+    """The run's Slack posts that failed (kept, with Slack's reason), so nobody is left
+    guessing why its thread is quiet."""
+    failed = failed_in_thread(asker.engine, thread_key=f"run:{run.id}")
+    if not failed:
+        return ""
+    reasons = ", ".join(sorted({reason for _key, reason in failed}))
+    return f"\nSlack posts not delivered: {len(failed)} ({escape(reasons)}); they are kept."
 
 
 def run_line(run: Any) -> str:

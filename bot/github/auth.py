@@ -78,6 +78,14 @@ class InstallationAuth:
                 self._tokens[installation_id] = cached
             return cached.value
 
+    def forget(self, installation_id: int, token: str | None = None) -> None:
+        """Drop the cached token (GitHub refused it: revoked, or our clock runs late), so the
+        next request mints a new one; with `token`, only if that is still the one cached."""
+        with self._lock:
+            cached = self._tokens.get(installation_id)
+            if cached is not None and token in (None, cached.value):
+                del self._tokens[installation_id]
+
     def auth_for(self, installation_id: int) -> Auth.Auth:
         """A PyGithub `Auth` that sends the installation's current token on every request."""
         return _InstallationToken(self, installation_id)

@@ -24,6 +24,7 @@ from github.Repository import Repository
 from bot.config import Settings
 from bot.crew.config import GitHubIdentity, Role
 from bot.github.auth import InstallationAuth
+from bot.observability.calls import counting
 
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")  # strongest first
 # POST and PATCH are retried too (urllib3 leaves them out): a 403/429 rate limit means GitHub
@@ -51,7 +52,7 @@ class ClientOptions:
 
 def retry_policy(options: ClientOptions) -> GithubRetry:
     """Retry 5xx, 429 and rate-limit 403s; after the last try, GitHub's answer is raised."""
-    return GithubRetry(
+    return counting(GithubRetry)(  # counts responses and retries for /metrics
         total=options.retries,
         backoff_factor=options.backoff_factor,
         backoff_max=options.backoff_max,
@@ -107,6 +108,10 @@ class InstallationClient:
     def token(self) -> str:
         """A current installation token (for git over HTTPS as `x-access-token`)."""
         return self._tokens.token_for(self.installation_id)
+
+    def forget_token(self) -> None:
+        """Mint a new token on the next request: GitHub refused the cached one."""
+        self._tokens.forget(self.installation_id)
 
     def repo(self, full_name: str) -> Repository:
         return self.github.get_repo(full_name)

@@ -8,8 +8,9 @@ run these methods in a thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import github
 from github import UnknownObjectException
@@ -22,6 +23,41 @@ from bot.crew.ports import CheckRun, CloneSource, Comment, InlineComment, Posted
 from bot.github import convert
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
 from bot.github.convert import Issue
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _renews_refused_token(method: Method) -> Method:
+    """On 401 Bad credentials drop the cached tokens and try once more with new ones.
+
+    PyGithub renews a token by its expiry time only; GitHub may refuse one sooner (revoked,
+    or our clock is late). A refused request changed nothing, so sending it again is safe.
+    """
+
+    @functools.wraps(method)
+    def call(self: GitHubForge, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except github.BadCredentialsException:
+            self.forget_tokens()
+            return method(self, *args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
+
+def _forgets_refused_token(method: Method) -> Method:
+    """For several writes in one call: drop the refused tokens, but leave the retry to the
+    step (which finds what the first writes made) rather than repeat them here."""
+
+    @functools.wraps(method)
+    def call(self: GitHubForge, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except github.BadCredentialsException:
+            self.forget_tokens()
+            raise
+
+    return call  # type: ignore[return-value]
 
 
 class GitHubForge:
@@ -66,6 +102,11 @@ class GitHubForge:
     def client_for(self, role: str | None) -> InstallationClient:
         return self.role_clients.get(role or "", self.main)
 
+    def forget_tokens(self) -> None:
+        """Mint new installation tokens on the next requests (GitHub refused a cached one)."""
+        for client in {id(c): c for c in (self.main, *self.role_clients.values())}.values():
+            client.forget_token()
+
     def _repo(self, client: InstallationClient | None = None) -> Repository:
         return (client or self.main).repo(self.repo_full_name)
 
@@ -80,19 +121,26 @@ class GitHubForge:
             self._repo_info = (repo.clone_url, repo.default_branch)
         return self._repo_info
 
+    @_renews_refused_token
     def clone_source(self) -> CloneSource:
+        # git cannot say its token was refused, so a fresh read of the repository proves the
+        # token first (and a refused one is renewed by the decorator).
+        self._repo_info = None
         url, branch = self._info()
         return CloneSource(url=url, token=self.main.token(), default_branch=branch)
 
     # -- comments --------------------------------------------------------------------------
+    @_renews_refused_token
     def list_comments(self, thread: int) -> list[Comment]:
         return [convert.comment(c) for c in self._repo().get_issue(thread).get_comments()]
 
+    @_renews_refused_token
     def create_comment(self, thread: int, body: str, *, role: str) -> Comment:
         client = self.client_for(role)
         with client.writing():
             return convert.comment(self._repo(client).get_issue(thread).create_comment(body))
 
+    @_renews_refused_token
     def update_comment(self, comment_id: int, body: str, *, role: str) -> Comment:
         # Only a comment's author may edit it: the role that posted it edits it.
         client = self.client_for(role)
@@ -102,6 +150,7 @@ class GitHubForge:
             found.edit(body)
         return convert.comment(found)
 
+    @_renews_refused_token
     def read_text(self, path: str) -> str | None:
         """A file of the default branch (e.g. `.repocrew.toml`), or None when there is none."""
         try:
@@ -113,15 +162,18 @@ class GitHubForge:
         return found.decoded_content.decode("utf-8", errors="replace")
 
     # -- pull requests ---------------------------------------------------------------------
+    @_renews_refused_token
     def get_pull(self, number: int) -> PullRequest:
         return convert.pull(self._repo().get_pull(number))
 
+    @_renews_refused_token
     def find_pull(self, head: str) -> PullRequest | None:
         owner = self.repo_full_name.split("/", 1)[0]
         for found in self._repo().get_pulls(state="open", head=f"{owner}:{head}"):
             return convert.pull(found)
         return None
 
+    @_renews_refused_token
     def create_pull(
         self, *, head: str, base: str, title: str, body: str, draft: bool, role: str
     ) -> PullRequest:
@@ -132,6 +184,7 @@ class GitHubForge:
             )
         return convert.pull(created)
 
+    @_renews_refused_token
     def update_pull(
         self, number: int, *, title: str, body: str, draft: bool | None = None
     ) -> PullRequest:
@@ -147,12 +200,14 @@ class GitHubForge:
         return convert.pull(found)
 
     # -- reviews ---------------------------------------------------------------------------
+    @_renews_refused_token
     def list_reviews(self, number: int) -> list[PostedReview]:
         found = self._repo().get_pull(number)
         reviews = list(found.get_reviews())
         comments = list(found.get_review_comments()) if reviews else []
         return [convert.review(r, comments) for r in reviews]
 
+    @_renews_refused_token
     def create_review(
         self,
         number: int,
@@ -186,12 +241,14 @@ class GitHubForge:
         )
 
     # -- checks and statuses ---------------------------------------------------------------
+    @_renews_refused_token
     def list_checks(self, sha: str, name: str) -> list[CheckRun]:
         runs = list(self._repo().get_commit(sha).get_check_runs(check_name=name))
         for run in runs:
             self._check_apps[run.id] = run.app.id
         return [self._check(run) for run in runs]
 
+    @_forgets_refused_token
     def create_check(self, sha: str, name: str, *, role: str, **fields: Any) -> CheckRun:
         client = self.client_for(role)
         first, *rest = convert.check_requests(fields, current={"title": name})
@@ -202,6 +259,7 @@ class GitHubForge:
         self._check_apps[run.id] = client.app_id
         return self._check(run)
 
+    @_renews_refused_token
     def update_check(self, check_id: int, **fields: Any) -> CheckRun:
         # Only the App that created a check run may update it.
         client = self._check_owner(check_id)
@@ -228,6 +286,7 @@ class GitHubForge:
         notes = run.get_annotations() if run.output.annotations_count else ()
         return convert.check(run, notes)
 
+    @_renews_refused_token
     def set_status(self, sha: str, *, context: str, state: str, description: str) -> None:
         with self.main.writing():
             self._repo().get_commit(sha).create_status(
@@ -235,9 +294,11 @@ class GitHubForge:
             )
 
     # -- for the triggers ------------------------------------------------------------------
+    @_renews_refused_token
     def get_issue(self, number: int) -> Issue:
         return convert.issue(self._repo().get_issue(number))
 
+    @_renews_refused_token
     def create_issue(
         self, title: str, body: str = "", *, labels: Sequence[str] = (), role: str | None = None
     ) -> Issue:
@@ -246,10 +307,12 @@ class GitHubForge:
             created = self._repo(client).create_issue(title=title, body=body, labels=list(labels))
         return convert.issue(created)
 
+    @_renews_refused_token
     def add_labels(self, number: int, *labels: str) -> None:
         with self.main.writing():
             self._repo().get_issue(number).add_to_labels(*labels)
 
+    @_renews_refused_token
     def remove_label(self, number: int, label: str) -> None:
         """Take `label` off; a label that is not there is already off (GitHub answers 404)."""
         with self.main.writing():
@@ -258,6 +321,7 @@ class GitHubForge:
             except github.UnknownObjectException:
                 pass
 
+    @_renews_refused_token
     def permission_of(self, login: str) -> str:
         """`login`'s permission here: admin, maintain, write, triage, read or none."""
         return self.main.permission_of(self.repo_full_name, login)

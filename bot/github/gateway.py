@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from bot.config import Settings
 from bot.crew.config import Role
-from bot.github.client import GitHubApps
+from bot.github.client import ClientOptions, GitHubApps
 from bot.github.forge import GitHubForge
 
 _apps: dict[tuple[int | None, str], GitHubApps] = {}
@@ -23,6 +23,15 @@ def apps_for(settings: Settings) -> GitHubApps:
         if key not in _apps:
             _apps[key] = GitHubApps.from_settings(settings)
         return _apps[key]
+
+
+def use_client_options(settings: Settings, options: ClientOptions) -> GitHubApps:
+    """Make this process's Apps for `settings` talk to GitHub with `options` (tests shrink
+    the production waits: backoff, write spacing) from now on."""
+    apps = GitHubApps.from_settings(settings, options=options)
+    with _lock:
+        _apps[(settings.github_app_id, settings.github_api_url)] = apps
+    return apps
 
 
 def gateway_for(settings: Settings, installation_id: int, repo: str) -> GitHubForge:

@@ -25,6 +25,7 @@ from typing import Any
 import anthropic
 import httpx2  # the SDK's transport: a connection lost mid-stream surfaces as its error
 
+from bot.observability.calls import count_anthropic_attempt
 from bot.security.secrets import SecretScanner
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,8 @@ class ModelClient:
             max_retries=self.max_retries,
             clock=self._clock,
         )
-        sdk = self._sdk.with_options(middleware=[*self._sdk.middleware, guard])
+        counted = [*self._sdk.middleware, guard, count_anthropic_attempt]  # innermost: per attempt
+        sdk = self._sdk.with_options(middleware=counted)
         params: dict[str, Any] = {
             "model": model,
             "max_tokens": max_tokens,

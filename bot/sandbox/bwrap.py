@@ -1,9 +1,10 @@
 """The bubblewrap command line and environment of a run: what the sandbox sees, and no more.
 
-Read-only: /usr, /etc (minus the password hashes and host keys), the /bin and /lib links, and
-the Python installation in use. Read-write: the workspace, at its own path. Private and
-size-bounded: /tmp and /dev/shm. Not there at all: the rest of the host (home directories,
-the bot's own checkout and its .env, /run with its sockets), the network, the host's pids.
+Read-only: /usr, /etc (minus the password hashes and host keys), the /bin and /lib links,
+the Python installation in use and the clone's `.git`. Read-write: the workspace (at its own
+path). Private and size-bounded: /tmp and /dev/shm. Not there at all: the rest of the host
+(home directories, the bot's own checkout and its .env, /run with its sockets), the network,
+the host's pids.
 """
 
 from __future__ import annotations
@@ -84,8 +85,18 @@ def bwrap_argv(
     for path in [*python_paths(), *ro_paths]:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace)]
+    for path in git_metadata(workspace):
+        args += ["--ro-bind", str(path), str(path)]
     args += ["--remount-ro", "/", "--", *command]
     return args
+
+
+def git_metadata(workspace: Path) -> list[Path]:
+    """The clone's `.git`, shown read-only: the host runs git in this workspace afterwards (with
+    the installation token), so tests that rewrote its config (the remote URL, a proxy, a
+    filter driver) would run code or send the token where they chose, outside the sandbox."""
+    path = workspace / ".git"
+    return [path] if path.exists() and not path.is_symlink() else []
 
 
 def sandbox_env(*, home: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

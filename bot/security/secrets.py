@@ -31,6 +31,7 @@ _SETTINGS_SECRETS = (
     "slack_bot_token",
     "slack_signing_secret",
     "anthropic_api_key",
+    "dashboard_token",
 )
 
 

@@ -127,6 +127,17 @@ def awaiting_human(run_id: int, pr_url: str, tally: Tally) -> Message:
     return _message(f"Run {run_id} waits for a human: {outcome}. {pr_url}", blocks)
 
 
+def run_ended(run_id: int, state: str, reason: str, link: str) -> Message:
+    """A run that ended before a human's decision (failed, stopped, over budget), and why."""
+    words = state.replace("_", " ")
+    head = f"Run {run_id} {words}"
+    blocks = [
+        _section(f"*{escape(head)}.* {_link(link, 'Details')}" if link else f"*{escape(head)}.*")
+    ]
+    blocks.append(_section(escape(reason)))
+    return _message(f"{head}: {reason}", blocks)
+
+
 # -- shapes and limits -----------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from bot.slack.ports import (
     Persona,
     Posted,
     Poster,
+    PostError,
     RateLimited,
     Rejected,
     Unavailable,
@@ -38,6 +39,10 @@ SLACK_OUTBOX_JOB = "slack.outbox"
 MAX_ATTEMPTS = 8  # transient failures before a message is failed for an operator to look at
 BACKOFF_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
+# Refusals of the token, not of the message: kept and sent again once the token works.
+AUTH_ERRORS = frozenset(
+    {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed"}
+)
 
 
 @dataclass
@@ -98,7 +103,23 @@ def drain_job(
             return DrainReport(next_due=store.next_due_at(engine, now=utcnow()))
         poster = make_poster(settings, tokens=tokens)
     personas = personas_for(load_crew(settings.crew_file))
+    _requeue_after_auth_fixed(engine, poster)
     return drain(engine, poster, personas=personas)
+
+
+def _requeue_after_auth_fixed(engine: Engine, poster: Poster) -> None:
+    """Messages refused for the token's sake (revoked, invalid) are kept; once the token
+    works again (`auth.test`), they go out again, oldest first, ahead of newer ones."""
+    auth_test = getattr(poster, "auth_test", None)
+    if auth_test is None or not store.failed_with(engine, errors=AUTH_ERRORS):
+        return
+    try:
+        auth_test()
+    except PostError as error:
+        log.info("the Slack token still fails (%s); failed posts stay kept", error.reason)
+        return
+    requeued = store.requeue_failed(engine, errors=AUTH_ERRORS)
+    log.warning("the Slack token works again: %d kept posts queued again", requeued)
 
 
 class _Drainer:

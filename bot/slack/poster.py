@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse
 
 from bot.config import SLACK_API_URL, Settings
+from bot.observability.calls import count_slack_calls
 from bot.slack.ports import Persona, Posted, RateLimited, Rejected, Unavailable
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ def _named(blocks: list[dict] | None, persona: Persona) -> list[dict] | None:
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": label}]}, *blocks]
 
 
+@count_slack_calls
 def _call(method: Callable[..., SlackResponse], **kwargs: Any) -> SlackResponse:
     """One Web API call, with slack_sdk's errors turned into the port's."""
     try:

@@ -8,6 +8,7 @@ writer on SQLite, so two drainers never post to one channel at once and order ho
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
@@ -293,17 +294,48 @@ def release(engine: Engine, *, message_ids: list[int], worker_id: str) -> None:
         )
 
 
-def requeue_failed(engine: Engine, *, channel: str | None = None, key: str | None = None) -> int:
-    """Queue failed messages again (after fixing a token or a channel); returns how many."""
+def requeue_failed(
+    engine: Engine,
+    *,
+    channel: str | None = None,
+    key: str | None = None,
+    errors: Collection[str] | None = None,
+) -> int:
+    """Queue failed messages again (after fixing a token or a channel); returns how many.
+
+    `errors`: only those that failed with one of these reasons (Slack's error codes).
+    """
     c = _message.c
     where = [c.status == FAILED]
     if channel is not None:
         where.append(c.channel == channel)
     if key is not None:
         where.append(c.key == key)
+    if errors is not None:
+        where.append(c.last_error.in_(list(errors)))
     values = {"status": QUEUED, "attempts": 0, "not_before": None, "updated_at": utcnow()}
     with engine.begin() as connection:
         return connection.execute(update(_message).where(*where).values(**values)).rowcount
+
+
+def failed_with(engine: Engine, *, errors: Collection[str]) -> int:
+    """How many messages failed with one of `errors` (and are kept for a retry)."""
+    c = _message.c
+    query = select(func.count()).where(c.status == FAILED, c.last_error.in_(list(errors)))
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def failed_in_thread(engine: Engine, *, thread_key: str) -> list[tuple[str, str]]:
+    """(key, Slack's reason) of a thread's messages that failed, oldest first."""
+    c = _message.c
+    query = (
+        select(c.key, c.last_error)
+        .where(c.thread_key == thread_key, c.status == FAILED)
+        .order_by(c.id)
+    )
+    with engine.connect() as connection:
+        return [(key, error or "") for key, error in connection.execute(query).all()]
 
 
 def next_due_at(engine: Engine, *, now: datetime) -> datetime | None:

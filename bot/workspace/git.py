@@ -83,10 +83,15 @@ def _clone_source(url: str | os.PathLike[str]) -> str:
 
 
 class GitWorkspace:
-    """A clone on disk; every command runs with `gitcli`'s clean environment."""
+    """A clone on disk; every command runs with `gitcli`'s clean environment.
 
-    def __init__(self, root: Path) -> None:
+    `origin`: the URL it was cloned from. Fetches and pushes go there, and the token is scoped
+    to it, whatever `.git/config` says by then: code run in the workspace may have rewritten it.
+    """
+
+    def __init__(self, root: Path, *, origin: str | None = None) -> None:
         self.root = Path(root).resolve()
+        self.origin = origin
 
     @classmethod
     def clone(
@@ -106,14 +111,20 @@ class GitWorkspace:
             check_branch(branch, cwd=dest.parent)
             args.append(f"--branch={branch}")
         run_git([*args, "--", source, str(dest)], cwd=dest.parent, token=token, auth_url=source)
-        return cls(dest)
+        return cls(dest, origin=source)
 
     def _git(self, *args: str, token: str | None = None, **options: Any) -> str:
         auth_url = self.remote_url() if token else None
         return run_git(args, cwd=self.root, token=token, auth_url=auth_url, **options).stdout
 
     def remote_url(self) -> str:
+        if self.origin is not None:
+            return self.origin
         return run_git(["remote", "get-url", "origin"], cwd=self.root).stdout.strip()
+
+    def _remote(self) -> str:
+        """Where to fetch from and push to: the cloned URL when known, else `origin`."""
+        return self.origin if self.origin is not None else "origin"
 
     def _has(self, rev: str) -> bool:
         _check_rev(rev)
@@ -125,7 +136,8 @@ class GitWorkspace:
     # -- branches ------------------------------------------------------------------------
 
     def fetch(self, *, token: str | None = None) -> None:
-        self._git("fetch", "--quiet", "--prune", "origin", token=token)
+        refspec = "+refs/heads/*:refs/remotes/origin/*"
+        self._git("fetch", "--quiet", "--prune", self._remote(), refspec, token=token)
 
     def checkout_new_branch(self, name: str, *, start: str = "HEAD") -> None:
         check_branch(name, cwd=self.root)
@@ -145,7 +157,7 @@ class GitWorkspace:
         """The branch's commit on the remote right now (`git ls-remote`), or None."""
         check_branch(name, cwd=self.root)
         ref = f"refs/heads/{name}"
-        for line in self._git("ls-remote", "origin", ref, token=token).splitlines():
+        for line in self._git("ls-remote", self._remote(), ref, token=token).splitlines():
             sha, _, listed = line.partition("\t")
             if listed == ref:
                 return sha
@@ -246,8 +258,8 @@ class GitWorkspace:
         refspec = f"refs/heads/{branch}:refs/heads/{branch}"
         force_flag = ["--force"] if force else []
         self._git(
-            "push", "--quiet", "--no-verify", "--no-follow-tags", *force_flag, "origin", refspec,
-            token=token,
+            "push", "--quiet", "--no-verify", "--no-follow-tags", *force_flag, self._remote(),
+            refspec, token=token,
         )  # fmt: skip
 
     # -- what changed --------------------------------------------------------------------

@@ -66,9 +66,15 @@ def _response(reply: Reply) -> Response:
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
     events = reply.events
 
+    stall = reply.stall
+
     async def stream() -> AsyncIterator[bytes]:
         for event in events:
             yield sse.encode(event)
+        if stall is not None:
+            await asyncio.sleep(stall.seconds)
+            # Raising mid-body makes the server drop the connection, as a cut stream does.
+            raise ConnectionAbortedError("the emulated stream stalled and was cut")
 
     return StreamingResponse(
         stream(),

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from emulators.anthropic import sse
-from emulators.anthropic.faults import ERROR_STATUS, SPEND_LIMITS, Fault, StreamBreak, error_body
+from emulators.anthropic.faults import (
+    ERROR_STATUS,
+    SPEND_LIMITS,
+    Fault,
+    Outage,
+    StreamBreak,
+    StreamStall,
+    error_body,
+)
 from emulators.anthropic.script import Script, Turn, last_user_text, load_script
 from emulators.anthropic.usage import (
     DEFAULT_MIN_CACHEABLE_TOKENS,
@@ -39,6 +47,7 @@ class Reply:
     body: dict[str, Any] | None = None
     events: list[sse.Event] | None = None
     delay: float = 0.0
+    stall: StreamStall | None = None  # the stream hangs, then is cut, after `stall.after` events
 
 
 @dataclass
@@ -95,6 +104,8 @@ class AnthropicEmulator:
         self._log: list[RecordedRequest] = []
         self._faults: deque[Fault] = deque()
         self._breaks: deque[StreamBreak] = deque()
+        self._stalls: deque[StreamStall] = deque()
+        self._outages: list[Outage] = []
 
     # -- what tests look at -------------------------------------------------------------
 
@@ -140,6 +151,22 @@ class AnthropicEmulator:
         """The next `times` streamed answers end with an `error` event (the turn is kept)."""
         with self._lock:
             self._breaks.extend(StreamBreak(**options) for _ in range(times))
+
+    def fail_for(
+        self, seconds: float, error_type: str = "overloaded_error", **options: Any
+    ) -> None:
+        """Every message request in the next `seconds` answers `error_type`: an outage that
+        outlasts a client's retries, where `fail(times=...)` is a blip (see `Fault` for options,
+        e.g. `retry_after`)."""
+        with self._lock:
+            until = self._clock() + seconds
+            self._outages.append(Outage(until, Fault(error_type=error_type, **options)))
+
+    def stall_stream(self, *, times: int = 1, **options: Any) -> None:
+        """The next `times` streamed answers hang mid-way, then lose their connection (see
+        `StreamStall`); the turn is kept for the request sent again."""
+        with self._lock:
+            self._stalls.extend(StreamStall(**options) for _ in range(times))
 
     # -- the request path ---------------------------------------------------------------
 
@@ -212,7 +239,12 @@ class AnthropicEmulator:
         return Reply(200, {}, body=record.response)
 
     def _messages(self, record: RecordedRequest) -> Reply:
-        fault = self._faults.popleft() if self._faults else Fault()
+        now = self._clock()
+        self._outages = [outage for outage in self._outages if outage.until > now]
+        if self._outages:
+            fault = self._outages[0].fault
+        else:
+            fault = self._faults.popleft() if self._faults else Fault()
         if fault.error_type is not None:
             record.response = fault.body(record.request_id)
             reply = Reply(fault.status, fault.response_headers(), body=record.response)
@@ -229,7 +261,8 @@ class AnthropicEmulator:
             return self._error(record, "invalid_request_error", str(problem))
         streaming = bool(body.get("stream"))
         breaking = streaming and bool(self._breaks)
-        turn = self._next_turn(body, keep=breaking)
+        stall = self._stalls.popleft() if streaming and self._stalls and not breaking else None
+        turn = self._next_turn(body, keep=breaking or stall is not None)
         if turn is None:
             return self._error(record, "api_error", self._exhausted_message(body))
         message = self._message(body, turn)
@@ -240,7 +273,9 @@ class AnthropicEmulator:
         if breaking:
             stream_break = self._breaks.popleft()
             events = sse.broken_events(events, stream_break.error(), after=stream_break.after)
-        return Reply(200, {"cache-control": "no-cache"}, events=events)
+        if stall is not None:
+            events = events[: stall.after]  # what the client gets before the line goes quiet
+        return Reply(200, {"cache-control": "no-cache"}, events=events, stall=stall)
 
     def _next_turn(self, body: Mapping[str, Any], *, keep: bool) -> Turn | None:
         index = self.script.pick(body)

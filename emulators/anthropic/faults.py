@@ -107,3 +107,20 @@ class StreamBreak:
 
     def error(self) -> dict[str, str]:
         return {"type": self.error_type, "message": self.message}
+
+
+@dataclass(frozen=True)
+class StreamStall:
+    """A streamed answer that stops after `after` events, hangs `seconds`, then loses its
+    connection without a `message_stop`, as when an idle proxy cuts a stalled stream."""
+
+    after: int = 3
+    seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Every message request until `until` (the emulator's clock) gets `fault`."""
+
+    until: float
+    fault: Fault

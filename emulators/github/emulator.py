@@ -298,6 +298,15 @@ class GitHubEmulator:
         self.tokens[token.token] = token
         return token
 
+    def revoke_installation_tokens(self) -> int:
+        """Every installation token issued so far stops working before its expiry (GitHub
+        answers 401 "Bad credentials"), as after a revocation; returns how many there were."""
+        with self.lock:
+            revoked = [key for key, token in self.tokens.items() if token.installation]
+            for key in revoked:
+                del self.tokens[key]
+            return len(revoked)
+
     def signature(self, user: User) -> Signature:
         return Signature(
             user.name or user.login, user.email or f"{user.login}@example.com", self.now()

@@ -64,6 +64,11 @@ class Faults:
             self._faults.append(fault)
         return fault
 
+    def pending(self) -> int:
+        """How many faulted responses are still to be served."""
+        with self._lock:
+            return sum(fault.times for fault in self._faults)
+
     def take(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:

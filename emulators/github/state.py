@@ -30,6 +30,20 @@ class App:
     permissions: dict[str, str] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
     created_at: str = "2020-01-01T00:00:00Z"
+    manifest: ManifestCode | None = None  # set for an App made by the manifest flow
+
+
+@dataclass
+class ManifestCode:
+    """What the manifest flow hands over once, for an hour, in exchange for its `code`."""
+
+    code: str
+    issued_at: float  # emulator clock
+    client_secret: str
+    webhook_secret: str | None
+    description: str | None = None
+    external_url: str = ""
+    used: bool = False
 
 
 @dataclass

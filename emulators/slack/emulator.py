@@ -139,6 +139,11 @@ class SlackEmulator(AppDeliveries):
         with self.lock:
             self.workspace.tokens[value].revoked = True
 
+    def restore_token(self, value: str = DEFAULT_TOKEN) -> None:
+        """A revoked token works again (as a reinstalled app's new token would)."""
+        with self.lock:
+            self.workspace.tokens[value].revoked = False
+
     def remove_channel(self, channel: str) -> None:
         """The channel disappears: calls naming it fail with `channel_not_found`."""
         with self.lock:

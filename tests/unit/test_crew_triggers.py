@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import bot.events.crew as triggers
 from bot.crew.commands import Command, parse_command
+from bot.crew.ports import Comment
 from bot.crew.runs import create_run, get_run, outputs
 from bot.crew.states import RunState
 from bot.events.github import router
@@ -20,6 +22,7 @@ from bot.store.models import Job, Run
 from tests.conftest import make_settings
 
 REPO = "octo-org/hello"
+COMMENT_IDS = itertools.count(99)
 
 
 class FakeGateway:
@@ -35,6 +38,9 @@ class FakeGateway:
 
     def read_text(self, path: str) -> str | None:
         return self.repo_config if path == ".repocrew.toml" else None
+
+    def list_comments(self, thread: int) -> list[Comment]:
+        return [Comment(i, body) for i, (t, body) in enumerate(self.comments) if t == thread]
 
     def create_comment(self, thread: int, body: str, *, role: str) -> None:
         self.comments.append((thread, body))
@@ -77,7 +83,8 @@ def issue_event(action: str, sender: dict[str, Any], **extra: Any) -> dict[str, 
 
 
 def comment(body: str, sender: dict[str, Any], *, on_pull: bool = False) -> dict[str, Any]:
-    event = issue_event("created", sender, comment={"body": body, "id": 99})
+    # Each comment has its own id, as on GitHub: replies are made once per comment id.
+    event = issue_event("created", sender, comment={"body": body, "id": next(COMMENT_IDS)})
     if on_pull:
         event["issue"]["pull_request"] = {"url": "…"}
     return event

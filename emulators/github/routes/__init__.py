@@ -15,6 +15,7 @@ MODULES = [
     "issues",
     "repos",
     "graphql",
+    "manifests",
 ]
 
 
