@@ -22,7 +22,7 @@ line is machine-readable; the exit status is 1 unless both are zero:
 
     soak: events=<n> lost=<n> duplicated_side_effects=<n> p99_ms=<n> max_queue_age_s=<n>
 
-    .venv/bin/python bench/soak.py                 # 300 s at 20 requests/s
+    .venv/bin/python bench/soak.py                 # 300 s at 10 requests/s
     .venv/bin/python bench/soak.py --short         # 30 s (what the test suite runs)
 """
 
@@ -34,6 +34,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,11 +100,17 @@ class Tally:
 
 
 def corpus_payloads() -> list[tuple[str, dict]]:
-    """(event, payload) for every example of the chosen events in the shared corpus."""
+    """(event, payload) for every example of the chosen events in the shared corpus, as the
+    App would get it: about the soak repository, through its installation (GitHub names the
+    installation in every App delivery; some corpus examples are repository webhooks)."""
     found = []
     for event in EVENTS:
         for path in sorted((CORPUS / event).glob("*.json")):
-            found.append((event, json.loads(path.read_text())))
+            payload = json.loads(path.read_text())
+            if "repository" in payload:
+                payload["repository"] |= {"full_name": REPO, "name": REPO.split("/")[1]}
+            payload["installation"] = {"id": 1}
+            found.append((event, payload))
     if not found:
         raise SystemExit(f"no webhook examples under {CORPUS}: the shared corpus is needed")
     return found
@@ -157,6 +164,17 @@ def wait_ready(url: str, timeout: float = 120) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"repocrew did not become ready at {url}")
+
+
+def wait_linked(chat: SlackEmulator, timeout: float = 60) -> None:
+    """Slack's `/crew status <n>` names the run only to a linked user: wait for the link."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with chat.lock:
+            if any(e.text.startswith("Linked:") for e in chat.workspace.ephemerals):
+                return
+        time.sleep(0.1)
+    raise SystemExit("/crew link octocat was never answered")
 
 
 class QueueWatch:
@@ -318,6 +336,17 @@ def audit(engine, tally: Tally) -> tuple[int, int]:
     return lost, duplicated
 
 
+def dead_jobs(engine) -> dict[str, int]:
+    """Jobs that gave up, by kind and first line of the error (what to look at first)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Job.kind, Job.last_error).where(Job.status == JobStatus.DEAD)
+        ).all()
+    return dict(
+        Counter(f"{kind}: {(error or '').strip().splitlines()[-1:]}" for kind, error in rows)
+    )
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -325,7 +354,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=20.0, help="requests per second")
+    parser.add_argument("--rate", type=float, default=10.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=300.0, help="how long to fire")
     parser.add_argument("--short", action="store_true", help="30 s: the test suite's form")
     parser.add_argument("--connections", type=int, default=8, help="concurrent senders")
@@ -381,6 +410,7 @@ def main() -> int:
         link = chat.send_command("link octocat")
         if link.status_code != 200:
             raise SystemExit(f"/crew link was refused: {link.status_code} {link.text}")
+        wait_linked(chat)
 
         tally = Tally()
         print(
@@ -393,14 +423,22 @@ def main() -> int:
             waited = settle(engine, hub, chat, tally, args.drain_timeout)
         max_age = watch.max_age
 
-        lost, duplicated = audit(engine, tally)
+        lost_events, twice_worked = audit(engine, tally)
         replies = github_replies(hub, tally.github_asks)
-        lost += sum(1 for n in tally.github_asks if not replies[n])
-        duplicated += sum(count - 1 for count in replies.values() if count > 1)
         answers = Counter(slack_replies(chat))
-        lost += sum(1 for n in tally.slack_asks if not answers[n])
-        duplicated += sum(count - 1 for count in answers.values() if count > 1)
-        lost += sum(tally.refused.values())  # an ask the app refused is one that got lost
+        losses = {
+            "events": lost_events,
+            "github_asks": sum(1 for n in tally.github_asks if not replies[n]),
+            "slack_asks": sum(1 for n in tally.slack_asks if not answers[n]),
+            "refused": sum(tally.refused.values()),  # an ask the app refused got lost
+        }
+        duplicates = {
+            "jobs": twice_worked,
+            "github_replies": sum(count - 1 for count in replies.values() if count > 1),
+            "slack_replies": sum(count - 1 for count in answers.values() if count > 1),
+        }
+        lost, duplicated = sum(losses.values()), sum(duplicates.values())
+        failed = dead_jobs(engine)
         p99 = percentile(tally.latencies_ms, 0.99)
 
     print(
@@ -408,6 +446,7 @@ def main() -> int:
         f"{len(tally.github_asks)} GitHub /crew status, {len(tally.slack_asks)} Slack /crew "
         f"status; refused {dict(tally.refused) or 0}"
     )
+    print(f"lost {losses}; duplicated {duplicates}; dead jobs {failed or 0}")
     print(
         f"latency ms: p50={percentile(tally.latencies_ms, 0.5):.1f} "
         f"p99={p99:.1f} max={max(tally.latencies_ms, default=0):.1f}; drained in {waited:.1f} s"
@@ -416,7 +455,11 @@ def main() -> int:
         f"soak: events={sent} lost={lost} duplicated_side_effects={duplicated} "
         f"p99_ms={p99:.0f} max_queue_age_s={max_age:.1f}"
     )
-    return 0 if lost == 0 and duplicated == 0 else 1
+    if lost or duplicated:
+        print(f"repocrew's logs: {work}")
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 def create_issues(hub_url: str, count: int) -> list[int]:

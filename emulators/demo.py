@@ -166,14 +166,16 @@ def _is_standup(post: Any) -> bool:
 
 def _standup(engine, chat, say, timeout: float = 30.0) -> None:
     """The lead holds today's standup in #crew now, built from what the run really did."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from bot.crew.loader import load_crew
     from bot.standups.run import hold_standup
 
     crew = load_crew(None)
     channel = crew.channel or "#crew"
-    result = hold_standup(engine, crew, channel=channel, now=datetime.now(UTC), force=True)
+    # Held as tomorrow morning's standup, so the run just played counts as "yesterday".
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    result = hold_standup(engine, crew, channel=channel, now=tomorrow, force=True)
     say(f"the team lead holds today's standup in {channel} ({result.outcome})")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:  # the outbox job posts it at Slack's pace

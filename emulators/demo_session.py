@@ -79,6 +79,12 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout.strip()
 
 
+# The sample project needs no pytest plugins: its tests skip any installed beside repocrew.
+REPO_CONFIG = """[tests]
+env = { PYTEST_DISABLE_PLUGIN_AUTOLOAD = "1" }
+"""
+
+
 def sample_files() -> dict[str, str]:
     """The tiny Python project the crew works on in the demo."""
     return {
@@ -86,6 +92,7 @@ def sample_files() -> dict[str, str]:
         "calc/ages.py": AGES_BEFORE,
         "tests/test_ages.py": TESTS_BEFORE,
         ".gitignore": "__pycache__/\n.pytest_cache/\n",
+        ".repocrew.toml": REPO_CONFIG,
     }
 
 

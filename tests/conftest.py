@@ -119,6 +119,9 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "github_webhook_secret": GITHUB_SECRET,
         "slack_signing_secret": SLACK_SECRET,
         "slack_bot_token": "xoxb-test-token",
+        # Nothing listens on the discard port: a test that posts without its own Slack emulator
+        # is refused at once instead of reaching for slack.com.
+        "slack_api_url": "http://127.0.0.1:9/api/",
         "job_backoff_seconds": 0.05,
         "worker_poll_seconds": 0.05,
     }

@@ -128,14 +128,13 @@ def note_intake(
     bind(delivery_id=delivery_id, installation_id=installation_id)
 
 
-def observed_intake(
-    source: str,
-) -> Callable[[Callable[[Request], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def observed_intake(source: str) -> Callable[[Endpoint], Endpoint]:
     """Count and time every answer of an intake endpoint; log refusals."""
 
-    def decorate(
-        endpoint: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
+    def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
         async def observed(request: Request) -> Response:
             started = time.perf_counter()

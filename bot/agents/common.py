@@ -150,6 +150,7 @@ def run_tests(services: CrewServices, git: GitWorkspace) -> SandboxResult:
         list(services.crew.tests.command),
         workspace=git.root,
         limits=sandbox_limits(services),
+        env=services.crew.tests.env,
         allow_unsandboxed=services.crew.tests.allow_unsandboxed,
     )
 

@@ -178,12 +178,17 @@ class Price(_Config):
         return data
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class TestsConfig(_Config):
     """How the tester runs the repository's tests in the sandbox."""
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
     command: Strings = Field(default=DEFAULT_TEST_COMMAND, min_length=1)
+    # Variables the tests see on top of the sandbox's clean environment (never the host's).
+    env: dict[str, str] = Field(default_factory=dict)
     wall_seconds: float = Field(default=600, gt=0)
     cpu_seconds: int = Field(default=300, gt=0)
     memory_mb: int = Field(default=2048, gt=0)
@@ -193,6 +198,14 @@ class TestsConfig(_Config):
     @classmethod
     def _split_a_string(cls, command: Any) -> Any:
         return shlex.split(command) if isinstance(command, str) else command
+
+    @field_validator("env")
+    @classmethod
+    def _names_are_variable_names(cls, env: dict[str, str]) -> dict[str, str]:
+        bad = [name for name in env if not _ENV_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not environment variable names: {', '.join(map(repr, bad))}")
+        return env
 
 
 class ReviewConfig(_Config):

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.crew.config import Crew
+from bot.crew.loader import REPO_CONFIG, apply_repo_overrides
 from bot.crew.local_forge import LocalForge
 from bot.crew.ports import Forge
 from bot.crew.runs import create_run, get_run
@@ -38,8 +39,13 @@ def crew_snapshot(crew: Crew) -> dict:
 def start_local_run(
     engine: Engine, *, crew: Crew, repo: Path | str, task: str, title: str = "", by: str = ""
 ) -> int:
-    """A run on a local git repository (a path or URL); posts go to a local forge file."""
+    """A run on a local git repository (a path or URL); posts go to a local forge file.
+
+    As on GitHub, the repository's own `.repocrew.toml` on its default branch tunes the crew.
+    """
     location = str(Path(repo).resolve()) if Path(str(repo)).exists() else str(repo)
+    if (overrides := _default_branch_file(location, REPO_CONFIG)) is not None:
+        crew = apply_repo_overrides(crew, overrides, source=REPO_CONFIG)
     return create_run(
         engine,
         repo=location,
@@ -79,6 +85,21 @@ def github_forge_for(run: Run, settings: Settings) -> Forge:
 
 
 FORGES: dict[str, ForgeFactory] = {"local": local_forge_for, "github": github_forge_for}
+
+
+def _default_branch_file(url: str, path: str) -> str | None:
+    """A file of a local repository's HEAD commit, or None (no such file, or not local)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", url, "show", f"HEAD:{path}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return None
+    return found.stdout if found.returncode == 0 else None
 
 
 def default_branch(url: str) -> str:

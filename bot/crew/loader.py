@@ -17,6 +17,8 @@ from bot.crew.config import Crew
 
 ROSTERS: tuple[str, ...] = ("default", "product-team")
 
+REPO_CONFIG = ".repocrew.toml"  # a repository's own tuning of the crew, on its default branch
+
 # What a repository's .repocrew.toml may set. Its content is untrusted: it may tune the crew's
 # work, never its credentials, its Slack channel, or the prices its budgets are counted in.
 REPO_KEYS = tuple(

@@ -26,15 +26,13 @@ from bot.crew.commands import (
 )
 from bot.crew.config import Crew
 from bot.crew.factory import crew_snapshot, queue_run
-from bot.crew.loader import ConfigError, apply_repo_overrides, load_crew
+from bot.crew.loader import REPO_CONFIG, ConfigError, apply_repo_overrides, load_crew
 from bot.crew.runs import create_run, end_run, finish_step, outputs, save_output
 from bot.crew.states import TERMINAL, RunState
 from bot.events.github import router
 from bot.store.models import Run
 
 log = logging.getLogger(__name__)
-
-REPO_CONFIG = ".repocrew.toml"
 
 
 class RepoGateway(Protocol):

@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
@@ -206,10 +208,8 @@ def test_metrics_count_the_intake_the_worker_and_every_outside_call(traffic):
 
     # GitHub through PyGithub: the token, one 502 retried, then the repository.
     traffic.hub.faults.add("GET", "/repos/octo-org/hello", "server_error")
-    app = GitHubApp(
-        1, traffic.hub.apps[1].private_key_pem.decode(), base_url=traffic.hub_url,
-        options=FAST_GITHUB,
-    )  # fmt: skip
+    key = traffic.hub.apps[1].private_key_pem.decode()
+    app = GitHubApp(1, key, base_url=traffic.hub_url, options=FAST_GITHUB)
     assert app.installation(1).repo("octo-org/hello").default_branch == "main"
 
     # The model through the anthropic SDK: one overloaded answer retried, then the reply.
@@ -220,7 +220,7 @@ def test_metrics_count_the_intake_the_worker_and_every_outside_call(traffic):
         max_tokens=64,
         system="Be brief.",
         messages=[{"role": "user", "content": "Polish"}],
-    )  # noqa: E501
+    )
     client.close()
     Ledger(traffic.engine, run_id=None, step="standup", role="lead", cost=lambda *_: 0.25).record(
         0, "key", {"model": MODEL}, reply
@@ -315,7 +315,7 @@ def test_the_store_families_say_what_the_store_holds(engine):
             ("coder", "claude-sonnet-4-5", 100),
             ("coder", "claude-sonnet-4-5", 50),
             ("planner", "claude-opus-4-5", 10),
-        ]  # noqa: E501
+        ]
     ):
         Ledger(engine, run_id=queued, step="code", role=role, cost=lambda *_: 0.5).record(
             seq, f"k{seq}", {}, _reply(model, tokens)
@@ -403,3 +403,41 @@ def test_a_worker_serves_its_call_counters_on_its_metrics_port(tmp_path):
     lines = [json.loads(line) for line in stderr.splitlines()]  # every line is JSON
     messages = [line["message"] for line in lines if line["logger"] == "jobs.worker"]
     assert [m.split()[-1] for m in messages] == ["started", "stopped"]
+
+
+def test_a_service_that_does_not_answer_counts_as_error_with_each_retry():
+    from bot.llm.client import ModelUnavailable
+    from bot.observability.calls import PROCESS
+
+    def count(name: str, **labels: str) -> float:
+        return PROCESS.get_sample_value(name, labels) or 0.0
+
+    errors, retried = "repocrew_external_calls_total", "repocrew_external_retries_total"
+    before = {
+        s: (count(errors, service=s, status="error"), count(retried, service=s))
+        for s in ("github", "anthropic")
+    }
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    client = ModelClient(api_key="sk-ant-test-key", base_url=nowhere, max_retries=1, deadline=10)
+    with pytest.raises(ModelUnavailable):
+        client.create(
+            model=MODEL, max_tokens=8, system="", messages=[{"role": "user", "content": "hi"}]
+        )
+    client.close()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(Exception, match="Max retries exceeded"):
+        GitHubApp(1, key.decode(), base_url=nowhere, options=FAST_GITHUB).installation(1).token()
+
+    after = {
+        s: (count(errors, service=s, status="error"), count(retried, service=s))
+        for s in ("github", "anthropic")
+    }
+    assert after["anthropic"][0] - before["anthropic"][0] == 2  # the call and its one retry
+    assert after["anthropic"][1] - before["anthropic"][1] == 1
+    assert after["github"][0] - before["github"][0] == FAST_GITHUB.retries + 1
+    assert after["github"][1] - before["github"][1] == FAST_GITHUB.retries

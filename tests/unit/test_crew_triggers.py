@@ -155,6 +155,17 @@ def test_help_and_unknown_commands_answer_with_the_command_list(engine, settings
     assert runs(engine) == []
 
 
+def test_a_comment_handled_twice_is_answered_once(engine, settings, gateway):
+    """At-least-once jobs: a worker killed after replying does the job again."""
+    asked = comment("/crew status", user("writer"))
+    dispatch("issue_comment", asked, engine, settings)
+    dispatch("issue_comment", asked, engine, settings)
+    ((_, body),) = gateway.comments
+    assert body.startswith("No run is active here.")
+    dispatch("issue_comment", comment("/crew status", user("writer")), engine, settings)
+    assert len(gateway.comments) == 2  # a new comment gets its own answer
+
+
 def test_plan_then_go_continues_the_same_run(engine, settings, gateway):
     dispatch("issue_comment", comment("/crew plan", user("writer")), engine, settings)
     (run,) = runs(engine)
