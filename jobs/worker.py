@@ -10,7 +10,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import Engine
 
@@ -37,11 +37,13 @@ class Worker:
         settings: Settings,
         handlers: Mapping[str, JobHandler] = JOB_HANDLERS,
         worker_id: str | None = None,
+        skip_kinds: Collection[str] = (),
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.handlers = handlers
         self.worker_id = worker_id or new_worker_id()
+        self.skip_kinds = tuple(skip_kinds)
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -68,7 +70,10 @@ class Worker:
 
     def run_once(self) -> bool:
         job = queue.claim(
-            self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
+            self.engine,
+            worker_id=self.worker_id,
+            lease_seconds=self.settings.job_lease_seconds,
+            skip_kinds=self.skip_kinds,
         )
         if job is None:
             return False

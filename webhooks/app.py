@@ -91,17 +91,22 @@ def _start_background(engine: Engine, settings: Settings, with_worker: bool, wit
     """Start the in-process worker and scheduler; returns the function that stops them."""
     stops = []
     if with_worker:
+        from bot.crew.factory import CREW_RUN_JOB
         from jobs.worker import Worker
 
-        worker = Worker(engine, settings)
-        thread = threading.Thread(target=worker.run, name="worker", daemon=True)
-        thread.start()
+        # Two lanes: a crew run holds its worker for minutes, so a second worker that never
+        # takes one keeps Slack posts, webhooks and slash commands moving meanwhile.
+        lanes = {"worker": (), "worker-quick": (CREW_RUN_JOB,)}
+        for name, skip_kinds in lanes.items():
+            worker = Worker(engine, settings, skip_kinds=skip_kinds)
+            thread = threading.Thread(target=worker.run, name=name, daemon=True)
+            thread.start()
 
-        def stop_worker() -> None:
-            worker.stop()
-            thread.join(settings.shutdown_grace_seconds + settings.job_lease_seconds)
+            def stop_worker(worker=worker, thread=thread) -> None:
+                worker.stop()
+                thread.join(settings.shutdown_grace_seconds + settings.job_lease_seconds)
 
-        stops.append(stop_worker)
+            stops.append(stop_worker)
     if with_scheduler:
         from jobs.scheduler import build_scheduler
 

@@ -8,11 +8,12 @@ worker takes the job over, so every handler must be idempotent. PostgreSQL claim
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, true, update
 
 from bot.store.models import Job, JobStatus, utcnow
 
@@ -57,8 +58,17 @@ def enqueue(
         ).scalar_one()
 
 
-def claim(engine: Engine, *, worker_id: str, lease_seconds: float) -> ClaimedJob | None:
-    """Take the oldest runnable job (queued and due, or running with an expired lease)."""
+def claim(
+    engine: Engine,
+    *,
+    worker_id: str,
+    lease_seconds: float,
+    skip_kinds: Collection[str] = (),
+) -> ClaimedJob | None:
+    """Take the oldest runnable job (queued and due, or running with an expired lease).
+
+    `skip_kinds`: kinds this worker leaves to others (a quick lane skips the long crew runs).
+    """
     while True:
         now = utcnow()
         candidate = (
@@ -67,7 +77,8 @@ def claim(engine: Engine, *, worker_id: str, lease_seconds: float) -> ClaimedJob
                 or_(
                     and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now),
                     and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now),
-                )
+                ),
+                _job.c.kind.not_in(skip_kinds) if skip_kinds else true(),
             )
             .order_by(_job.c.run_after, _job.c.id)
             .limit(1)

@@ -30,6 +30,19 @@ def test_claim_takes_the_oldest_due_job_once(engine):
     assert queue.claim(engine, worker_id="w3", lease_seconds=30) is None
 
 
+def test_a_quick_lane_worker_leaves_the_skipped_kinds_to_others(engine):
+    long_run = queue.enqueue(engine, kind="crew.run")
+    post = queue.enqueue(engine, kind="slack.outbox")
+
+    quick = queue.claim(engine, worker_id="quick", lease_seconds=30, skip_kinds=("crew.run",))
+    assert quick is not None and quick.id == post
+    assert (
+        queue.claim(engine, worker_id="quick", lease_seconds=30, skip_kinds=("crew.run",)) is None
+    )
+    main = queue.claim(engine, worker_id="main", lease_seconds=30)
+    assert main is not None and main.id == long_run
+
+
 def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(engine):
     job_id = queue.enqueue(engine, kind="a")
     claimed = queue.claim(engine, worker_id="dead-worker", lease_seconds=0.2)
