@@ -46,7 +46,9 @@ fix: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Intake throughput and latency against a bare endpoint (needs wrk: apt-get install wrk).
+## Benchmarks: intake throughput (needs wrk: apt-get install wrk), model tokens per run, and a
+## 5-minute soak of mixed GitHub and Slack traffic (lost and duplicated work must stay at 0).
 bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/tokens.py
+	$(BIN)/python bench/soak.py

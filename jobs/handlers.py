@@ -14,13 +14,14 @@ import bot.events.slack_actions  # noqa: F401  (registers the buttons on the Sla
 import bot.events.slack_commands  # noqa: F401  (registers /crew on the Slack router)
 from bot.config import Settings
 from bot.crew.engine import RunsPaused, drive
-from bot.crew.factory import CREW_RUN_JOB, services_for
+from bot.crew.factory import CREW_RUN_JOB, requeue_orphaned_runs, services_for
 from bot.crew.loader import load_crew
 from bot.crew.runs import fail_run
 from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.events.github import handle_github_delivery
 from bot.events.slack import handle_slack_delivery
-from bot.slack.outbox import SLACK_OUTBOX_JOB, drain_job
+from bot.slack import store as slack_store
+from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.queue import ClaimedJob, enqueue
@@ -46,8 +47,9 @@ def _slack_request(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
     handle_slack_delivery(job.delivery_id, engine, settings)
 
 
-def _housekeeping(_job: ClaimedJob, engine: Engine, _settings: Settings) -> None:
-    """Drop finished jobs after a week; deliveries stay (they are the audit log)."""
+def _housekeeping(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+    """Drop finished jobs after a week (deliveries stay: they are the audit log), give runs
+    left without a job a new one, and retry Slack posts refused for the bot's token."""
     cutoff = utcnow() - DONE_JOB_RETENTION
     table = Job.__table__  # type: ignore[attr-defined]
     with engine.begin() as connection:
@@ -55,6 +57,11 @@ def _housekeeping(_job: ClaimedJob, engine: Engine, _settings: Settings) -> None
             delete(table).where(table.c.status == JobStatus.DONE, table.c.finished_at < cutoff)
         ).rowcount
     log.info("housekeeping removed %d finished jobs", removed)
+    orphans = requeue_orphaned_runs(engine, max_attempts=settings.job_max_attempts)
+    if orphans:
+        log.warning("housekeeping queued runs left without a job: %s", orphans)
+    if slack_store.failed_with(engine, errors=AUTH_ERRORS):
+        enqueue(engine, kind=SLACK_OUTBOX_JOB)  # the drain re-queues them once auth.test works
 
 
 def _crew_run(job: ClaimedJob, engine: Engine, settings: Settings) -> None:

@@ -19,7 +19,7 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
     scheduler.add_job(
         lambda: queue.enqueue(engine, kind=HOUSEKEEPING_JOB),
         "interval",
-        hours=6,
+        minutes=15,
         id=HOUSEKEEPING_JOB,
         coalesce=True,
         max_instances=1,

@@ -133,8 +133,13 @@ class Worker:
                 queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
                 log.warning("job %s released unfinished at shutdown", job.id)
                 return False
-            if not queue.renew(
-                self.engine, job_id=job.id, worker_id=self.worker_id, lease_seconds=lease
-            ):
+            try:
+                renewed = queue.renew(
+                    self.engine, job_id=job.id, worker_id=self.worker_id, lease_seconds=lease
+                )
+            except Exception:  # the store is briefly away: the job runs on, so keep its lease
+                log.warning("job %s: could not renew its lease; trying again", job.id)
+                continue
+            if not renewed:
                 log.error("job %s: lease lost to another worker; leaving it to them", job.id)
                 return False

@@ -10,9 +10,10 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot.config import Settings
 from bot.crew.config import Crew
@@ -21,13 +22,15 @@ from bot.crew.local_forge import LocalForge
 from bot.crew.ports import Forge
 from bot.crew.runs import create_run, get_run
 from bot.crew.services import CrewServices
+from bot.crew.states import TERMINAL, WAITING, RunState
 from bot.llm.client import ModelClient
 from bot.llm.loop import ModelPort
 from bot.security.secrets import scanner_for_settings
-from bot.store.models import Run
+from bot.store.models import Job, JobStatus, Run, utcnow
 from bot.store.queue import enqueue
 
 CREW_RUN_JOB = "crew.run"
+ORPHAN_AFTER = timedelta(minutes=5)
 
 ForgeFactory = Callable[[Run, Settings], Forge]
 
@@ -64,6 +67,39 @@ def queue_run(engine: Engine, run_id: int, *, max_attempts: int = 5) -> int:
     `max_attempts`: REPOCREW_JOB_MAX_ATTEMPTS where the caller has the settings.
     """
     return enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=max_attempts)
+
+
+def requeue_orphaned_runs(
+    engine: Engine, *, idle_for: timedelta = ORPHAN_AFTER, max_attempts: int = 5
+) -> list[int]:
+    """Queue a job for each working run that has none (returns their ids).
+
+    A run is created and its job queued in two steps; a process killed between them leaves a
+    run no worker will ever pick up, and a redelivered trigger sees it as already running.
+    `idle_for` keeps a run that is being started right now out of it.
+    """
+    working = [state.value for state in RunState if state not in TERMINAL | WAITING]
+    runs, jobs = Run.__table__, Job.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        candidates = connection.execute(
+            select(runs.c.id).where(
+                runs.c.state.in_(working), runs.c.updated_at < utcnow() - idle_for
+            )
+        ).scalars()
+        candidates = set(candidates)
+        if not candidates:
+            return []
+        pending = connection.execute(
+            select(jobs.c.args).where(
+                jobs.c.kind == CREW_RUN_JOB,
+                jobs.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+            )
+        ).scalars()
+        driven = {json.loads(args or "{}").get("run_id") for args in pending}
+    orphans = sorted(candidates - driven)
+    for run_id in orphans:
+        queue_run(engine, run_id, max_attempts=max_attempts)
+    return orphans
 
 
 def local_forge_for(run: Run, settings: Settings) -> LocalForge:

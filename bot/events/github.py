@@ -24,6 +24,11 @@ def handle_github_delivery(delivery_row_id: int, engine: Engine, settings: Setti
         if delivery is None:
             raise LookupError(f"delivery row {delivery_row_id} is gone")
         event, payload = delivery.event, json.loads(delivery.payload)
+    if "installation" not in payload:
+        # Every delivery of an installed App names its installation; one without it came from
+        # a repository or organisation webhook, which the crew has no token to act on.
+        log.info("github %s.%s without an installation: ignored", event, payload.get("action"))
+        return 0
     ran = router.dispatch(event, payload, engine, settings)
     if ran == 0:
         log.info("no handler registered for github %s.%s", event, payload.get("action"))

@@ -57,3 +57,20 @@ def test_events_without_a_handler_yet_complete_cleanly(client, engine, settings,
     assert _deliver(client, "issues/opened.payload.json", "d5") == 202
     assert Worker(engine, settings, worker_id="w").run_until_idle() == 1
     assert counts_by_status(engine) == {JobStatus.DONE: 1}
+
+
+def test_a_crew_trigger_without_an_installation_is_ignored_not_retried(
+    client, engine, settings, corpus
+):
+    """A repository webhook (no `installation`) may look like a trigger; the App cannot act."""
+    comment = json.loads((EXAMPLES / "issue_comment/created.payload.json").read_text())
+    comment["comment"]["body"] = "/crew status"
+    labelled = json.loads((EXAMPLES / "issues/labeled.payload.json").read_text())
+    labelled["label"]["name"] = "crew"
+    for number, (event, payload) in enumerate([("issue_comment", comment), ("issues", labelled)]):
+        assert "installation" not in payload
+        body = json.dumps(payload).encode()
+        headers = github_headers(GITHUB_SECRET, body, event, f"no-installation-{number}")
+        assert client.post("/github/webhook", content=body, headers=headers).status_code == 202
+    Worker(engine, settings, worker_id="w").run_until_idle()
+    assert counts_by_status(engine) == {JobStatus.DONE: 2}

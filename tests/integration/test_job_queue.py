@@ -143,3 +143,22 @@ def test_the_worker_runs_retries_and_kills_jobs_by_their_handlers(engine, databa
     assert broken.status == JobStatus.DEAD and "always broken" in broken.last_error
     unknown = _job(engine, unknown_id)
     assert unknown.status == JobStatus.DEAD and "no handler" in unknown.last_error
+
+
+def test_a_lease_renewal_the_store_refuses_once_is_tried_again(engine, database_url, monkeypatch):
+    """Giving the job up would let a second worker run it beside the first, still running."""
+    renew, refused = queue.renew, []
+
+    def store_away_once(*args, **kwargs):
+        if not refused:
+            refused.append(True)
+            raise ConnectionError("the store is restarting")
+        return renew(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "renew", store_away_once)
+    settings = make_settings(database_url, job_lease_seconds=0.3)
+    worker = Worker(engine, settings, handlers={"slow": lambda *_: time.sleep(0.6)}, worker_id="w")
+    job_id = queue.enqueue(engine, kind="slow")
+
+    assert worker.run_once()
+    assert refused and _job(engine, job_id).status == JobStatus.DONE

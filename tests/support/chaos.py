@@ -19,6 +19,7 @@ import select
 import signal
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 PRELOAD = ("bot.cli", "webhooks.app", "jobs.handlers", "jobs.worker", "jobs.scheduler", "uvicorn")
@@ -41,7 +42,10 @@ def _child(name: str, args: list[str], log_dir: Path) -> None:
             code = 0
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:
+        traceback.print_exc()  # to the child's log: os._exit below would swallow it
     finally:
+        sys.stderr.flush()
         os._exit(code)
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import github
 from sqlalchemy import select
 
 from bot.github import ClientOptions
@@ -39,7 +40,13 @@ def start_run(world: World, files: dict[str, str] | None = None) -> Any:
     """Label the demo task's issue (after committing `files` to main); returns the issue."""
     repo = world.human.get_repo(REPO)
     for path, content in (files or {}).items():
-        repo.create_file(path, f"Add {path}", content, branch="main")
+        try:
+            current = repo.get_contents(path, ref="main")
+        except github.UnknownObjectException:
+            repo.create_file(path, f"Add {path}", content, branch="main")
+        else:  # the sample's own .repocrew.toml: keep what it sets, add what the test sets
+            text = current.decoded_content.decode() + content
+            repo.update_file(path, f"Update {path}", text, current.sha, branch="main")
     issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
     issue.add_to_labels("crew")
     return issue

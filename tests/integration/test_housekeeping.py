@@ -1,0 +1,64 @@
+"""Housekeeping: old finished jobs go, runs left without a job get one back."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.crew.factory import CREW_RUN_JOB, queue_run, start_local_run
+from bot.crew.loader import load_crew
+from bot.crew.runs import fail_run
+from bot.store import queue
+from bot.store.models import Job, JobStatus, Run, utcnow
+from jobs.handlers import HOUSEKEEPING_JOB, JOB_HANDLERS
+from tests.conftest import make_settings
+
+
+def _start(engine, task: str) -> int:
+    return start_local_run(engine, crew=load_crew(None), repo="/nonexistent/repo.git", task=task)
+
+
+def _age(engine, run_id: int, minutes: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(updated_at=utcnow() - timedelta(minutes=minutes))
+        )
+
+
+def _crew_jobs(engine) -> list[int]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(Job.args).where(Job.kind == CREW_RUN_JOB)).scalars()
+        return sorted(json.loads(args)["run_id"] for args in rows)
+
+
+def _housekeep(engine, database_url) -> None:
+    job = queue.claim(engine, worker_id="w", lease_seconds=30, skip_kinds=(CREW_RUN_JOB,))
+    assert job is not None and job.kind == HOUSEKEEPING_JOB
+    JOB_HANDLERS[HOUSEKEEPING_JOB](job, engine, make_settings(database_url))
+
+
+def test_a_run_left_without_its_job_gets_one_back_once(engine, database_url):
+    orphan = _start(engine, "a run whose starter died before queueing it")
+    driven = _start(engine, "a run with its job")
+    queue_run(engine, driven)
+    ended = _start(engine, "a run that ended")
+    fail_run(engine, ended, reason="gone")
+    fresh = _start(engine, "a run being started right now")
+    for run_id in (orphan, driven, ended):
+        _age(engine, run_id, minutes=30)
+
+    queue.enqueue(engine, kind=HOUSEKEEPING_JOB)
+    _housekeep(engine, database_url)
+    assert _crew_jobs(engine) == sorted([driven, orphan])
+    assert fresh not in _crew_jobs(engine)
+
+    queue.enqueue(engine, kind=HOUSEKEEPING_JOB)
+    _housekeep(engine, database_url)  # its job is queued now: not queued twice
+    assert _crew_jobs(engine) == sorted([driven, orphan])
+    with engine.connect() as connection:
+        statuses = connection.execute(select(Job.status).where(Job.kind == CREW_RUN_JOB))
+        assert set(statuses.scalars()) == {JobStatus.QUEUED}
