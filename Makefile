@@ -31,12 +31,13 @@ browser:
 	  apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "chromium is missing (apt install chromium): the dashboard's browser test will be skipped"
 
-## Lint, then the whole test suite (PostgreSQL tests run when a server is reachable).
+## Lint, then the whole test suite on two processes (much of it waits on servers, git and the
+## sandbox); PostgreSQL tests run when a server is reachable.
 test: install sandbox browser
 	@sh deploy/helm/fetch-helm.sh >/dev/null || echo "helm unavailable: the Helm chart tests will be skipped"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

@@ -131,7 +131,20 @@ def choose_format(setting: str, stream: TextIO) -> str:
 
 
 class _OurHandler(logging.StreamHandler):
-    """Marks the handler `configure_logging` installed, so calling it again replaces it."""
+    """Marks the handler `configure_logging` installed, so calling it again replaces it.
+
+    Without a stream of its own it writes to whatever `sys.stderr` is when a line is logged:
+    a stream replaced since (a test's capture, closed at its end) is never written to.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream or sys.stderr)
+        self._follows_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._follows_stderr:
+            self.stream = sys.stderr
+        super().emit(record)
 
 
 def configure_logging(
@@ -142,8 +155,7 @@ def configure_logging(
     stream: TextIO | None = None,
 ) -> logging.Handler:
     """Send every logger's lines (uvicorn's access log too) to one redacting handler."""
-    stream = stream or sys.stderr
-    chosen = choose_format(log_format, stream)
+    chosen = choose_format(log_format, stream or sys.stderr)
     handler = _OurHandler(stream)
     handler.setFormatter(JsonFormatter(scanner) if chosen == "json" else TextFormatter(scanner))
     root = logging.getLogger()
