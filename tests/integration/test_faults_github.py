@@ -1,5 +1,5 @@
 """GitHub failing under a whole team run, through PyGithub against the emulator's faults:
-bad gateways past the client's retries, a secondary rate limit, installation tokens revoked
+bad gateways past the client's retries, unavailable reads, a secondary rate limit, installation tokens revoked
 mid-run and the crew's branch deleted by a human. The run goes on, or stops saying why; it
 never posts a second plan, pull request or review."""
 
@@ -39,6 +39,9 @@ def test_a_run_rides_out_bad_gateways_rate_limits_and_revoked_tokens(world):
     # Longer than the client's retries: the coder's job fails once and the worker retries it.
     burst = FAST_GITHUB.retries + 1 + 2
     faults.add("POST", f"/repos/{REPO}/pulls", "server_error", times=burst)
+    # Unavailable on reads, within the client's retries: ridden out without a job retry.
+    unavailable = {"message": "Service Unavailable"}
+    faults.add("GET", f"/repos/{REPO}/pulls/*", status=503, body=unavailable, times=2)
     limited = faults.add("POST", f"/repos/{REPO}/pulls/*/reviews", "secondary_rate_limit")
     slowed = faults.add("POST", f"/repos/{REPO}/statuses/*", delay=1.0)  # the vote's status
     issue = start_run(world)
