@@ -1,7 +1,7 @@
 """GitHub failing under a whole team run, through PyGithub against the emulator's faults:
-bad gateways past the client's retries, unavailable reads, a secondary rate limit, installation tokens revoked
-mid-run and the crew's branch deleted by a human. The run goes on, or stops saying why; it
-never posts a second plan, pull request or review."""
+bad gateways past the client's retries, unavailable reads, a secondary rate limit,
+installation tokens revoked mid-run and the crew's branch deleted by a human. The run goes on,
+or stops saying why; it never posts a second plan, pull request or review."""
 
 from __future__ import annotations
 
