@@ -44,8 +44,8 @@ def _headline(m: Metrics) -> str:
 
 def _waits(m: Metrics) -> str:
     return (
-        f"⏱️ *Median waits*: task to PR {_duration(m.task_to_pr_seconds)}, "
-        f"PR to a human's decision {_duration(m.pr_to_decision_seconds)}"
+        f"⏱️ *Median waits*: task to PR {duration(m.task_to_pr_seconds)}, "
+        f"PR to a human's decision {duration(m.pr_to_decision_seconds)}"
     )
 
 
@@ -71,7 +71,8 @@ def _matrix(m: Metrics) -> str:
     return "🤝 *Hand-offs* (who gave work or feedback to whom)\n" + "\n".join(lines)
 
 
-def _duration(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
+    """A wait as people say it: minutes, hours and minutes, or days."""
     if seconds is None:
         return "n/a"
     minutes = round(seconds / 60)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from bot.metrics.render import duration
 from bot.security.secrets import SecretScanner, scanner_for_settings
 
 HEADERS = {
@@ -43,16 +44,6 @@ def _usd(value: float | None) -> str:
     return "—" if value is None else f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
 ENV = Environment(
     loader=PackageLoader("webhooks.dashboard", "templates"),
     autoescape=select_autoescape(default=True),
@@ -61,7 +52,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.filters.update(when=_when, usd=_usd, duration=_duration, thousands="{:,}".format)
+ENV.filters.update(when=_when, usd=_usd, duration=duration, thousands="{:,}".format)
 
 
 def scanner(request: Request) -> SecretScanner:
