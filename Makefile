@@ -32,12 +32,14 @@ browser:
 	  echo "chromium is missing (apt install chromium): the dashboard's browser test will be skipped"
 
 ## Lint, then the whole test suite on two processes (much of it waits on servers, git and the
-## sandbox); PostgreSQL tests run when a server is reachable.
+## sandbox), then alone the tests that restart the shared PostgreSQL server; PostgreSQL tests run
+## when a server is reachable.
 test: install sandbox browser
 	@sh deploy/helm/fetch-helm.sh >/dev/null || echo "helm unavailable: the Helm chart tests will be skipped"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n 2 --dist worksteal
+	$(BIN)/pytest -n 2 --dist worksteal -m "not exclusive"
+	$(BIN)/pytest -m exclusive
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,12 +9,14 @@ go on. A reply waits for its thread's parent; a parent that failed leaves it unt
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from bot.crew.loader import load_crew
@@ -40,6 +42,8 @@ MAX_ATTEMPTS = 8  # transient failures before a message is failed for an operato
 BACKOFF_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 # Refusals of the token, not of the message: kept and sent again once the token works.
+# How long to keep trying to record a post as sent while the store is away (seconds each).
+RECORD_RETRY_SECONDS = (0.5, 1, 2, 4, 8)
 AUTH_ERRORS = frozenset(
     {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed"}
 )
@@ -187,17 +191,33 @@ class _Drainer:
         except Rejected as error:
             self._fail(message, error.reason)
             return None, True
-        kept = store.mark_sent(
-            self.engine,
-            message=message,
-            worker_id=self.worker_id,
-            channel_id=posted.channel,
-            ts=posted.ts,
-            now=self.now(),
-        )
+        kept = self._record_sent(message, posted)
         if not kept:
             log.warning("lost the lease on Slack message %s while sending it", message.key)
         return posted, True
+
+    def _record_sent(self, message: OutboxMessage, posted: Posted) -> bool:
+        """Mark the message sent, riding out a brief store outage.
+
+        Slack has no idempotency key: a message that is posted but not marked would be posted
+        again by the next drain, so a failing store is retried for a while before giving up.
+        """
+        for delay in (*RECORD_RETRY_SECONDS, None):
+            try:
+                return store.mark_sent(
+                    self.engine,
+                    message=message,
+                    worker_id=self.worker_id,
+                    channel_id=posted.channel,
+                    ts=posted.ts,
+                    now=self.now(),
+                )
+            except DBAPIError:
+                if delay is None:
+                    raise
+                log.warning("could not mark Slack message %s sent; trying again", message.key)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _retry(self, message: OutboxMessage, delay: float, reason: str, *, attempted: bool):
         now = self.now()

@@ -38,6 +38,7 @@ CLUSTERS = Path("/etc/postgresql")
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.exclusive,  # every other PostgreSQL test would lose its connections meanwhile
     pytest.mark.skipif(shutil.which("pg_ctlcluster") is None, reason="no pg_ctlcluster here"),
     pytest.mark.skipif(os.geteuid() != 0, reason="restarting PostgreSQL needs root"),
     pytest.mark.skipif(not CREATED.exists(), reason=f"the corpus is not at {CORPUS}"),

@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.crew.loader import load_crew
+from bot.slack import outbox
+from bot.slack import store as outbox_store
 from bot.slack.outbox import MAX_ATTEMPTS, DrainReport, drain, drain_job
 from bot.slack.ports import Persona, personas_for
 from bot.slack.poster import SlackPoster
@@ -384,3 +387,25 @@ def test_without_a_bot_token_the_outbox_job_keeps_everything_queued(engine, data
     report = drain_job(engine, make_settings(database_url, slack_bot_token=None))
     assert report.posted == 0 and report.next_due is not None
     assert message_by_key(engine, key="a").status == "queued"
+
+
+def test_a_store_blip_after_the_post_does_not_post_it_again(
+    engine, poster, emulator, clock, monkeypatch
+):
+    """Slack has no idempotency key: a post the store failed to record would be sent twice."""
+    mark_sent, failures = outbox_store.mark_sent, []
+
+    def store_away_twice(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(True)
+            raise OperationalError("UPDATE slack_message", {}, ConnectionError("restarting"))
+        return mark_sent(*args, **kwargs)
+
+    monkeypatch.setattr(outbox_store, "mark_sent", store_away_twice)
+    monkeypatch.setattr(outbox, "RECORD_RETRY_SECONDS", (0.01, 0.01, 0.01))
+    enqueue_message(engine, channel=CREW, key="once", text="Posted once", role="lead")
+    drain_all(engine, poster, clock)
+    drain_all(engine, poster, clock)
+
+    assert len(failures) == 2 and texts(emulator) == ["Posted once"]
+    assert message_by_key(engine, key="once").status == "sent"
