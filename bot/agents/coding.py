@@ -100,6 +100,7 @@ def _change(
     )
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
+    started_at = git.head_sha()  # what this step adds is judged by this role's rights
 
     def tests_for_the_coder() -> str:
         result = run_tests(services, git)
@@ -135,12 +136,13 @@ def _change(
         sha = git.find_commit_with_trailer(COMMIT_TRAILER, marker)
         if sha is None:
             raise StepFailed(f"{role.name} finished without changing any file")
-    changed = git.changed_files(base, "HEAD")
-    touched = [path for path in changed if files.is_protected(path)]
+    touched = [path for path in git.changed_files(started_at, "HEAD") if files.is_protected(path)]
     if touched:
         # The model's file tools refuse these, but the tests it ran in the workspace could
-        # have written them, and `commit_all` stages everything.
+        # have written them, and `commit_all` stages everything. Earlier steps' changes were
+        # judged (by their own role's rights) before they were pushed.
         raise StepFailed(f"refusing to push changes to protected paths: {', '.join(touched)}")
+    changed = git.changed_files(base, "HEAD")
     services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
     source = services.forge.clone_source()
     if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
