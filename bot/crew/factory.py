@@ -76,14 +76,17 @@ def requeue_orphaned_runs(
 
     A run is created and its job queued in two steps; a process killed between them leaves a
     run no worker will ever pick up, and a redelivered trigger sees it as already running.
-    `idle_for` keeps a run that is being started right now out of it.
+    `idle_for` keeps a run that is being started right now out of it. Only GitHub runs: local
+    ones are driven in the foreground by `repocrew run`, which has no job to lose.
     """
     working = [state.value for state in RunState if state not in TERMINAL | WAITING]
     runs, jobs = Run.__table__, Job.__table__  # type: ignore[attr-defined]
     with engine.connect() as connection:
         candidates = connection.execute(
             select(runs.c.id).where(
-                runs.c.state.in_(working), runs.c.updated_at < utcnow() - idle_for
+                runs.c.state.in_(working),
+                runs.c.forge == "github",
+                runs.c.updated_at < utcnow() - idle_for,
             )
         ).scalars()
         candidates = set(candidates)

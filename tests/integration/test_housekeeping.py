@@ -7,17 +7,18 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.crew.factory import CREW_RUN_JOB, queue_run, start_local_run
+from bot.crew.factory import CREW_RUN_JOB, crew_snapshot, queue_run
 from bot.crew.loader import load_crew
-from bot.crew.runs import fail_run
+from bot.crew.runs import create_run, fail_run
 from bot.store import queue
 from bot.store.models import Job, JobStatus, Run, utcnow
 from jobs.handlers import HOUSEKEEPING_JOB, JOB_HANDLERS
 from tests.conftest import make_settings
 
 
-def _start(engine, task: str) -> int:
-    return start_local_run(engine, crew=load_crew(None), repo="/nonexistent/repo.git", task=task)
+def _start(engine, task: str, forge: str = "github") -> int:
+    config = crew_snapshot(load_crew(None))
+    return create_run(engine, repo="octo-org/ages", task=task, forge=forge, config=config)
 
 
 def _age(engine, run_id: int, minutes: int) -> None:
@@ -48,7 +49,8 @@ def test_a_run_left_without_its_job_gets_one_back_once(engine, database_url):
     ended = _start(engine, "a run that ended")
     fail_run(engine, ended, reason="gone")
     fresh = _start(engine, "a run being started right now")
-    for run_id in (orphan, driven, ended):
+    foreground = _start(engine, "`repocrew run` drives this one itself", forge="local")
+    for run_id in (orphan, driven, ended, foreground):
         _age(engine, run_id, minutes=30)
 
     queue.enqueue(engine, kind=HOUSEKEEPING_JOB)
