@@ -87,7 +87,8 @@ def test_a_small_budget_stops_the_run_with_the_reason_despite_retries(world):
     assert len(calls) == len(answered(world)) and calls
     assert 0 < sum(c.cost_usd for c in calls) < 0.2
     assert {c.step for c in calls} == {"plan-1", "research-1"}  # stopped before the coder
-    assert run.reason in [c.body for c in issue.get_comments()][-1]
+    # The run ends first, then says why on the issue.
+    wait_until(lambda: run.reason in [c.body for c in issue.get_comments()][-1], "the end post")
     outbox_settled(world)
     assert "budget exhausted" in thread_replies(world)[-1].text
     assert not list(world.human.get_repo(REPO).get_pulls(state="all"))
