@@ -294,15 +294,27 @@ def footprint(crew: Crew, run: Any) -> dict[str, Any]:
     # The run's thread as Slack shows it, and every top-level post naming the run's issue (a
     # second one would be a duplicate thread).
     posts = crew.chat.channel_transcript("#crew").posts
-    found["slack"] = [
-        [p.shown_as, [r.shown_as for r in p.replies]] for p in posts if p.ts == opened
-    ]
-    found["slack_threads"] = sum(p.text.endswith(f"{REPO}#{issue.number}") for p in posts)
+    openers = [p for p in posts if p.text.endswith(f"{REPO}#{issue.number}")]
+    thread = [p for p in posts if p.ts == opened]
+    replies, reposted = _without_reposts([r for p in thread for r in p.replies])
+    found["slack"] = [[p.shown_as, [r.shown_as for r in replies]] for p in thread]
+    found["slack_threads"] = len({(p.shown_as, p.text) for p in openers})
+    found["slack_reposts"] = reposted + len(openers) - found["slack_threads"]
     with crew.engine.connect() as connection:
         found["model_calls"] = connection.execute(
             select(func.count()).where(ModelCall.run_id == run.id)
         ).scalar_one()
     return found
+
+
+def _without_reposts(replies: list) -> tuple[list, int]:
+    """The replies with each exact repeat of the one before dropped, and how many were."""
+    kept: list = []
+    for reply in replies:
+        if kept and (kept[-1].shown_as, kept[-1].text) == (reply.shown_as, reply.text):
+            continue
+        kept.append(reply)
+    return kept, len(replies) - len(kept)
 
 
 def _kinds(comments) -> list[str]:
@@ -326,6 +338,7 @@ def test_fifty_kills_change_no_outcome_and_lose_no_delivery(crew):
     _wait_settled(crew, runs=1, timeout=90)
     (reference,) = crew.runs()
     expected = footprint(crew, reference)
+    assert expected.pop("slack_reposts") == 0
     assert expected["state"] == "awaiting_human", reference.reason
     assert expected["pulls"] == expected["slack_threads"] == 1, expected
     assert expected["checks"] and expected["slack"][0][1], expected
@@ -354,8 +367,15 @@ def test_fifty_kills_change_no_outcome_and_lose_no_delivery(crew):
 
     assert sum(crew.kills.values()) == KILLS
     assert set(crew.kills) == set(VICTIMS), crew.kills
+    reposts = 0
     for run in crew.runs():
-        assert footprint(crew, run) == expected, (run.id, run.reason)
+        found = footprint(crew, run)
+        reposts += found.pop("slack_reposts")
+        assert found == expected, (run.id, run.reason)
+    # Slack has no idempotency key: a worker killed in the milliseconds between Slack taking a
+    # post and the store recording it repeats that one post (SECURITY.md, known limits). An
+    # exact repeat is allowed, rarely; anything else about the thread must match.
+    assert reposts <= 2, f"{reposts} Slack posts repeated"
     # Each `/crew status` was answered once (a reply is the only post without a marker).
     assert _kinds(asked.get_comments()) == ["reply"]
     assert _kinds(reference_issue.get_comments()).count("reply") == 1
