@@ -118,7 +118,7 @@ def announce(
         next_role = _next_role(crew, step_key, target)
         reply = blocks.step_reply(role, step_key, _summary(output), link, next_role)
         _post(engine, crew, run, f"step:{step_key}", reply, role)
-    if target is RunState.AWAITING_HUMAN and output and "votes" in output:
+    if _decides(target, output):
         tally = blocks.Tally(
             approvals=output["approvals"],
             needed=output["needed"],
@@ -140,9 +140,14 @@ def announce_end(engine: Engine, crew: Crew, run: Run, *, target: RunState, reas
     enqueue(engine, kind=SLACK_OUTBOX_JOB, args={"run_id": run.id})
 
 
+def _decides(target: RunState, output: dict[str, Any] | None) -> bool:
+    """The vote handed the run to a human: the decision message (with its buttons) follows."""
+    return target is RunState.AWAITING_HUMAN and bool(output) and "votes" in output
+
+
 def last_post_key(step_key: str, output: dict[str, Any] | None, target: RunState) -> str:
     """The key of the last post `announce` queues for a step: if it is there, all are."""
-    if target is RunState.AWAITING_HUMAN and output and "votes" in output:
+    if _decides(target, output):
         return "decision"
     return f"step:{step_key}" if step_key and step_key != "start" else "open"
 

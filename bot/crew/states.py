@@ -23,6 +23,17 @@ class RunState(StrEnum):
 
 TERMINAL = frozenset({RunState.DONE, RunState.FAILED, RunState.STOPPED, RunState.BUDGET_EXHAUSTED})
 
+# The step each working state is doing (hence its role); leaving the queue and the vote are the
+# lead's.
+STATE_STEP = {
+    RunState.PLANNING: "plan",
+    RunState.RESEARCHING: "research",
+    RunState.CODING: "code",
+    RunState.REVIEWING: "review",
+    RunState.FIXING: "fix",
+    RunState.TESTING: "test",
+}
+
 # States in which the crew has nothing to do until a human (or an event) moves the run.
 WAITING = frozenset({RunState.AWAITING_HUMAN})
 

@@ -9,22 +9,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.crew.config import Crew
+from bot.crew.states import STATE_STEP
 from bot.store.models import Delivery, Run
 from bot.store.queue import ClaimedJob
 
 log = logging.getLogger(__name__)
 
 _delivery = Delivery.__table__  # type: ignore[attr-defined]
-# The step each working state is, hence the role doing it (voting and leaving the queue are
-# the lead's).
-STATE_STEP = {
-    "planning": "plan",
-    "researching": "research",
-    "coding": "code",
-    "reviewing": "review",
-    "fixing": "fix",
-    "testing": "test",
-}
 
 
 def job_fields(engine: Engine, job: ClaimedJob) -> dict[str, Any]:

@@ -8,6 +8,7 @@ go on. A reply waits for its thread's parent; a parent that failed leaves it unt
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -202,22 +203,21 @@ class _Drainer:
         Slack has no idempotency key: a message that is posted but not marked would be posted
         again by the next drain, so a failing store is retried for a while before giving up.
         """
-        for delay in (*RECORD_RETRY_SECONDS, None):
+        record = functools.partial(
+            store.mark_sent,
+            self.engine,
+            message=message,
+            worker_id=self.worker_id,
+            channel_id=posted.channel,
+            ts=posted.ts,
+        )
+        for delay in RECORD_RETRY_SECONDS:
             try:
-                return store.mark_sent(
-                    self.engine,
-                    message=message,
-                    worker_id=self.worker_id,
-                    channel_id=posted.channel,
-                    ts=posted.ts,
-                    now=self.now(),
-                )
+                return record(now=self.now())
             except DBAPIError:
-                if delay is None:
-                    raise
                 log.warning("could not mark Slack message %s sent; trying again", message.key)
                 time.sleep(delay)
-        raise AssertionError("unreachable")
+        return record(now=self.now())  # the last try: its failure is the job's
 
     def _retry(self, message: OutboxMessage, delay: float, reason: str, *, attempted: bool):
         now = self.now()

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, select
 
 from bot.crew.config import Crew
 from bot.crew.memory import kind_of
-from bot.crew.states import TERMINAL, RunState
+from bot.crew.states import STATE_STEP, TERMINAL, RunState
 from bot.store.models import Run, RunTransition, StepOutput, Vote
 
 _run = Run.__table__  # type: ignore[attr-defined]
@@ -26,15 +26,6 @@ _vote = Vote.__table__  # type: ignore[attr-defined]
 _transition = RunTransition.__table__  # type: ignore[attr-defined]
 
 HUMAN = "human"  # the role of outputs a person made (a changes-requested review)
-# The step a working state is doing; the vote is the lead's to run.
-STATE_STEP = {
-    RunState.PLANNING: "plan",
-    RunState.RESEARCHING: "research",
-    RunState.CODING: "code",
-    RunState.REVIEWING: "review",
-    RunState.FIXING: "fix",
-    RunState.TESTING: "test",
-}
 BLOCKING_ENDS = (RunState.FAILED, RunState.BUDGET_EXHAUSTED)
 
 

@@ -113,7 +113,8 @@ def test_a_steps_lines_carry_the_run_the_state_and_the_role(settings, engine, js
 
 
 def test_the_role_of_a_working_state_is_the_role_its_step_names():
-    from bot.observability.ids import STATE_STEP, run_fields
+    from bot.crew.states import STATE_STEP
+    from bot.observability.ids import run_fields
     from bot.store.models import Run
 
     crew = load_crew(None)
