@@ -44,7 +44,7 @@ SECRET = "bench-webhook-secret"
 
 def real_app():
     """uvicorn factory: the real app, configured from REPOCREW_* variables, intake only."""
-    from bot.config import load_settings
+    from bot.settings import load_settings
     from webhooks.app import create_app
 
     return create_app(load_settings(), with_worker=False, with_scheduler=False)

@@ -22,18 +22,18 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import Settings  # noqa: E402
-from bot.crew.engine import drive  # noqa: E402
-from bot.crew.factory import services_for, start_local_run  # noqa: E402
-from bot.crew.loader import load_crew  # noqa: E402
 from bot.llm.client import ModelClient  # noqa: E402
+from bot.roster.loader import load_crew  # noqa: E402
+from bot.runs.driver import drive  # noqa: E402
+from bot.runs.lifecycle import services_for, start_local_run  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.store.engine import make_engine  # noqa: E402
 from bot.store.migrate import upgrade  # noqa: E402
 from bot.store.models import ModelCall  # noqa: E402
-from emulators import demo_session  # noqa: E402
 from emulators.anthropic import AnthropicEmulator, Turn, create_app  # noqa: E402
 from emulators.anthropic.script import Script  # noqa: E402
 from emulators.server import running  # noqa: E402
+from repocrew import demo_session  # noqa: E402
 
 KEY = "sk-ant-bench-emulator-0000"
 

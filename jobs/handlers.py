@@ -8,23 +8,23 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, delete
 
-import bot.events.crew  # noqa: F401  (registers the crew's triggers on the GitHub router)
-import bot.events.installations  # noqa: F401  (registers its handlers on the GitHub router)
-import bot.events.slack_actions  # noqa: F401  (registers the buttons on the Slack router)
-import bot.events.slack_commands  # noqa: F401  (registers /crew on the Slack router)
-from bot.config import Settings
-from bot.crew.engine import RunsPaused, drive
-from bot.crew.factory import CREW_RUN_JOB, requeue_orphaned_runs, services_for
-from bot.crew.loader import load_crew
-from bot.crew.runs import fail_run
-from bot.events.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
-from bot.events.github import handle_github_delivery
-from bot.events.slack import handle_slack_delivery
-from bot.slack import store as slack_store
+import bot.triggers.github_installations  # noqa: F401  (registers its handlers on the GitHub router)
+import bot.triggers.github_runs  # noqa: F401  (registers the crew's triggers on the GitHub router)
+import bot.triggers.slack_actions  # noqa: F401  (registers the buttons on the Slack router)
+import bot.triggers.slack_commands  # noqa: F401  (registers /crew on the Slack router)
+from bot.roster.loader import load_crew
+from bot.runs.driver import RunsPaused, drive
+from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs, services_for
+from bot.settings import Settings
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
+from bot.store import slack_outbox as slack_store
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.queue import ClaimedJob, enqueue
+from bot.store.runs import fail_run
+from bot.triggers.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
+from bot.triggers.github_deliveries import handle_github_delivery
+from bot.triggers.slack_deliveries import handle_slack_delivery
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from collections.abc import Collection, Mapping
 
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
+from bot.settings import Settings
 from bot.store import queue
 from bot.store.queue import ClaimedJob
 from jobs.handlers import JOB_HANDLERS, JobHandler

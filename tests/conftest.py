@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
-from bot.config import Settings
+from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from webhooks.app import create_app

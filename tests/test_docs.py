@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.cli import app
-from bot.config import Settings
+from bot.settings import Settings
+from repocrew.cli import app
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
@@ -40,15 +40,15 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_the_readme_draws_the_run_state_machine_the_code_has():
-    from bot.crew.states import mermaid
+    from bot.runs.states import mermaid
 
     drawn = re.search(r"```mermaid\n(stateDiagram-v2.*?)\n```", README, re.S)
     assert drawn is not None and drawn.group(1) == mermaid()
 
 
 def test_every_role_of_the_shipped_rosters_and_every_step_is_named():
-    from bot.crew.config import STEPS
-    from bot.crew.loader import ROSTERS, parse_crew, roster_text
+    from bot.roster.loader import ROSTERS, parse_crew, roster_text
+    from bot.roster.models import STEPS
 
     for roster in ROSTERS:
         crew = parse_crew(roster_text(roster), source=roster)

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import Engine
 
-from bot.config import Settings, load_settings
+from bot.settings import Settings, load_settings
 from bot.store.engine import make_engine
 from bot.store.intake_writer import IntakeWriter
 from bot.store.migrate import upgrade
@@ -91,7 +91,7 @@ def _start_background(engine: Engine, settings: Settings, with_worker: bool, wit
     """Start the in-process worker and scheduler; returns the function that stops them."""
     stops = []
     if with_worker:
-        from bot.crew.factory import CREW_RUN_JOB
+        from bot.runs.lifecycle import CREW_RUN_JOB
         from jobs.worker import Worker
 
         # Two lanes: a crew run holds its worker for minutes, so a second worker that never

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from bot.events.catalog import GITHUB_EVENT_JOB, github_acts_on
 from bot.store.intake_writer import IncomingDelivery, Receipt, StoreUnavailable
+from bot.triggers.catalog import GITHUB_EVENT_JOB, github_acts_on
 from webhooks.intake import BodyTooLarge, json_response, read_body
 from webhooks.metrics import note_intake, observed_intake
 from webhooks.signatures import github_signature_valid

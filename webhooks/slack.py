@@ -19,9 +19,9 @@ from slack_bolt.request.internals import parse_body
 from slack_bolt.request.payload_utils import is_event, is_slash_command
 from slack_bolt.response import BoltResponse
 
-from bot.config import Settings
-from bot.events.catalog import SLACK_REQUEST_JOB, slack_acts_on
+from bot.settings import Settings
 from bot.store.intake_writer import IncomingDelivery, IntakeWriter, Receipt, StoreUnavailable
+from bot.triggers.catalog import SLACK_REQUEST_JOB, slack_acts_on
 from webhooks.intake import BodyTooLarge, json_response, read_body
 from webhooks.metrics import note_intake, observed_intake
 from webhooks.signatures import slack_signature_valid

@@ -21,10 +21,10 @@ import github
 from github import Consts, GithubRetry
 from github.Repository import Repository
 
-from bot.config import Settings
-from bot.crew.config import GitHubIdentity, Role
 from bot.github.auth import InstallationAuth
 from bot.observability.calls import counting
+from bot.roster.models import GitHubIdentity, Role
+from bot.settings import Settings
 
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")  # strongest first
 # POST and PATCH are retried too (urllib3 leaves them out): a 403/429 rate limit means GitHub

@@ -18,7 +18,7 @@ from github.PullRequest import PullRequest as GhPullRequest
 from github.PullRequestComment import PullRequestComment
 from github.PullRequestReview import PullRequestReview
 
-from bot.crew.ports import Annotation, CheckRun, Comment, InlineComment, PostedReview, PullRequest
+from bot.ports.forge import Annotation, CheckRun, Comment, InlineComment, PostedReview, PullRequest
 
 MAX_ANNOTATIONS = 50
 MAX_OUTPUT_CHARS = 65_535

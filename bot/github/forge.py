@@ -18,11 +18,11 @@ from github.CheckRun import CheckRun as GhCheckRun
 from github.IssueComment import IssueComment
 from github.Repository import Repository
 
-from bot.crew.config import Role
-from bot.crew.ports import CheckRun, CloneSource, Comment, InlineComment, PostedReview, PullRequest
 from bot.github import convert
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
 from bot.github.convert import Issue
+from bot.ports.forge import CheckRun, CloneSource, Comment, InlineComment, PostedReview, PullRequest
+from bot.roster.models import Role
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 

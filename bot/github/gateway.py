@@ -1,6 +1,6 @@
 """One `GitHubApps` per process (tokens are reused across runs), and the forge of a run.
 
-The triggers (`bot/events/crew.py`) and the run's steps both act through `GitHubForge`.
+The triggers (`bot/triggers/github_runs.py`) and the run's steps both act through `GitHubForge`.
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from bot.config import Settings
-from bot.crew.config import Role
 from bot.github.client import ClientOptions, GitHubApps
 from bot.github.forge import GitHubForge
+from bot.roster.models import Role
+from bot.settings import Settings
 
 _apps: dict[tuple[int | None, str], GitHubApps] = {}
 _lock = threading.Lock()

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from bot.crew.memory import kind_of
-from bot.crew.states import TERMINAL, RunState
+from bot.runs.memory import kind_of
+from bot.runs.states import TERMINAL, RunState
 from bot.store.models import (
     ModelCall,
     Run,

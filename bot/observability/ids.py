@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.crew.config import Crew
-from bot.crew.states import STATE_STEP
+from bot.roster.models import Crew
+from bot.runs.states import STATE_STEP
 from bot.store.models import Delivery, Run
 from bot.store.queue import ClaimedJob
 

@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, and_, case, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.crew.states import RunState
+from bot.runs.states import RunState
 from bot.store.engine import is_sqlite
 from bot.store.models import Job, JobStatus, ModelCall, Run, Standup, utcnow
 

@@ -20,7 +20,7 @@ from urllib.parse import quote, quote_plus
 from bot.security.patterns import PATTERNS
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.settings import Settings
 
 MIN_KNOWN_LENGTH = 8  # shorter values would redact ordinary words
 _MIN_FRAGMENT = 16  # base64 pieces and PEM lines shorter than this could occur by chance

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.crew.config import Role
+from bot.roster.models import Role
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000

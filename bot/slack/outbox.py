@@ -19,10 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from bot.config import Settings
-from bot.crew.loader import load_crew
-from bot.slack import store
-from bot.slack.ports import (
+from bot.ports.slack import (
     Persona,
     Posted,
     Poster,
@@ -32,9 +29,12 @@ from bot.slack.ports import (
     Unavailable,
     personas_for,
 )
+from bot.roster.loader import load_crew
+from bot.settings import Settings
 from bot.slack.poster import make_poster
-from bot.slack.store import OutboxMessage
+from bot.store import slack_outbox as store
 from bot.store.models import utcnow
+from bot.store.slack_outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

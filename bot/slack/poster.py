@@ -15,9 +15,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse
 
-from bot.config import SLACK_API_URL, Settings
 from bot.observability.calls import count_slack_calls
-from bot.slack.ports import Persona, Posted, RateLimited, Rejected, Unavailable
+from bot.ports.slack import Persona, Posted, RateLimited, Rejected, Unavailable
+from bot.settings import SLACK_API_URL, Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from bot.crew.config import Crew
-from bot.crew.memory import kind_of
-from bot.crew.states import STATE_STEP, TERMINAL, RunState
+from bot.roster.models import Crew
+from bot.runs.memory import kind_of
+from bot.runs.states import STATE_STEP, TERMINAL, RunState
 from bot.store.models import Run, RunTransition, StepOutput, Vote
 
 _run = Run.__table__  # type: ignore[attr-defined]

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.crew.config import Crew
-from bot.crew.memory import kind_of
+from bot.roster.models import Crew
+from bot.runs.memory import kind_of
 from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, check_blocks, clip, escape
 from bot.standups.facts import HUMAN, Blocker, Handoff, Need, RoleFacts, RunRef, TeamFacts
 from bot.standups.words import ASKS, BLOCKED, DOING, DONE, VERDICTS, WORDS, WORK

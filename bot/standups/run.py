@@ -19,16 +19,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.crew.config import Crew
+from bot.roster.models import Crew
 from bot.slack.outbox import SLACK_OUTBOX_JOB
-from bot.slack.store import enqueue_message
-from bot.standups import render, store
+from bot.standups import render
 from bot.standups.facts import gather
 from bot.standups.schedule import Schedule, channel_name, schedule_for, schedules
 from bot.standups.schedule import ScheduleError as ScheduleError  # for /crew standup schedule
 from bot.standups.schedule import set_schedule as set_schedule  # for /crew standup schedule
-from bot.standups.store import record_human_update as record_human_update  # for thread replies
+from bot.store import standups as store
 from bot.store.queue import enqueue
+from bot.store.slack_outbox import enqueue_message
+from bot.store.standups import record_human_update as record_human_update  # for thread replies
 
 STANDUP_CHECK_JOB = "standup.check"
 STALE_AFTER = timedelta(minutes=5)  # a `posting` row this old lost its poster

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as select_models
 
-from bot.crew.config import Crew
-from bot.standups.cron import Cron, CronError, parse_cron, parse_zone
+from bot.roster.cron import Cron, CronError, parse_cron, parse_zone
+from bot.roster.models import Crew
 from bot.store.models import SlackMessage, StandupSchedule, utcnow
 
 _message = SlackMessage.__table__  # type: ignore[attr-defined]

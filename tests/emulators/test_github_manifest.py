@@ -24,8 +24,8 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from starlette.testclient import TestClient
 
-from bot.cli import manifest_text
 from emulators.github import GitHubEmulator, create_app
+from repocrew.cli import manifest_text
 from tests.emulators.test_github_fidelity import REST, missing_or_mistyped, recorded
 
 CALLBACK = "http://127.0.0.1:5999/callback"

@@ -13,13 +13,13 @@ import threading
 
 import pytest
 
-from bot.crew.runs import create_run, get_run
-from bot.crew.states import RunState
+from bot.runs.states import RunState
 from bot.sandbox import run_sandboxed, sandbox_status
 from bot.sandbox.bwrap import git_metadata
 from bot.store.models import Run
+from bot.store.runs import create_run, get_run
 from bot.workspace.git import GitIdentity, GitWorkspace
-from emulators.demo_session import make_sample_repository
+from repocrew.demo_session import make_sample_repository
 from tests.conftest import GITHUB_SECRET
 from tests.support.signing import github_headers
 from tests.support.store import count_rows

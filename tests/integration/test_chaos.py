@@ -50,7 +50,6 @@ from bot.store.models import (
     SlackMessage,
     SlackMessageStatus,
 )
-from emulators import demo_session
 from emulators.anthropic import AnthropicEmulator
 from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator
@@ -58,6 +57,7 @@ from emulators.github import create_app as github_app
 from emulators.server import free_port, running
 from emulators.slack import DEFAULT_SIGNING_SECRET, DEFAULT_TOKEN, Policy, SlackEmulator
 from emulators.slack import create_app as slack_app
+from repocrew import demo_session
 from tests.conftest import GITHUB_SECRET
 from tests.support.chaos import Forker
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.crew.loader import load_crew, parse_crew, roster_text
+from bot.roster.loader import load_crew, parse_crew, roster_text
+from repocrew.cli import app
 
 runner = CliRunner()
 

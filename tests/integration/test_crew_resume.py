@@ -14,15 +14,15 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.crew.factory import local_forge_for, queue_run, start_local_run
-from bot.crew.loader import load_crew
-from bot.crew.runs import get_run
+from bot.roster.loader import load_crew
+from bot.runs.lifecycle import local_forge_for, queue_run, start_local_run
 from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
-from emulators import demo_session as crew_script
+from bot.store.runs import get_run
 from emulators.anthropic import AnthropicEmulator, create_app
-from emulators.demo_session import git
 from emulators.server import running
+from repocrew import demo_session as crew_script
+from repocrew.demo_session import git
 from tests.conftest import make_settings
 from tests.support.crew_worker import spawn
 

@@ -12,21 +12,21 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.crew.engine import RunsPaused, drive
-from bot.crew.factory import services_for, start_local_run
-from bot.crew.loader import load_crew
-from bot.crew.replay import replay_run
-from bot.crew.runs import get_run, outputs, transitions, votes
-from bot.crew.states import RunState
 from bot.llm.client import ModelClient
 from bot.llm.ledger import transcript
+from bot.roster.loader import load_crew
+from bot.runs.driver import RunsPaused, drive
+from bot.runs.lifecycle import services_for, start_local_run
+from bot.runs.replay import replay_run
+from bot.runs.states import RunState
 from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
-from emulators import demo_session as crew_script
+from bot.store.runs import get_run, outputs, transitions, votes
 from emulators.anthropic import AnthropicEmulator, Turn, create_app
 from emulators.anthropic.script import Script
-from emulators.demo_session import git
 from emulators.server import running
+from repocrew import demo_session as crew_script
+from repocrew.demo_session import git
 from tests.conftest import make_settings
 
 KEY = "sk-ant-test-emulator-key-0001"
@@ -329,9 +329,9 @@ def test_a_coder_that_obeys_an_injection_is_stopped_by_the_guards(engine, crew_s
 def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
     engine, crew_settings, tmp_path
 ):
-    from bot.crew.factory import queue_run
-    from bot.crew.runs import SPEND_LIMIT_FLAG, set_flag
+    from bot.runs.lifecycle import queue_run
     from bot.store.models import Job
+    from bot.store.runs import SPEND_LIMIT_FLAG, set_flag
     from jobs.worker import Worker
 
     set_flag(engine, name=SPEND_LIMIT_FLAG, value="the account is over its spend limit")

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.config import Settings
+from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import current_revision, head_revision
 from emulators.server import free_port

@@ -10,10 +10,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import CREDENTIALS, Settings
-from bot.doctor import HOW_TO_GET, Check, check_anthropic, check_github, check_slack, run_checks
+from bot.operator.doctor import (
+    HOW_TO_GET,
+    Check,
+    check_anthropic,
+    check_github,
+    check_slack,
+    run_checks,
+)
 from bot.sandbox import sandbox_status
+from bot.settings import CREDENTIALS, Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from emulators.anthropic import AnthropicEmulator
@@ -23,6 +29,7 @@ from emulators.github import create_app as github_app
 from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, SlackEmulator
 from emulators.slack import create_app as slack_app
+from repocrew.cli import app
 from tests.conftest import GITHUB_SECRET, SLACK_SECRET
 
 KEY = "sk-ant-test-doctor-key-0001"

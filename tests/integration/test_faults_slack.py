@@ -11,19 +11,19 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
-from bot.crew.engine import drive
-from bot.crew.factory import crew_snapshot, local_forge_for, services_for
-from bot.crew.loader import load_crew
-from bot.crew.runs import create_run, finish_step, get_run
-from bot.crew.states import RunState
+from bot.roster.loader import load_crew
+from bot.runs.driver import drive
+from bot.runs.lifecycle import crew_snapshot, local_forge_for, services_for
+from bot.runs.states import RunState
 from bot.sandbox import sandbox_status
+from bot.settings import Settings
 from bot.slack.outbox import SLACK_OUTBOX_JOB
-from bot.slack.store import message_by_key
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import SlackMessage
 from bot.store.queue import enqueue
+from bot.store.runs import create_run, finish_step, get_run
+from bot.store.slack_outbox import message_by_key
 from tests.support.fault_world import (
     fault_world,
     outbox_settled,

@@ -13,7 +13,7 @@ import github
 import pytest
 
 from bot.sandbox import sandbox_status
-from emulators import demo_session
+from repocrew import demo_session
 from tests.support.crew_worker import spawn
 from tests.support.world import KEY, REPO, World, emulated_world
 

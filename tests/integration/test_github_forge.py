@@ -13,12 +13,12 @@ import httpx
 import pytest
 from github import Auth
 
-from bot.config import Settings
-from bot.crew import publish
-from bot.crew.config import GitHubIdentity, Role, SlackIdentity
-from bot.crew.ports import Annotation, InlineComment
 from bot.github import ClientOptions, GitHubApp, GitHubApps, GitHubForge
+from bot.ports.forge import Annotation, InlineComment
+from bot.roster.models import GitHubIdentity, Role, SlackIdentity
+from bot.runs import publish
 from bot.security.secrets import SecretScanner
+from bot.settings import Settings
 from bot.workspace.git import GitWorkspace
 from emulators.github import GitHubEmulator, create_app
 from emulators.server import running

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.events.catalog import github_acts_on
 from bot.store.models import Delivery, Job
+from bot.triggers.catalog import github_acts_on
 from tests.conftest import CORPUS, GITHUB_SECRET, make_settings
 from tests.support.signing import github_headers
 from tests.support.store import count_rows

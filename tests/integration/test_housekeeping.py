@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.crew.factory import CREW_RUN_JOB, crew_snapshot, queue_run
-from bot.crew.loader import load_crew
-from bot.crew.runs import create_run, fail_run
+from bot.roster.loader import load_crew
+from bot.runs.lifecycle import CREW_RUN_JOB, crew_snapshot, queue_run
 from bot.store import queue
 from bot.store.models import Job, JobStatus, Run, utcnow
+from bot.store.runs import create_run, fail_run
 from jobs.handlers import HOUSEKEEPING_JOB, JOB_HANDLERS
 from tests.conftest import make_settings
 

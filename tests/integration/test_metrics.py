@@ -29,16 +29,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from bot.crew.runs import create_run, end_run
-from bot.crew.states import RunState
 from bot.github import ClientOptions, GitHubApp
 from bot.llm.client import ModelClient, ModelReply, ModelUsage
 from bot.llm.ledger import Ledger
 from bot.observability.store_metrics import StoreCollector
-from bot.standups.store import claim_standup, mark_posted
+from bot.runs.states import RunState
 from bot.store import queue
 from bot.store.engine import make_engine
 from bot.store.models import Delivery, utcnow
+from bot.store.runs import create_run, end_run
+from bot.store.standups import claim_standup, mark_posted
 from emulators.anthropic import AnthropicEmulator, Turn
 from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator

@@ -31,15 +31,14 @@ import github
 import pytest
 from sqlalchemy import MetaData, select
 
-from bot.crew.engine import drive
-from bot.crew.factory import crew_snapshot, services_for
-from bot.crew.loader import load_crew
-from bot.crew.runs import create_run, get_run
-from bot.events.crew import request_changes
 from bot.llm.client import ModelClient
+from bot.roster.loader import load_crew
+from bot.runs.driver import drive
+from bot.runs.lifecycle import crew_snapshot, services_for
 from bot.sandbox import sandbox_status
 from bot.slack.outbox import drain_job
-from emulators import demo_session
+from bot.store.runs import create_run, get_run
+from bot.triggers.github_runs import request_changes
 from emulators.anthropic import AnthropicEmulator, Turn
 from emulators.anthropic import create_app as anthropic_app
 from emulators.anthropic.script import Script
@@ -48,6 +47,7 @@ from emulators.github import create_app as github_app
 from emulators.server import running
 from emulators.slack import DEFAULT_SIGNING_SECRET, DEFAULT_TOKEN, Policy, SlackEmulator
 from emulators.slack import create_app as slack_app
+from repocrew import demo_session
 from tests.conftest import make_settings
 
 pytestmark = [

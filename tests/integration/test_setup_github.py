@@ -20,14 +20,14 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from bot.cli import manifest_text
-from bot.config import Settings, load_settings
-from bot.doctor import check_github
 from bot.github.auth import InstallationAuth
-from bot.setup_github import Flow, SetupError, merge_env, run_flow
+from bot.operator.doctor import check_github
+from bot.operator.setup_github import Flow, SetupError, merge_env, run_flow
+from bot.settings import Settings, load_settings
 from emulators.github import GitHubEmulator, create_app
 from emulators.server import free_port, running
+from repocrew.cli import app as cli
+from repocrew.cli import manifest_text
 from webhooks.app import create_app as create_web_app
 
 REPOCREW = str(Path(sys.executable).with_name("repocrew"))

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.crew.runs import outputs, transitions
 from bot.sandbox import sandbox_status
 from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP
 from bot.store.models import SlackLink
-from emulators import demo_session
+from bot.store.runs import outputs, transitions
 from emulators.slack.shapes import view_json
 from emulators.slack.state import User
+from repocrew import demo_session
 from tests.support.world import REPO, World, emulated_world
 
 HUMAN, STRANGER = "U0001", "U0003"

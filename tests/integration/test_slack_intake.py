@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.events.catalog import slack_acts_on
 from bot.store.models import Delivery, Job
+from bot.triggers.catalog import slack_acts_on
 from tests.conftest import CORPUS, SLACK_SECRET, make_settings
 from tests.support.signing import slack_headers
 from tests.support.slack_samples import (
@@ -59,7 +59,7 @@ def _send(client, request: SlackRequest, secret=SLACK_SECRET, timestamp=None, **
 
 
 def _describe(request: SlackRequest) -> tuple[str, str]:
-    from bot.events.slack import parse_slack_body
+    from bot.triggers.slack_deliveries import parse_slack_body
 
     body = parse_slack_body(request.body.decode())
     if body.get("type") == "event_callback":

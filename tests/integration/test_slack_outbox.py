@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.crew.loader import load_crew
+from bot.ports.slack import Persona, personas_for
+from bot.roster.loader import load_crew
 from bot.slack import outbox
-from bot.slack import store as outbox_store
 from bot.slack.outbox import MAX_ATTEMPTS, DrainReport, drain, drain_job
-from bot.slack.ports import Persona, personas_for
 from bot.slack.poster import SlackPoster
-from bot.slack.store import enqueue_message, message_by_key, requeue_failed
+from bot.store import slack_outbox as outbox_store
 from bot.store.models import utcnow
+from bot.store.slack_outbox import enqueue_message, message_by_key, requeue_failed
 from emulators.server import free_port, running
 from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator, create_app
 from emulators.slack.state import BOT_SCOPES, User

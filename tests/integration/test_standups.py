@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.crew.loader import roster_text
+from bot.roster.loader import roster_text
 from bot.slack.poster import SlackPoster
 from bot.standups import run as standup_run
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups, due_standups, hold_standup
 from bot.standups.schedule import set_schedule
-from bot.standups.store import record_human_update
 from bot.store.models import Job, SlackMessage, Standup
+from bot.store.standups import record_human_update
 from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, SlackEmulator, create_app
 from jobs.scheduler import build_scheduler

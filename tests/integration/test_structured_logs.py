@@ -14,15 +14,15 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.crew.engine import advance
-from bot.crew.factory import CREW_RUN_JOB, services_for, start_local_run
-from bot.crew.loader import load_crew
-from bot.crew.local_forge import LocalForge
-from bot.crew.runs import end_run
-from bot.crew.states import RunState
+from bot.local_forge import LocalForge
 from bot.observability.logs import configure_logging
+from bot.roster.loader import load_crew
+from bot.runs.driver import advance
+from bot.runs.lifecycle import CREW_RUN_JOB, services_for, start_local_run
+from bot.runs.states import RunState
 from bot.security.secrets import scanner_for_settings
 from bot.store import queue
+from bot.store.runs import end_run
 from jobs.worker import Worker
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.support.signing import github_headers
@@ -109,12 +109,12 @@ def test_a_steps_lines_carry_the_run_the_state_and_the_role(settings, engine, js
 
     [moved] = [line for line in lines_of(json_log) if "queued → planning" in line["message"]]
     assert (moved["run_id"], moved["state"], moved["role"]) == (run_id, "queued", crew.lead)
-    assert moved["installation_id"] is None and moved["logger"] == "bot.crew.engine"
+    assert moved["installation_id"] is None and moved["logger"] == "bot.runs.driver"
 
 
 def test_the_role_of_a_working_state_is_the_role_its_step_names():
-    from bot.crew.states import STATE_STEP
     from bot.observability.ids import run_fields
+    from bot.runs.states import STATE_STEP
     from bot.store.models import Run
 
     crew = load_crew(None)

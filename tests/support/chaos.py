@@ -3,7 +3,7 @@
 A fresh Python spends seconds importing the crew's stack, and a chaos test restarts processes
 fifty times on a shared two-core machine. So, like gunicorn's `preload`, one parent process
 (`python -m tests.support.chaos`) imports everything once and forks each process from there;
-the child then runs the real command (`bot.cli`, unmodified) with the parent's environment.
+the child then runs the real command (`repocrew.cli`, unmodified) with the parent's environment.
 The parent is single-threaded and opens nothing (no engine, no socket), so forking it is safe.
 
 Protocol on the parent's stdin/stdout, one line each: `start <name> <repocrew args…>` → the
@@ -22,7 +22,14 @@ import sys
 import traceback
 from pathlib import Path
 
-PRELOAD = ("bot.cli", "webhooks.app", "jobs.handlers", "jobs.worker", "jobs.scheduler", "uvicorn")
+PRELOAD = (
+    "repocrew.cli",
+    "webhooks.app",
+    "jobs.handlers",
+    "jobs.worker",
+    "jobs.scheduler",
+    "uvicorn",
+)
 
 
 def _child(name: str, args: list[str], log_dir: Path) -> None:
@@ -35,7 +42,7 @@ def _child(name: str, args: list[str], log_dir: Path) -> None:
         os.dup2(devnull, 1)
         os.dup2(log, 2)
         os.chdir(os.environ.get("CHAOS_CWD", "."))  # where a deployment would keep .env etc.
-        from bot.cli import app
+        from repocrew.cli import app
 
         try:
             app(args=args, prog_name="repocrew")

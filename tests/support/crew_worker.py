@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.crew.engine import drive
-from bot.crew.factory import CREW_RUN_JOB, FORGES, services_for
-from bot.crew.runs import get_run
+from bot.runs.driver import drive
+from bot.runs.lifecycle import CREW_RUN_JOB, FORGES, services_for
+from bot.settings import Settings
 from bot.store.engine import make_engine
+from bot.store.runs import get_run
 from jobs.handlers import JOB_HANDLERS
 from jobs.worker import Worker
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.github import ClientOptions
 from bot.github.gateway import use_client_options
 from bot.store.models import Job, ModelCall, SlackMessage
-from emulators import demo_session
+from repocrew import demo_session
 from tests.support.world import REPO, World, emulated_world
 
 # Three retries a few tenths of a second apart; no spacing of writes; Retry-After honoured.

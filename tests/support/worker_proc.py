@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
-from bot.config import Settings
+from bot.settings import Settings
 from bot.store.engine import make_engine
 from jobs.worker import Worker
 

@@ -18,9 +18,8 @@ from typing import Any
 import github
 from sqlalchemy import func, select
 
-from bot.config import Settings
+from bot.settings import Settings
 from bot.store.models import Run, RunTransition
-from emulators import demo_session
 from emulators.anthropic import AnthropicEmulator
 from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator
@@ -28,6 +27,7 @@ from emulators.github import create_app as github_app
 from emulators.server import running
 from emulators.slack import DEFAULT_SIGNING_SECRET, DEFAULT_TOKEN, Policy, SlackEmulator
 from emulators.slack import create_app as slack_app
+from repocrew import demo_session
 from tests.conftest import GITHUB_SECRET, make_settings
 from webhooks.app import create_app
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.agents.tools import workspace_tools
 from bot.llm.client import ModelReply, ModelUsage
 from bot.llm.ledger import Ledger
 from bot.llm.loop import AgentStopped, AgentTurn, BudgetExhausted, ModelRefused, TurnLimitReached
 from bot.llm.tools import Toolbox, final_tool
+from bot.runs.steps.workspace_tools import workspace_tools
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import ModelCall

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.events.catalog import github_acts_on, slack_acts_on
-from bot.events.github import router as github_router
-from bot.events.router import EventRouter
 from bot.store.queue import backoff_delay
+from bot.triggers.catalog import github_acts_on, slack_acts_on
+from bot.triggers.github_deliveries import router as github_router
+from bot.triggers.router import EventRouter
 
 
 def test_github_events_the_crew_acts_on():
@@ -24,7 +24,7 @@ def test_slack_requests_the_crew_acts_on():
 
 
 def test_every_registered_github_handler_is_for_an_event_we_subscribe_to():
-    import bot.events.installations  # noqa: F401
+    import bot.triggers.github_installations  # noqa: F401
 
     for event, action in github_router.registered():
         assert github_acts_on(event, action or "any"), (event, action)

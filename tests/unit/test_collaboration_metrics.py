@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, insert
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.metrics.collaboration import Metrics, Usage, collaboration_metrics
 from bot.metrics.render import render_metrics
 from bot.store.engine import make_engine
@@ -30,6 +29,7 @@ from bot.store.models import (
     StepOutput,
     utcnow,
 )
+from repocrew.cli import app
 
 START, END = datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 17, tzinfo=UTC)
 REQUEST = {"event": "REQUEST_CHANGES"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.cli import report_missing_credentials
-from bot.config import Settings
+from bot.settings import Settings
+from repocrew.cli import report_missing_credentials
 
 
 def _settings(**values) -> Settings:

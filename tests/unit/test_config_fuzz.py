@@ -10,7 +10,7 @@ import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.crew.loader import ConfigError, apply_repo_overrides, load_crew, parse_crew
+from bot.roster.loader import ConfigError, apply_repo_overrides, load_crew, parse_crew
 
 FUZZ = settings(max_examples=60, derandomize=True, database=None, deadline=None)
 CREW = load_crew(None)

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from bot.crew.config import DEFAULT_PRICES, PROTECTED_PATHS, STEPS, TOOLS, Crew
-from bot.crew.loader import (
+from bot.roster.loader import (
     ROSTERS,
     ConfigError,
     apply_repo_overrides,
@@ -16,6 +15,7 @@ from bot.crew.loader import (
     parse_crew,
     roster_text,
 )
+from bot.roster.models import DEFAULT_PRICES, PROTECTED_PATHS, STEPS, TOOLS, Crew
 from tests.conftest import REPO
 
 DEFAULT = roster_text("default")

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-import bot.events.crew as triggers
-from bot.crew.commands import Command, parse_command
-from bot.crew.ports import Comment
-from bot.crew.runs import create_run, get_run, outputs
-from bot.crew.states import RunState
-from bot.events.github import router
+import bot.triggers.github_runs as triggers
+from bot.ports.forge import Comment
+from bot.runs.states import RunState
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import Job, Run
+from bot.store.runs import create_run, get_run, outputs
+from bot.triggers.commands import Command, parse_command
+from bot.triggers.github_deliveries import router
 from tests.conftest import make_settings
 
 REPO = "octo-org/hello"

@@ -15,7 +15,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.config import Settings
 from bot.observability.logs import (
     CORE_FIELDS,
     JsonFormatter,
@@ -25,6 +24,7 @@ from bot.observability.logs import (
     log_context,
 )
 from bot.security.secrets import SecretScanner
+from bot.settings import Settings
 
 RNG = random.Random(7)
 ALNUM = string.ascii_letters + string.digits

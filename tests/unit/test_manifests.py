@@ -7,9 +7,9 @@ import re
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app, manifest_text
-from bot.events.catalog import GITHUB_ACTED_ON, SLACK_ACTED_ON_EVENTS
+from bot.triggers.catalog import GITHUB_ACTED_ON, SLACK_ACTED_ON_EVENTS
 from emulators.slack.methods import SCOPES
+from repocrew.cli import app, manifest_text
 from tests.conftest import REPO
 
 URL = "https://crew.example.com"

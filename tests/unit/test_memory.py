@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.crew.memory import context_for
+from bot.runs.memory import context_for
 from bot.store.models import Run
 
 

@@ -19,7 +19,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.config import Settings
 from bot.security.secrets import (
     RedactingFilter,
     SecretFinding,
@@ -29,6 +28,7 @@ from bot.security.secrets import (
     redact_json,
     scanner_for_settings,
 )
+from bot.settings import Settings
 
 RNG = random.Random(1234)
 ALNUM = string.ascii_letters + string.digits

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.crew.config import Role
-from bot.crew.loader import load_crew
+from bot.roster.loader import load_crew
+from bot.roster.models import Role
 from bot.slack.blocks import (
     ELLIPSIS,
     MAX_SECTION_TEXT,

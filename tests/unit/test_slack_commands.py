@@ -18,17 +18,14 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-import bot.events.crew as triggers
-import bot.events.slack_actions as actions
-import bot.events.slack_commands as commands
-from bot.crew.factory import CREW_RUN_JOB, crew_snapshot
-from bot.crew.loader import load_crew
-from bot.crew.runs import create_run, get_run, outputs, update_run
-from bot.crew.states import RunState
-from bot.events.slack import detail_of, handle_slack_delivery
+import bot.triggers.github_runs as triggers
+import bot.triggers.slack_actions as actions
+import bot.triggers.slack_commands as commands
+from bot.ports.slack import Rejected
+from bot.roster.loader import load_crew
+from bot.runs.lifecycle import CREW_RUN_JOB, crew_snapshot
+from bot.runs.states import RunState
 from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP, Tally, awaiting_human
-from bot.slack.ports import Rejected
-from bot.slack.store import enqueue_message
 from bot.store.engine import make_engine, session_scope
 from bot.store.migrate import upgrade
 from bot.store.models import (
@@ -40,6 +37,9 @@ from bot.store.models import (
     SlackMessage,
     StandupSchedule,
 )
+from bot.store.runs import create_run, get_run, outputs, update_run
+from bot.store.slack_outbox import enqueue_message
+from bot.triggers.slack_deliveries import detail_of, handle_slack_delivery
 from tests.conftest import REPO as REPO_ROOT
 from tests.conftest import make_settings
 

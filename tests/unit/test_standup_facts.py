@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert
 
-from bot.crew.config import Crew
-from bot.crew.loader import parse_crew, roster_text
-from bot.standups.cron import CronError, parse_cron
+from bot.roster.cron import CronError, parse_cron
+from bot.roster.loader import parse_crew, roster_text
+from bot.roster.models import Crew
 from bot.standups.facts import (
     Blocker,
     Handoff,

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bot.crew.states import RunState
+from bot.runs.states import RunState
 from webhooks.dashboard.auth import (
     COOKIE,
     PREFIX,

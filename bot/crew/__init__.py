@@ -1,1 +1,0 @@
-"""The crew: its roster and configuration, its runs and what they publish."""

@@ -1,0 +1,122 @@
+"""The ports the crew works through: where it posts (a forge) and how it asks the model.
+
+A forge is GitHub in production (`bot/github`) and a directory on disk for local runs
+(`bot/local_forge.py`); both behave like GitHub: posts are appended, never keyed, so the
+crew finds its earlier posts by hidden markers and edits them instead of posting twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class CloneSource:
+    """Where the workspace clones from; the token is used per command, never written down."""
+
+    url: str
+    token: str | None = None
+    default_branch: str = "main"
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    head: str
+    base: str
+    title: str
+    body: str
+    draft: bool
+    url: str = ""
+    state: str = "open"
+
+
+@dataclass(frozen=True)
+class InlineComment:
+    path: str
+    line: int
+    body: str
+
+
+@dataclass(frozen=True)
+class PostedReview:
+    id: int
+    body: str
+    event: str
+    commit_sha: str = ""
+    comments: tuple[InlineComment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Annotation:
+    path: str
+    line: int
+    message: str
+    level: str = "failure"
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    id: int
+    name: str
+    head_sha: str
+    status: str
+    conclusion: str | None = None
+    title: str = ""
+    summary: str = ""
+    text: str = ""
+    annotations: tuple[Annotation, ...] = field(default_factory=tuple)
+
+
+class Forge(Protocol):
+    """What the crew needs from a code host. `role` names the persona a post is made as."""
+
+    def clone_source(self) -> CloneSource: ...
+
+    def list_comments(self, thread: int) -> list[Comment]: ...
+
+    def create_comment(self, thread: int, body: str, *, role: str) -> Comment: ...
+
+    def update_comment(self, comment_id: int, body: str, *, role: str) -> Comment: ...
+
+    def get_pull(self, number: int) -> PullRequest: ...
+
+    def find_pull(self, head: str) -> PullRequest | None: ...
+
+    def create_pull(
+        self, *, head: str, base: str, title: str, body: str, draft: bool, role: str
+    ) -> PullRequest: ...
+
+    def update_pull(
+        self, number: int, *, title: str, body: str, draft: bool | None = None
+    ) -> PullRequest: ...
+
+    def list_reviews(self, number: int) -> list[PostedReview]: ...
+
+    def create_review(
+        self,
+        number: int,
+        *,
+        body: str,
+        event: str,
+        commit_sha: str,
+        comments: Sequence[InlineComment],
+        role: str,
+    ) -> PostedReview: ...
+
+    def list_checks(self, sha: str, name: str) -> list[CheckRun]: ...
+
+    def create_check(self, sha: str, name: str, *, role: str, **fields: Any) -> CheckRun: ...
+
+    def update_check(self, check_id: int, **fields: Any) -> CheckRun: ...
+
+    def set_status(self, sha: str, *, context: str, state: str, description: str) -> None: ...

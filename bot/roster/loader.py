@@ -1,0 +1,312 @@
+"""Reading crew.toml and a repository's .repocrew.toml, with errors that name file, line and key."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.roster import models as config
+from bot.roster.models import Crew
+
+ROSTERS: tuple[str, ...] = ("default", "product-team")
+
+REPO_CONFIG = ".repocrew.toml"  # a repository's own tuning of the crew, on its default branch
+
+# What a repository's .repocrew.toml may set. Its content is untrusted: it may tune the crew's
+# work, never its credentials, its Slack channel, or the prices its budgets are counted in.
+REPO_KEYS = tuple(
+    "trigger_label branch_prefix protected_paths tests budgets review research roles steps lead"
+    " voters vote_threshold prompts".split()
+)
+CREDENTIALS = {"github": ("app_id", "private_key_path"), "slack": ("bot_token_env",)}
+# Running a repository's own test command outside the sandbox is the operator's call alone.
+OPERATOR_ONLY = (("tests", "allow_unsandboxed"),)
+
+_MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
+_MODELS += (config.Price, config.TestsConfig, config.ReviewConfig, config.ResearchConfig)
+_FIELD_NAMES = sorted({"prompts"} | {name for model in _MODELS for name in model.model_fields})
+_BARE_PART = re.compile(r"[A-Za-z0-9_-]+")
+_AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config file, where it is, and what to do."""
+
+    source: str
+    line: int | None  # None: the problem is not in a file's text
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:" if self.line is None else f"{self.source}:{self.line}:"
+        return f"{where} {self.key}: {self.message}" if self.key else f"{where} {self.message}"
+
+
+class ConfigError(ValueError):
+    """Invalid crew configuration; str() is one `path:line: dotted.key: message` per problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def roster_text(name: str) -> str:
+    """The TOML text of a roster that ships with repocrew."""
+    if name not in ROSTERS:
+        message = f"unknown roster {name!r}; choose one of: {', '.join(ROSTERS)}"
+        raise ConfigError([Problem("--roster", None, "", message)])
+    return (resources.files("bot.roster") / "rosters" / f"{name}.toml").read_text(encoding="utf-8")
+
+
+def load_crew(path: Path | None) -> Crew:
+    """The crew from a roster file; no path, or no file there, means the packaged default."""
+    if path is None or not path.is_file():
+        return parse_crew(roster_text("default"), source="rosters/default.toml")
+    return parse_crew(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def parse_crew(text: str, *, source: str) -> Crew:
+    """Validate a whole roster file's text."""
+    data = _parse_toml(text, source)
+    lines = key_lines(text)
+    for key in {"prompts", "prompt_overrides"} & set(data):
+        message = "[prompts] belongs in a repository's .repocrew.toml; here set roles.<key>.prompt"
+        raise ConfigError([Problem(source, lines.line((key,)), key, message)])
+    return _validate(data, source=source, lines=lines)
+
+
+def apply_repo_overrides(crew: Crew, text: str, *, source: str = ".repocrew.toml") -> Crew:
+    """The crew with a repository's overrides merged in (tables deeply, values replaced)."""
+    overrides = _parse_toml(text, source)
+    lines = key_lines(text)
+    refused = [
+        Problem(source, lines.line(loc), _dotted(loc), message)
+        for loc, message in _refusals(overrides)
+    ]
+    if refused:
+        raise ConfigError(refused)
+    merged = _deep_merge(crew.model_dump(by_alias=True), overrides)
+    return _validate(merged, source=source, lines=lines)
+
+
+def _refusals(overrides: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    refusals = []
+    for key in overrides:
+        if key in REPO_KEYS:
+            continue
+        if key in Crew.model_fields:
+            message = f"set in crew.toml, not by a repository (a repository may set: {_keys()})"
+        else:
+            message = (
+                f"unknown key{_did_you_mean(key, REPO_KEYS)} (a repository may set: {_keys()})"
+            )
+        refusals.append(((key,), message))
+    for table, name in OPERATOR_ONLY:
+        if isinstance(overrides.get(table), dict) and name in overrides[table]:
+            refusals.append(((table, name), "only crew.toml may set this, not a repository"))
+    roles = overrides.get("roles")
+    for role_key, role in roles.items() if isinstance(roles, dict) else ():
+        for table, names in CREDENTIALS.items():
+            identity = role.get(table) if isinstance(role, dict) else None
+            for name in names if isinstance(identity, dict) else ():
+                if name in identity:
+                    message = "a repository may not set role credentials; set them in crew.toml"
+                    refusals.append((("roles", role_key, table, name), message))
+    return refusals
+
+
+def _keys() -> str:
+    return ", ".join(REPO_KEYS)
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # Python 3.11's TOMLDecodeError has no lineno attribute; the line is in the message.
+        message = str(error)
+        found = _AT_LINE.search(message)
+        line = int(found.group(1)) if found else 1
+        reason = _AT_LINE.sub("", message)
+        raise ConfigError([Problem(source, line, "", f"TOML syntax: {reason}")]) from None
+
+
+def _validate(data: dict[str, Any], *, source: str, lines: KeyLines) -> Crew:
+    try:
+        return Crew.model_validate(data)
+    except ValidationError as error:
+        problems: dict[tuple[str | int, ...], Problem] = {}
+        for detail in error.errors():
+            loc = _data_path(data, detail["loc"])
+            # A union reports once per member; the first message is the clearest.
+            problems.setdefault(
+                loc, Problem(source, lines.line(loc), _dotted(loc), _message(detail, loc))
+            )
+        raise ConfigError(sorted(problems.values(), key=lambda p: (p.line, p.key))) from None
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The error's location as keys of the file, without pydantic's union-member tags."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and isinstance(part, str):
+            path.append(part)
+            current = current.get(part)
+        elif isinstance(current, list | tuple) and isinstance(part, int):
+            path.append(part)
+            current = current[part] if part < len(current) else None
+        else:  # a union member's tag, or below a missing key: not a place in the file
+            break
+    return tuple(path)
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            key = part if _BARE_PART.fullmatch(part) else f'"{part}"'
+            text += f".{key}" if text else key
+    return text
+
+
+def _message(detail: Any, loc: tuple[str | int, ...]) -> str:
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key{_did_you_mean(str(loc[-1]), _FIELD_NAMES)}"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    message = re.sub(r"^\w+ should ", "must ", message)
+    # Say it in TOML's words: arrays and tables, not tuples and dictionaries.
+    message = message.replace("a valid tuple", "an array").replace("a valid list", "an array")
+    message = message.replace("a valid dictionary", "a table")
+    value = detail.get("input")
+    if kind not in ("crew", "value_error") and isinstance(value, str | int | float):
+        message += f" (got {value!r})"
+    return message
+
+
+def _did_you_mean(key: str, names: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class KeyLines:
+    """Where each key of a TOML text is defined: tables, dotted keys, array-of-tables items."""
+
+    def __init__(self) -> None:
+        self.explicit: dict[tuple[str | int, ...], int] = {}
+        self.implicit: dict[tuple[str | int, ...], int] = {}
+
+    def record(self, path: tuple[str | int, ...], line: int) -> None:
+        self.explicit.setdefault(path, line)
+        for end in range(1, len(path)):
+            self.implicit.setdefault(path[:end], line)
+
+    def line(self, loc: tuple[str | int, ...]) -> int:
+        """The line of the key, else of the nearest table holding it, else 1."""
+        for end in range(len(loc), 0, -1):
+            for known in (self.explicit, self.implicit):
+                if loc[:end] in known:
+                    return known[loc[:end]]
+        return 1
+
+
+def key_lines(text: str) -> KeyLines:
+    """Index the lines of keys in valid TOML (parse it first): tomllib keeps no positions."""
+    lines = KeyLines()
+    table: tuple[str | int, ...] = ()
+    arrays: dict[tuple[str | int, ...], int] = {}
+    depth, open_string = 0, ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if depth or open_string:  # inside a multi-line array, inline table or string
+            depth, open_string = _scan_value(raw, 0, depth, open_string)
+        elif line.startswith("[["):
+            name = tuple(_read_key(line, 2)[0])
+            arrays[name] = arrays.get(name, -1) + 1
+            table = (*name, arrays[name])
+            lines.record(table, number)
+        elif line.startswith("["):
+            table = tuple(_read_key(line, 1)[0])
+            lines.record(table, number)
+        elif line and not line.startswith("#"):
+            parts, end = _read_key(line, 0)
+            lines.record((*table, *parts), number)
+            depth, open_string = _scan_value(line, end + 1, 0, "")
+    return lines
+
+
+def _read_key(line: str, i: int) -> tuple[list[str], int]:
+    """A dotted key (bare, "basic" or 'literal' parts) starting at i, and where it ends."""
+    parts = []
+    while True:
+        i = len(line) - len(line[i:].lstrip())
+        if line.startswith('"', i):
+            end = _string_end(line, i + 1)
+            parts.append(tomllib.loads(f"k = {line[i:end]}")["k"])
+        elif line.startswith("'", i):
+            end = line.index("'", i + 1) + 1
+            parts.append(line[i + 1 : end - 1])
+        else:
+            end = _BARE_PART.match(line, i).end()  # type: ignore[union-attr]
+            parts.append(line[i:end])
+        i = len(line) - len(line[end:].lstrip())
+        if not line.startswith(".", i):
+            return parts, i
+        i += 1
+
+
+def _string_end(line: str, i: int) -> int:
+    """Index just past the closing quote of a basic string whose body starts at i."""
+    while i < len(line) and line[i] != '"':
+        i += 2 if line[i] == "\\" else 1
+    return i + 1
+
+
+def _scan_value(line: str, i: int, depth: int, open_string: str) -> tuple[int, str]:
+    """Follow brackets and strings through a value so continuation lines are not keys."""
+    while i < len(line):
+        if open_string:
+            if open_string == '"""' and line[i] == "\\":
+                i += 2
+            elif line.startswith(open_string, i):
+                i += 3
+                while line.startswith(open_string[0], i):  # up to two quotes may end the body
+                    i += 1
+                open_string = ""
+            else:
+                i += 1
+        elif line.startswith(('"""', "'''"), i):
+            open_string, i = line[i : i + 3], i + 3
+        elif line[i] == '"':
+            i = _string_end(line, i + 1)
+        elif line[i] == "'":
+            i = line.index("'", i + 1) + 1
+        elif line[i] == "#":
+            break
+        else:
+            depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(line[i], 0)
+            i += 1
+    return depth, open_string

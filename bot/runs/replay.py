@@ -1,0 +1,94 @@
+"""`repocrew replay`: run a finished run again from its transcript, with no model and no network.
+
+The replay is a new run with the original's task and configuration whose ledger holds the
+original's model calls; it works on a mirror of the repository and posts to a forge file of
+its own, so nothing the original made is touched. It ends where the original ended if the
+crew's code still does what it did; where it no longer asks the same questions, the replay
+stops and says at which call.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select
+
+from bot.local_forge import LocalForge
+from bot.runs.driver import drive
+from bot.runs.lifecycle import default_branch, services_for
+from bot.settings import Settings
+from bot.store.models import ModelCall
+from bot.store.runs import create_run, get_run
+
+_call = ModelCall.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    original_run: int
+    original_state: str
+    replay_run: int
+    replay_state: str
+    reason: str
+    forge_file: Path
+
+    @property
+    def same_outcome(self) -> bool:
+        return self.original_state == self.replay_state
+
+
+def replay_run(engine: Engine, settings: Settings, run_id: int) -> ReplayResult:
+    original = get_run(engine, run_id)
+    home = settings.work_dir / "replays" / f"run-{run_id}"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    mirror = home / "origin.git"
+    _git("clone", "--quiet", "--mirror", original.clone_url, str(mirror))
+    if original.branch:  # start from the repository as the original run found it
+        _git("-C", str(mirror), "update-ref", "-d", f"refs/heads/{original.branch}")
+    replay_id = create_run(
+        engine,
+        repo=original.repo,
+        clone_url=str(mirror),
+        title=original.title,
+        task=original.task,
+        requested_by=original.requested_by,
+        issue_number=original.issue_number,
+        forge="local",
+        config=json.loads(original.config),
+    )
+    _copy_transcript(engine, run_id, replay_id)
+    forge = LocalForge(
+        home / "forge.json", clone_url=str(mirror), default_branch=default_branch(str(mirror))
+    )
+    services = services_for(engine, settings, replay_id, forge=forge)
+    services.model = None  # offline: every answer must come from the transcript
+    state = drive(services, replay_id)
+    return ReplayResult(
+        original_run=run_id,
+        original_state=original.state,
+        replay_run=replay_id,
+        replay_state=str(state),
+        reason=get_run(engine, replay_id).reason,
+        forge_file=forge.path,
+    )
+
+
+def _copy_transcript(engine: Engine, source: int, target: int) -> None:
+    columns = [c for c in _call.columns if c.name not in ("id", "run_id")]
+    with engine.begin() as connection:
+        rows = connection.execute(
+            select(*columns).where(_call.c.run_id == source).order_by(_call.c.id)
+        ).all()
+        if rows:
+            # A replay costs nothing: its calls are copies, not new spending.
+            copies = [{**row._asdict(), "run_id": target, "cost_usd": 0.0} for row in rows]
+            connection.execute(insert(_call), copies)
+
+
+def _git(*args: str) -> None:
+    subprocess.run(["git", *args], check=True, capture_output=True, text=True, timeout=120)

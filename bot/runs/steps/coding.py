@@ -1,0 +1,179 @@
+"""Coding and fixing: the coder changes the workspace, commits as itself and pushes its branch.
+
+A resumed step finds its own commit on the remote branch by the `Repocrew-Step` trailer, so
+a crash after the push never pushes the same work twice, and the pull request is found by its
+head branch, so there is only ever one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.runs import comments as render
+from bot.runs.memory import context_for, kind_of
+from bot.runs.publish import ensure_pull
+from bot.runs.states import RunState
+from bot.runs.step_services import StepServices
+from bot.runs.steps.answers import SUBMIT_CHANGE
+from bot.runs.steps.common import (
+    COMMIT_TRAILER,
+    StepFailed,
+    StepResult,
+    ask,
+    clone,
+    identity,
+    report_line,
+    requester_identity,
+    run_tests,
+    step_key,
+)
+from bot.runs.steps.workspace_tools import pick, workspace_tools
+from bot.sandbox.test_report import parse_test_output
+from bot.security.untrusted import fence_untrusted
+from bot.store.models import Run
+from bot.workspace.git import branch_name
+
+FEEDBACK_KINDS = ("review", "test", "vote", "human")
+
+
+def code(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResult:
+    return _change(services, run, outputs, kind="code", feedback_key=None)
+
+
+def fix(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResult:
+    feedback_key = latest_feedback(outputs)
+    if feedback_key is None:
+        raise StepFailed("there is no feedback to fix")
+    return _change(services, run, outputs, kind="fix", feedback_key=feedback_key)
+
+
+def latest_feedback(outputs: dict[str, Any]) -> str | None:
+    keys = [key for key in outputs if kind_of(key) in FEEDBACK_KINDS]
+    return keys[-1] if keys else None
+
+
+def feedback_text(key: str, content: dict[str, Any]) -> str:
+    """What the coder is asked to address, by the kind of feedback."""
+    kind = kind_of(key)
+    if kind == "review":
+        comments = [c for c in content.get("comments", []) if c.get("posted", True)]
+        lines = [
+            f"- `{c['path']}:{c['line']}` ({c['severity']}, {c['rule']}): {c['body']}"
+            + (f"\n  suggested:\n```\n{c['suggestion']}\n```" if c.get("suggestion") else "")
+            for c in comments
+        ]
+        failed = [
+            f"- {i['item']}: {i['reason']}"
+            for i in content.get("checklist", [])
+            if i["status"] == "fail"
+        ]
+        return "\n".join(["The reviewer requested changes:", content["summary"], *lines, *failed])
+    if kind == "test":
+        return "The tests failed in the sandbox:\n" + fence_untrusted(
+            content.get("output", ""), source="test output"
+        )
+    if kind == "vote":
+        return "The team's vote asked for changes:\n" + "\n".join(
+            f"- {v['role']}: {v['reason']}"
+            for v in content.get("votes", [])
+            if v["decision"] != "approve"
+        )
+    return "A human reviewer asked for changes:\n" + fence_untrusted(
+        json.dumps(content, ensure_ascii=False), source="a human's review"
+    )
+
+
+def _change(
+    services: StepServices,
+    run: Run,
+    outputs: dict[str, Any],
+    *,
+    kind: str,
+    feedback_key: str | None,
+) -> StepResult:
+    crew = services.crew
+    role = crew.role_for(kind)
+    key = step_key(kind, outputs)
+    branch = run.branch or branch_name(
+        crew.branch_prefix, run.issue_number or run.id or 0, run.title
+    )
+    git, files = clone(services, run, role, branch)
+    base = f"origin/{services.forge.clone_source().default_branch}"
+    started_at = git.head_sha()  # what this step adds is judged by this role's rights
+
+    def tests_for_the_coder() -> str:
+        result = run_tests(services, git)
+        report = parse_test_output(result.output)
+        head = f"exit code {result.exit_code}" + (
+            f", {result.limit_hit} limit" if result.limit_hit else ""
+        )
+        return f"{head}; {report_line(report)}\n{result.output[-8000:]}"
+
+    feedback = feedback_text(feedback_key, outputs[feedback_key]) if feedback_key else ""
+    answer = ask(
+        services,
+        run,
+        role,
+        key,
+        kind=kind,
+        answer=SUBMIT_CHANGE,
+        context=context_for(kind, run, outputs),
+        tools=pick(workspace_tools(files, run_tests=tests_for_the_coder), role.tools),
+        feedback=feedback,
+    )
+    marker = f"{run.id}/{key}"
+    subject = answer["summary"].strip().splitlines()[0][:72]
+    message = f"{subject}\n\n{answer['summary']}"
+    services.scanner.check_outgoing(message, where="commit message")
+    sha = git.commit_all(
+        message,
+        author=identity(role),
+        co_authors=requester_identity(run),
+        trailers={COMMIT_TRAILER: marker},
+    )
+    if sha is None:
+        sha = git.find_commit_with_trailer(COMMIT_TRAILER, marker)
+        if sha is None:
+            raise StepFailed(f"{role.name} finished without changing any file")
+    touched = [path for path in git.changed_files(started_at, "HEAD") if files.is_protected(path)]
+    if touched:
+        # The model's file tools refuse these, but the tests it ran in the workspace could
+        # have written them, and `commit_all` stages everything. Earlier steps' changes were
+        # judged (by their own role's rights) before they were pushed.
+        raise StepFailed(f"refusing to push changes to protected paths: {', '.join(touched)}")
+    changed = git.changed_files(base, "HEAD")
+    services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
+    source = services.forge.clone_source()
+    if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
+        git.push(branch, allowed_prefix=crew.branch_prefix, token=source.token)
+    pull = ensure_pull(
+        services.forge,
+        services.scanner,
+        run_id=run.id or 0,
+        head=branch,
+        base=source.default_branch,
+        title=render.pull_title(run.title, run.issue_number),
+        body=render.pull_body(role, answer, issue_number=run.issue_number),
+        draft=True if kind == "code" else None,
+        role=role.key,
+    )
+    output = {
+        **answer,
+        "sha": git.head_sha(),
+        "branch": branch,
+        "pr": pull.number,
+        "files": changed,
+    }
+    fields: dict[str, Any] = {"branch": branch, "pr_number": pull.number}
+    if kind == "code":
+        return StepResult(RunState.REVIEWING, key, role, output, fields)
+    fields["fix_rounds"] = run.fix_rounds + 1
+    # Review feedback (the crew's or a human's) is checked by a re-review; test or vote
+    # feedback by the tests.
+    back = (
+        RunState.REVIEWING
+        if kind_of(feedback_key or "") in ("review", "human")
+        else RunState.TESTING
+    )
+    return StepResult(back, key, role, output, fields)

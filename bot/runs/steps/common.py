@@ -1,0 +1,181 @@
+"""What every step shares: its result type, its key, the agent call and the workspace clone."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
+from bot.llm.tools import Tool, Toolbox
+from bot.prompts import PromptLibrary
+from bot.roster.models import Role
+from bot.runs.memory import kind_of
+from bot.runs.states import RunState
+from bot.runs.step_services import StepServices
+from bot.sandbox import SandboxLimits, SandboxResult, run_sandboxed
+from bot.sandbox.test_report import TestReport
+from bot.security.untrusted import UNTRUSTED_PREAMBLE
+from bot.store.models import Run
+from bot.workspace.files import Workspace
+from bot.workspace.git import GitIdentity, GitWorkspace
+
+COMMIT_TRAILER = "Repocrew-Step"
+
+
+class StepFailed(AgentStopped):
+    """The step cannot finish; the run fails with this reason."""
+
+
+class BranchDeleted(AgentStopped):
+    """The run's branch is gone from the remote: a human deleted it, so the crew stops."""
+
+
+@dataclass
+class StepResult:
+    next: RunState
+    key: str
+    role: Role
+    output: dict[str, Any] | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+def step_key(kind: str, outputs: Mapping[str, Any]) -> str:
+    """`review-2` for the second review: numbered by the results already saved."""
+    return f"{kind}-{sum(1 for key in outputs if kind_of(key) == kind) + 1}"
+
+
+def ask(
+    services: StepServices,
+    run: Run,
+    role: Role,
+    key: str,
+    *,
+    kind: str,
+    answer: Tool,
+    context: str,
+    tools: Sequence[Tool] = (),
+    server_tools: list[dict[str, Any]] | None = None,
+    **prompt_variables: Any,
+) -> dict[str, Any]:
+    """Run one agent turn for `role` and return its validated structured answer."""
+    prompts = services.prompts
+    persona_name = f"roles/{role.prompt}"
+    system = prompts.render(
+        "system",
+        role=role,
+        crew_name=services.crew.name,
+        repo=run.repo,
+        team=list(services.crew.roles.values()),
+        persona=prompts.render(persona_name) if prompts.has(persona_name) else "",
+        untrusted_preamble=UNTRUSTED_PREAMBLE,
+    )
+    turn = AgentTurn(
+        model=services.model,
+        ledger=services.ledger(run.id or 0, key, role),
+        toolbox=Toolbox([*tools, answer]),
+        model_name=role.model,
+        system=system,
+        context=context,
+        prompt=prompts.render(f"steps/{kind}", step=key, **prompt_variables),
+        max_tokens=role.max_tokens,
+        max_turns=role.max_turns,
+        budget=services.budget_check(run.id or 0, role),
+        screen=services.screen,
+        server_tools=server_tools or [],
+    )
+    result: AgentResult = turn.run()
+    if result.answer is None:
+        raise StepFailed(f"{role.name} gave no answer")
+    return result.answer
+
+
+def clone(
+    services: StepServices, run: Run, role: Role, branch: str = ""
+) -> tuple[GitWorkspace, Workspace]:
+    """A fresh clone for this step (a resumed step never sees a crashed attempt's files).
+
+    With `branch`, the clone is on that branch: the remote's if it exists, else a new one.
+    """
+    source = services.forge.clone_source()
+    root = services.workspace_dir(run.id or 0)
+    shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    git = GitWorkspace.clone(source.url, root, token=source.token, branch=source.default_branch)
+    _load_prompt_overrides(services, root)
+    if branch and not git.checkout_remote_branch(branch):
+        if branch == run.branch:  # pushed by an earlier step (or the PR's own): not recreated
+            raise BranchDeleted(
+                f"the branch {branch} was deleted, so the crew stopped "
+                "(start a new run to try again)"
+            )
+        git.checkout_new_branch(branch)
+    protected = [p for p in services.crew.protected_paths if p not in role.may_edit]
+    return git, Workspace(root, protected=protected)
+
+
+MAX_PROMPT_BYTES = 50_000
+
+
+def _load_prompt_overrides(services: StepServices, root: Path) -> None:
+    """The repository's own prompt templates (`[prompts]` in `.repocrew.toml`), read once per
+    run from the default branch, never from the crew's branch, so no agent can rewrite them."""
+    overrides = services.crew.prompt_overrides
+    if not overrides or services.prompts_from_repo:
+        return
+    texts = {}
+    for name, relative in overrides.items():
+        path = root / relative
+        if path.is_file() and not path.is_symlink() and root.resolve() in path.resolve().parents:
+            texts[name] = path.read_text(encoding="utf-8", errors="replace")[:MAX_PROMPT_BYTES]
+    services.prompts = PromptLibrary(texts)
+    services.prompts_from_repo = True
+
+
+def sandbox_limits(services: StepServices) -> SandboxLimits:
+    tests = services.crew.tests
+    limits = {
+        "cpu_seconds": tests.cpu_seconds,
+        "memory_bytes": tests.memory_mb * 1024 * 1024,
+        "wall_seconds": tests.wall_seconds,
+    }
+    return SandboxLimits(**{**limits, **services.sandbox_overrides})
+
+
+def run_tests(services: StepServices, git: GitWorkspace) -> SandboxResult:
+    return run_sandboxed(
+        list(services.crew.tests.command),
+        workspace=git.root,
+        limits=sandbox_limits(services),
+        env=services.crew.tests.env,
+        allow_unsandboxed=services.crew.tests.allow_unsandboxed,
+    )
+
+
+def identity(role: Role) -> GitIdentity:
+    return GitIdentity(role.github.author_name, role.github.author_email)
+
+
+def requester_identity(run: Run) -> list[GitIdentity]:
+    """The human who asked, for a Co-authored-by trailer, when we know an address for them."""
+    who = run.requested_by.strip()
+    if "<" in who and who.endswith(">"):
+        name, email = who[:-1].split("<", 1)
+        return [GitIdentity(name.strip(), email.strip())]
+    return []
+
+
+def report_counts(report: TestReport) -> dict[str, int]:
+    kinds = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
+    return {kind: getattr(report, kind) for kind in kinds}
+
+
+def report_line(report: TestReport) -> str:
+    """pytest's own summary line, or the counts when pytest never printed one."""
+    if report.summary:
+        return report.summary
+    counts = ", ".join(f"{n} {kind}" for kind, n in report_counts(report).items() if n)
+    return counts or "no tests ran"

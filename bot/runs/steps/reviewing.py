@@ -1,0 +1,134 @@
+"""Reviewing: the reviewer reads the diff and posts one review with inline comments and a
+security checklist; a re-review never repeats a finding and names the ones now fixed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from bot.ports.forge import InlineComment
+from bot.roster.models import ReviewConfig
+from bot.runs import comments as render
+from bot.runs.diff import commentable_lines
+from bot.runs.memory import context_for, kind_of
+from bot.runs.publish import ensure_review
+from bot.runs.states import RunState
+from bot.runs.step_services import StepServices
+from bot.runs.steps.answers import SUBMIT_REVIEW
+from bot.runs.steps.common import StepResult, ask, clone, step_key
+from bot.runs.steps.workspace_tools import pick, workspace_tools
+from bot.security.untrusted import fence_untrusted
+from bot.store.models import Run
+from bot.workspace.files import Workspace, WorkspaceError
+
+SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
+
+
+def fingerprint(path: str, code_line: str, rule: str) -> str:
+    """Same finding, same fingerprint: path + whitespace-normalised code + rule."""
+    normalised = re.sub(r"\s+", " ", code_line).strip()
+    return hashlib.sha1(f"{path}\0{normalised}\0{rule.lower()}".encode()).hexdigest()[:16]
+
+
+def triage(
+    comments: list[dict[str, Any]],
+    *,
+    placeable: dict[str, set[int]],
+    already: dict[str, str],
+    config: ReviewConfig,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Split fingerprinted comments into (inline, outside the diff) and count those dropped.
+
+    Findings already posted (by fingerprint) are dropped, findings under the minimum severity
+    are dropped, and at most `max_findings` are kept, the most severe first.
+    """
+    minimum = SEVERITY_ORDER.index(config.min_severity)
+    fresh = [
+        c
+        for c in comments
+        if c["fingerprint"] not in already and SEVERITY_ORDER.index(c["severity"]) >= minimum
+    ]
+    fresh.sort(key=lambda c: -SEVERITY_ORDER.index(c["severity"]))
+    kept, dropped = fresh[: config.max_findings], max(0, len(fresh) - config.max_findings)
+    inline = [c for c in kept if c["line"] in placeable.get(c["path"], set())]
+    outside = [c for c in kept if c["line"] not in placeable.get(c["path"], set())]
+    return inline, outside, dropped
+
+
+def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResult:
+    crew = services.crew
+    role = crew.role_for("review")
+    key = step_key("review", outputs)
+    branch = run.branch or services.forge.get_pull(run.pr_number or 0).head
+    git, files = clone(services, run, role, branch)
+    base = f"origin/{services.forge.clone_source().default_branch}"
+    diff = git.diff(base, "HEAD")
+    earlier = [content for k, content in outputs.items() if kind_of(k) == "review"]
+    already = {f["fingerprint"]: f["label"] for r in earlier for f in r.get("findings", [])}
+    previous = "\n".join(f"- {label}" for label in already.values())
+    answer = ask(
+        services,
+        run,
+        role,
+        key,
+        kind="review",
+        answer=SUBMIT_REVIEW,
+        context=context_for(
+            "review", run, outputs, extra="## The diff\n" + fence_untrusted(diff, source="the diff")
+        ),
+        tools=pick(workspace_tools(files), role.tools),
+        previous=previous,
+    )
+    fingerprinted = [
+        {**c, "fingerprint": fingerprint(c["path"], _line(files, c["path"], c["line"]), c["rule"])}
+        for c in answer["comments"]
+    ]
+    inline, outside, dropped = triage(
+        fingerprinted, placeable=commentable_lines(diff), already=already, config=crew.review
+    )
+    # An earlier finding the reviewer no longer reports is taken as fixed.
+    current = {c["fingerprint"] for c in fingerprinted}
+    resolved = [label for fp, label in already.items() if fp not in current]
+    verdict = answer["verdict"]
+    if verdict == "approve" and not crew.review.may_approve:
+        verdict = "comment"
+    event = {"request_changes": "REQUEST_CHANGES", "approve": "APPROVE"}.get(verdict, "COMMENT")
+    head = git.head_sha()
+    ensure_review(
+        services.forge,
+        services.scanner,
+        run_id=run.id or 0,
+        step=key,
+        number=run.pr_number or 0,
+        body=render.review_body(role, answer, resolved=resolved, unplaced=outside, dropped=dropped),
+        event=event,
+        commit_sha=head,
+        comments=[InlineComment(c["path"], c["line"], render.inline_body(c)) for c in inline],
+        role=role.key,
+    )
+    findings = [
+        {"fingerprint": c["fingerprint"], "label": f"`{c['path']}:{c['line']}` {c['rule']}"}
+        for c in inline + outside
+    ]
+    output = {
+        **answer,
+        "comments": inline + outside,
+        "event": event,
+        "sha": head,
+        "findings": findings,
+        "resolved": resolved,
+        "inline_comments": len(inline),
+        "checklist_items": len(answer["checklist"]),
+    }
+    if run.mode == "review":  # `/crew review`: the reviewer alone; the humans take it from here
+        return StepResult(RunState.AWAITING_HUMAN, key, role, output)
+    wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
+    return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
+
+
+def _line(files: Workspace, path: str, line: int) -> str:
+    try:
+        return files.read(path, start_line=line, end_line=line)
+    except WorkspaceError:
+        return ""

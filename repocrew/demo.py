@@ -1,0 +1,185 @@
+"""`repocrew demo`: a whole team run with no accounts, against the three emulators on loopback.
+
+GitHub, Slack and the Anthropic API are emulated; repocrew itself is the real thing (its web
+app, worker, store, sandbox and git). A sample Python repository gets an issue, a human labels
+it, and the crew plans, researches, codes, reviews, fixes, tests and votes, posting under its
+personas. The summary is read back from the emulators, not from repocrew's memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import github
+
+from bot.settings import ANTHROPIC_BASE_URL, Settings
+from emulators.anthropic import AnthropicEmulator
+from emulators.anthropic import create_app as anthropic_app
+from emulators.github import GitHubEmulator
+from emulators.github import create_app as github_app
+from emulators.server import running
+from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator
+from emulators.slack import create_app as slack_app
+from repocrew import demo_session
+
+REPO = "octo-org/ages"
+ENDED = {"awaiting_human", "done", "failed", "stopped", "budget_exhausted"}
+
+
+@dataclass
+class DemoSummary:
+    run_state: str
+    pr: int | None = None
+    pr_url: str = ""
+    commits: int = 0
+    review_comments: int = 0
+    checklist_items: int = 0
+    check_conclusion: str | None = None
+    votes: dict[str, str] = field(default_factory=dict)
+    slack_posts: int = 0
+    standup_posts: int = 0
+    reason: str = ""
+    transcript: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("transcript")
+        return data
+
+
+def run_demo(
+    *,
+    live_model: Settings | None = None,
+    timeout: float = 240.0,
+    say: Callable[[str], None] = lambda _line: None,
+) -> DemoSummary:
+    """Run the demo in a temporary directory; `live_model` (settings with a key) uses the API."""
+    from webhooks.app import create_app
+
+    with tempfile.TemporaryDirectory(prefix="repocrew-demo-") as directory:
+        root = Path(directory)
+        hub = GitHubEmulator.with_defaults()
+        hub.create_repo(REPO, files=demo_session.sample_files(), collaborators={"octocat": "admin"})
+        model = AnthropicEmulator(demo_session.whole_run_script())
+        chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(20, burst=20, per="channel")})
+        secret = secrets.token_hex(16)
+        with (
+            running(github_app(hub)) as hub_url,
+            running(anthropic_app(model)) as model_url,
+            running(slack_app(chat)) as slack_url,
+        ):
+            hub.base_url = hub_url  # clone and push over smart HTTP, as with GitHub
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                database_url=f"sqlite:///{root / 'demo.db'}",
+                work_dir=root / "work",
+                github_webhook_secret=secret,
+                github_app_id=1,
+                github_private_key=hub.apps[1].private_key_pem.decode(),
+                github_api_url=hub_url,
+                slack_bot_token=DEFAULT_TOKEN,
+                slack_api_url=f"{slack_url}/api/",
+                anthropic_api_key=(
+                    live_model.anthropic_api_key if live_model else "sk-ant-demo-emulated-0000"
+                ),
+                anthropic_base_url=ANTHROPIC_BASE_URL if live_model else model_url,
+                worker_poll_seconds=0.05,
+                job_backoff_seconds=0.5,
+            )
+            app = create_app(settings, with_worker=True)
+            with running(app) as crew_url:
+                hub.webhooks.configure(f"{crew_url}/github/webhook", secret)
+                say(f"GitHub, Slack and the model are emulated; repocrew listens on {crew_url}")
+                return _play(hub, chat, app.state.engine, hub_url, timeout, say)
+
+
+def _play(hub, chat, engine, hub_url: str, timeout: float, say) -> DemoSummary:
+    from bot.store.models import Run, Vote
+
+    human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
+    repo = human.get_repo(REPO)
+    issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
+    say(f"octocat opened {REPO}#{issue.number}: {issue.title!r} and labelled it `crew`")
+    issue.add_to_labels("crew")
+    run = _wait(engine, Run, timeout, say)
+    summary = DemoSummary(run_state=run.state if run else "not started")
+    if run is None:
+        return summary
+    summary.reason = run.reason
+    with engine.connect() as connection:
+        summary.votes = {
+            v.role: v.decision
+            for v in connection.execute(Vote.__table__.select().where(Vote.run_id == run.id))
+        }
+    pulls = list(repo.get_pulls(state="all"))
+    if pulls:
+        pull = pulls[0]
+        summary.pr, summary.pr_url = pull.number, pull.html_url
+        summary.commits = pull.commits
+        summary.review_comments = pull.get_review_comments().totalCount
+        summary.checklist_items = sum(
+            line.lstrip().startswith(("- [x]", "- [ ]"))
+            for review in pull.get_reviews()
+            for line in (review.body or "").splitlines()
+        )
+        checks = list(repo.get_commit(pull.head.sha).get_check_runs(check_name="repocrew / tests"))
+        summary.check_conclusion = checks[0].conclusion if checks else None
+    _standup(engine, chat, say)
+    hub.webhooks.wait_idle(5)
+    transcript = chat.transcript()
+    summary.slack_posts = sum(1 + len(post.replies) for c in transcript for post in c.posts)
+    summary.standup_posts = sum(
+        1 + len(post.replies) for c in transcript for post in c.posts if _is_standup(post)
+    )
+    summary.transcript = chat.render_transcript()
+    human.close()
+    return summary
+
+
+def _wait(engine, run_table, timeout: float, say):
+    deadline = time.monotonic() + timeout
+    seen = ""
+    run = None
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            run = connection.execute(
+                run_table.__table__.select().order_by(run_table.id.desc())
+            ).first()
+        if run is not None and run.state != seen:
+            seen = run.state
+            say(f"run {run.id}: {run.state}")
+        if run is not None and run.state in ENDED:
+            return run
+        time.sleep(0.2)
+    return run
+
+
+def _is_standup(post: Any) -> bool:
+    return post.text.lstrip().startswith(("🗓️ *Standup", "🗓️ Standup", "Standup"))
+
+
+def _standup(engine, chat, say, timeout: float = 30.0) -> None:
+    """The lead holds today's standup in #crew now, built from what the run really did."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.roster.loader import load_crew
+    from bot.standups.run import hold_standup
+
+    crew = load_crew(None)
+    channel = crew.channel or "#crew"
+    # Held as tomorrow morning's standup, so the run just played counts as "yesterday".
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    result = hold_standup(engine, crew, channel=channel, now=tomorrow, force=True)
+    say(f"the team lead holds today's standup in {channel} ({result.outcome})")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # the outbox job posts it at Slack's pace
+        posts = [p for c in chat.transcript() for p in c.posts if _is_standup(p)]
+        if posts and 1 + len(posts[0].replies) >= result.messages:
+            return
+        time.sleep(0.2)
