@@ -47,7 +47,7 @@ def real_app():
     from bot.settings import load_settings
     from webhooks.app import create_app
 
-    return create_app(load_settings(), with_worker=False, with_scheduler=False)
+    return create_app(load_settings())
 
 
 def bare_app():

@@ -25,11 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.llm.client import ModelClient  # noqa: E402
 from bot.roster.loader import load_crew  # noqa: E402
 from bot.runs.driver import drive  # noqa: E402
-from bot.runs.lifecycle import services_for, start_local_run  # noqa: E402
+from bot.runs.lifecycle import start_local_run
 from bot.settings import Settings  # noqa: E402
 from bot.store.engine import make_engine  # noqa: E402
 from bot.store.migrate import upgrade  # noqa: E402
 from bot.store.models import ModelCall  # noqa: E402
+from bot.wiring import services_for  # noqa: E402
 from emulators.anthropic import AnthropicEmulator, Turn, create_app  # noqa: E402
 from emulators.anthropic.script import Script  # noqa: E402
 from emulators.server import running  # noqa: E402

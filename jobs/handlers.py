@@ -1,4 +1,4 @@
-"""The job table: which function runs each kind of job."""
+"""The job table: which function runs each kind of job, given the job and the services."""
 
 from __future__ import annotations
 
@@ -6,96 +6,89 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete
-
-import bot.triggers.github_installations  # noqa: F401  (registers its handlers on the GitHub router)
-import bot.triggers.github_runs  # noqa: F401  (registers the crew's triggers on the GitHub router)
-import bot.triggers.slack_actions  # noqa: F401  (registers the buttons on the Slack router)
-import bot.triggers.slack_commands  # noqa: F401  (registers /crew on the Slack router)
 from bot.roster.loader import load_crew
-from bot.runs.driver import RunsPaused, drive
-from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs, services_for
-from bot.settings import Settings
+from bot.runs.driver import drive
+from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs
+from bot.runs.progress import fail_run
+from bot.runs.steps.start import RunsPaused
+from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
+from bot.store import queue
 from bot.store import slack_outbox as slack_store
-from bot.store.models import Job, JobStatus, utcnow
-from bot.store.queue import ClaimedJob, enqueue
-from bot.store.runs import fail_run
+from bot.store.queue import ClaimedJob
 from bot.triggers.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
-from bot.triggers.github_deliveries import handle_github_delivery
-from bot.triggers.slack_deliveries import handle_slack_delivery
+from bot.triggers.registry import handle_github_delivery, handle_slack_delivery
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[ClaimedJob, Engine, Settings], None]
+JobHandler = Callable[[ClaimedJob, Services], None]
 
 HOUSEKEEPING_JOB = "housekeeping"
 DONE_JOB_RETENTION = timedelta(days=7)
 PAUSED = timedelta(minutes=10)  # how often a run held by a spend-limit pause looks again
 
 
-def _github_event(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+def _github_event(job: ClaimedJob, services: Services) -> None:
     if job.delivery_id is None:
         raise ValueError("a github.event job needs its delivery")
-    handle_github_delivery(job.delivery_id, engine, settings)
+    handle_github_delivery(job.delivery_id, services)
 
 
-def _slack_request(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+def _slack_request(job: ClaimedJob, services: Services) -> None:
     if job.delivery_id is None:
         raise ValueError("a slack.request job needs its delivery")
-    handle_slack_delivery(job.delivery_id, engine, settings)
+    handle_slack_delivery(job.delivery_id, services)
 
 
-def _housekeeping(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+def _housekeeping(_job: ClaimedJob, services: Services) -> None:
     """Drop finished jobs after a week (deliveries stay: they are the audit log), give runs
     left without a job a new one, and retry Slack posts refused for the bot's token."""
-    cutoff = utcnow() - DONE_JOB_RETENTION
-    table = Job.__table__  # type: ignore[attr-defined]
-    with engine.begin() as connection:
-        removed = connection.execute(
-            delete(table).where(table.c.status == JobStatus.DONE, table.c.finished_at < cutoff)
-        ).rowcount
+    engine = services.engine
+    removed = queue.delete_finished(engine, before=services.clock() - DONE_JOB_RETENTION)
     log.info("housekeeping removed %d finished jobs", removed)
-    orphans = requeue_orphaned_runs(engine, max_attempts=settings.job_max_attempts)
+    orphans = requeue_orphaned_runs(engine, max_attempts=services.settings.job_max_attempts)
     if orphans:
         log.warning("housekeeping queued runs left without a job: %s", orphans)
     if slack_store.failed_with(engine, errors=AUTH_ERRORS):
-        enqueue(engine, kind=SLACK_OUTBOX_JOB)  # the drain re-queues them once auth.test works
+        queue.enqueue(engine, kind=SLACK_OUTBOX_JOB)  # the drain re-queues them once auth works
 
 
-def _crew_run(job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+def _crew_run(job: ClaimedJob, services: Services) -> None:
     """Drive a team run until it waits for a human or ends (resumes where it stopped)."""
     run_id = int(job.args["run_id"])
     try:
-        state = drive(services_for(engine, settings, run_id), run_id)
+        state = drive(services.step_services(run_id), run_id)
     except RunsPaused as paused:
         # Not a failure: look again later (the queue's backoff would have killed the job
         # within a minute, stranding the run once an operator clears the pause).
         log.warning("run %s waits: %s", run_id, paused)
-        enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, run_after=utcnow() + PAUSED)
+        later = services.clock() + PAUSED
+        queue.enqueue(services.engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, run_after=later)
         return
     except Exception as error:
         if job.attempts >= job.max_attempts:  # the queue gives up: say so on the run
-            fail_run(engine, run_id, reason=f"failed after {job.attempts} attempts: {error}")
+            reason = f"failed after {job.attempts} attempts: {error}"
+            fail_run(services.engine, run_id, reason=reason)
         raise
     log.info("run %s is %s", run_id, state)
 
 
-def _slack_outbox(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+def _slack_outbox(_job: ClaimedJob, services: Services) -> None:
     """Send what the crew queued for Slack; come back when a rate limit says to."""
-    report = drain_job(engine, settings)
-    if report.next_due is not None and settings.slack_bot_token is not None:
-        enqueue(engine, kind=SLACK_OUTBOX_JOB, run_after=report.next_due)
+    report = drain_job(services.engine, services.settings, poster=services.slack_poster())
+    if report.next_due is not None and services.settings.slack_bot_token is not None:
+        queue.enqueue(services.engine, kind=SLACK_OUTBOX_JOB, run_after=report.next_due)
 
 
-def _standup_check(_job: ClaimedJob, engine: Engine, settings: Settings) -> None:
+def _standup_check(_job: ClaimedJob, services: Services) -> None:
     """Hold the standups that are due (once per channel and day, whichever worker runs it).
 
     Holding a standup queues its posts and a `slack.outbox` job before marking it posted, so
     a crash between the two still gets the posts sent.
     """
-    for result in check_standups(engine, load_crew(settings.crew_file), now=utcnow()):
+    crew = load_crew(services.settings.crew_file)
+    for result in check_standups(services.engine, crew, now=services.clock()):
         log.info("standup %s %s: %s", result.channel, result.day, result.outcome)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
 
 from bot.standups.run import STANDUP_CHECK_JOB
 from bot.store import queue
+from bot.store.engine import Engine
 from jobs.handlers import HOUSEKEEPING_JOB
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,9 @@ import traceback
 import uuid
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import Engine
-
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
-from bot.settings import Settings
+from bot.services import Services
 from bot.store import queue
 from bot.store.queue import ClaimedJob
 from jobs.handlers import JOB_HANDLERS, JobHandler
@@ -33,14 +31,14 @@ class Worker:
 
     def __init__(
         self,
-        engine: Engine,
-        settings: Settings,
+        services: Services,
         handlers: Mapping[str, JobHandler] = JOB_HANDLERS,
         worker_id: str | None = None,
         skip_kinds: Collection[str] = (),
     ) -> None:
-        self.engine = engine
-        self.settings = settings
+        self.services = services
+        self.engine = services.engine
+        self.settings = services.settings
         self.handlers = handlers
         self.worker_id = worker_id or new_worker_id()
         self.skip_kinds = tuple(skip_kinds)
@@ -90,7 +88,7 @@ class Worker:
                 handler = self.handlers.get(job.kind)
                 if handler is None:
                     raise LookupError(f"no handler for job kind {job.kind!r}")
-                handler(job, self.engine, self.settings)
+                handler(job, self.services)
             except BaseException as error:  # reported below, with the job's ids
                 outcome["error"] = error
             finally:

@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import github
-
 from bot.settings import ANTHROPIC_BASE_URL, Settings
+from bot.store.runs import latest_run, votes
 from emulators.anthropic import AnthropicEmulator
 from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator
@@ -27,6 +26,8 @@ from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator
 from emulators.slack import create_app as slack_app
 from repocrew import demo_session
+from repocrew.demo_human import Human
+from repocrew.serve import serve_app
 
 REPO = "octo-org/ages"
 ENDED = {"awaiting_human", "done", "failed", "stopped", "budget_exhausted"}
@@ -60,8 +61,6 @@ def run_demo(
     say: Callable[[str], None] = lambda _line: None,
 ) -> DemoSummary:
     """Run the demo in a temporary directory; `live_model` (settings with a key) uses the API."""
-    from webhooks.app import create_app
-
     with tempfile.TemporaryDirectory(prefix="repocrew-demo-") as directory:
         root = Path(directory)
         hub = GitHubEmulator.with_defaults()
@@ -92,7 +91,7 @@ def run_demo(
                 worker_poll_seconds=0.05,
                 job_backoff_seconds=0.5,
             )
-            app = create_app(settings, with_worker=True)
+            app = serve_app(settings, scheduler=False)
             with running(app) as crew_url:
                 hub.webhooks.configure(f"{crew_url}/github/webhook", secret)
                 say(f"GitHub, Slack and the model are emulated; repocrew listens on {crew_url}")
@@ -100,36 +99,28 @@ def run_demo(
 
 
 def _play(hub, chat, engine, hub_url: str, timeout: float, say) -> DemoSummary:
-    from bot.store.models import Run, Vote
-
-    human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
-    repo = human.get_repo(REPO)
-    issue = repo.create_issue(demo_session.TASK_TITLE, body=demo_session.TASK_BODY)
-    say(f"octocat opened {REPO}#{issue.number}: {issue.title!r} and labelled it `crew`")
-    issue.add_to_labels("crew")
-    run = _wait(engine, Run, timeout, say)
+    human = Human(hub_url, "ghp_octocat", REPO)
+    number = human.open_issue(demo_session.TASK_TITLE, demo_session.TASK_BODY)
+    say(f"octocat opened {REPO}#{number}: {demo_session.TASK_TITLE!r} and labelled it `crew`")
+    human.label(number, "crew")
+    run = _wait(engine, timeout, say)
     summary = DemoSummary(run_state=run.state if run else "not started")
     if run is None:
         return summary
     summary.reason = run.reason
-    with engine.connect() as connection:
-        summary.votes = {
-            v.role: v.decision
-            for v in connection.execute(Vote.__table__.select().where(Vote.run_id == run.id))
-        }
-    pulls = list(repo.get_pulls(state="all"))
-    if pulls:
-        pull = pulls[0]
-        summary.pr, summary.pr_url = pull.number, pull.html_url
-        summary.commits = pull.commits
-        summary.review_comments = pull.get_review_comments().totalCount
+    summary.votes = {vote.role: vote.decision for vote in votes(engine, run.id or 0)}
+    pull = human.first_pull()
+    if pull is not None:
+        summary.pr, summary.pr_url = pull["number"], pull["html_url"]
+        summary.commits = pull["commits"]
+        summary.review_comments = len(human.review_comments(pull["number"]))
         summary.checklist_items = sum(
             line.lstrip().startswith(("- [x]", "- [ ]"))
-            for review in pull.get_reviews()
-            for line in (review.body or "").splitlines()
+            for review in human.reviews(pull["number"])
+            for line in (review.get("body") or "").splitlines()
         )
-        checks = list(repo.get_commit(pull.head.sha).get_check_runs(check_name="repocrew / tests"))
-        summary.check_conclusion = checks[0].conclusion if checks else None
+        checks = human.check_runs(pull["head"]["sha"], "repocrew / tests")
+        summary.check_conclusion = checks[0]["conclusion"] if checks else None
     _standup(engine, chat, say)
     hub.webhooks.wait_idle(5)
     transcript = chat.transcript()
@@ -142,15 +133,12 @@ def _play(hub, chat, engine, hub_url: str, timeout: float, say) -> DemoSummary:
     return summary
 
 
-def _wait(engine, run_table, timeout: float, say):
+def _wait(engine, timeout: float, say):
     deadline = time.monotonic() + timeout
     seen = ""
     run = None
     while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            run = connection.execute(
-                run_table.__table__.select().order_by(run_table.id.desc())
-            ).first()
+        run = latest_run(engine)
         if run is not None and run.state != seen:
             seen = run.state
             say(f"run {run.id}: {run.state}")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
-from sqlalchemy import Engine
 
 from bot.settings import Settings, load_settings
-from bot.store.engine import make_engine
+from bot.store.engine import Engine, make_engine
 from bot.store.intake_writer import IntakeWriter
 from bot.store.migrate import upgrade
 from webhooks import dashboard, github, health, metrics, slack
@@ -37,14 +34,18 @@ class RepocrewApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+# Starts what runs beside the web app in one process (workers, the scheduler) and returns the
+# function that stops it; the composition root (`repocrew.serve`) provides it.
+Background = Callable[[], Callable[[], None]]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     engine: Engine | None = None,
-    with_worker: bool = False,
-    with_scheduler: bool = False,
+    background: Background | None = None,
 ) -> FastAPI:
-    """The web app; `repocrew serve` also runs a worker and the scheduler in its lifespan."""
+    """The web app; `repocrew serve` also starts a worker and the scheduler in its lifespan."""
     settings = settings or load_settings()
     engine = engine or make_engine(settings.database_url)
 
@@ -56,11 +57,11 @@ def create_app(
         # it would stall the event loop for tens of milliseconds under load.
         gc.collect()
         gc.freeze()
-        background = _start_background(engine, settings, with_worker, with_scheduler)
+        stop = background() if background is not None else (lambda: None)
         try:
             yield
         finally:
-            background()
+            stop()
             intake.stop()
 
     intake = IntakeWriter(engine, max_attempts=settings.job_max_attempts)
@@ -81,41 +82,6 @@ def create_app(
     app.include_router(metrics.router)
 
     if settings.slack_signing_secret is not None:
-        bolt = slack.build_bolt_app(settings, intake)
-        app.state.slack_handler = AsyncSlackRequestHandler(bolt)
+        app.state.slack_handler = slack.request_handler(settings, intake)
         app.state.slack_secret = settings.slack_signing_secret.get_secret_value().encode()
     return app
-
-
-def _start_background(engine: Engine, settings: Settings, with_worker: bool, with_scheduler: bool):
-    """Start the in-process worker and scheduler; returns the function that stops them."""
-    stops = []
-    if with_worker:
-        from bot.runs.lifecycle import CREW_RUN_JOB
-        from jobs.worker import Worker
-
-        # Two lanes: a crew run holds its worker for minutes, so a second worker that never
-        # takes one keeps Slack posts, webhooks and slash commands moving meanwhile.
-        lanes = {"worker": (), "worker-quick": (CREW_RUN_JOB,)}
-        for name, skip_kinds in lanes.items():
-            worker = Worker(engine, settings, skip_kinds=skip_kinds)
-            thread = threading.Thread(target=worker.run, name=name, daemon=True)
-            thread.start()
-
-            def stop_worker(worker=worker, thread=thread) -> None:
-                worker.stop()
-                thread.join(settings.shutdown_grace_seconds + settings.job_lease_seconds)
-
-            stops.append(stop_worker)
-    if with_scheduler:
-        from jobs.scheduler import build_scheduler
-
-        scheduler = build_scheduler(engine)
-        scheduler.start()
-        stops.append(lambda: scheduler.shutdown(wait=False))
-
-    def stop_all() -> None:
-        for stop in reversed(stops):
-            stop()
-
-    return stop_all

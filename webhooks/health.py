@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
 
+from bot.store.engine import ping
 from bot.store.migrate import current_revision, head_revision
 from webhooks.intake import json_response
 
@@ -20,8 +20,7 @@ async def healthz() -> Response:
 
 def _store_state(engine) -> tuple[bool, str]:
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(engine)
         current, head = current_revision(engine), head_revision()
     except Exception as error:  # noqa: BLE001 - any failure means "not ready", with the reason
         return False, f"store unreachable: {error.__class__.__name__}"

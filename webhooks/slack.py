@@ -11,6 +11,7 @@ import hashlib
 import logging
 
 from fastapi import APIRouter, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -102,6 +103,11 @@ def build_bolt_app(settings: Settings, intake: IntakeWriter) -> AsyncApp:
 
     app.use(StoreAndAck(intake))
     return app
+
+
+def request_handler(settings: Settings, intake: IntakeWriter) -> AsyncSlackRequestHandler:
+    """What the endpoint hands a verified request to: bolt, with our store-and-ack middleware."""
+    return AsyncSlackRequestHandler(build_bolt_app(settings, intake))
 
 
 def _parse(body: bytes, content_type: str) -> dict:

@@ -1,47 +1,35 @@
-"""One `GitHubApps` per process (tokens are reused across runs), and the forge of a run.
+"""The GitHub side of a repository, through the App's installation there: what the triggers
+use (`gateway_for`), what a run's steps use (`forge_for`), and where the App is installed.
 
-The triggers (`bot/triggers/github_runs.py`) and the run's steps both act through `GitHubForge`.
+The `GitHubApps` passed in is built once per process by `bot.wiring`, so tokens are reused.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
-from bot.github.client import ClientOptions, GitHubApps
+from github import GithubException
+
+from bot.github.client import GitHubApps
 from bot.github.forge import GitHubForge
 from bot.roster.models import Role
-from bot.settings import Settings
-
-_apps: dict[tuple[int | None, str], GitHubApps] = {}
-_lock = threading.Lock()
 
 
-def apps_for(settings: Settings) -> GitHubApps:
-    key = (settings.github_app_id, settings.github_api_url)
-    with _lock:
-        if key not in _apps:
-            _apps[key] = GitHubApps.from_settings(settings)
-        return _apps[key]
-
-
-def use_client_options(settings: Settings, options: ClientOptions) -> GitHubApps:
-    """Make this process's Apps for `settings` talk to GitHub with `options` (tests shrink
-    the production waits: backoff, write spacing) from now on."""
-    apps = GitHubApps.from_settings(settings, options=options)
-    with _lock:
-        _apps[(settings.github_app_id, settings.github_api_url)] = apps
-    return apps
-
-
-def gateway_for(settings: Settings, installation_id: int, repo: str) -> GitHubForge:
+def gateway_for(apps: GitHubApps, installation_id: int, repo: str) -> GitHubForge:
     """What the triggers use: permissions, the repo's config file, replies."""
-    return GitHubForge.for_installation(apps_for(settings), repo, installation_id=installation_id)
+    return GitHubForge.for_installation(apps, repo, installation_id=installation_id)
 
 
 def forge_for(
-    settings: Settings, installation_id: int, repo: str, roles: Iterable[Role]
+    apps: GitHubApps, installation_id: int, repo: str, roles: Iterable[Role]
 ) -> GitHubForge:
-    return GitHubForge.for_installation(
-        apps_for(settings), repo, installation_id=installation_id, roles=roles
-    )
+    """A run's forge: the crew's posts, each role as its own persona (or its own App)."""
+    return GitHubForge.for_installation(apps, repo, installation_id=installation_id, roles=roles)
+
+
+def installation_of(apps: GitHubApps, repo: str) -> int | None:
+    """The App's installation on `owner/name`; None where it is not installed (or no repo)."""
+    try:
+        return apps.main.for_repo(repo).installation_id
+    except GithubException:  # 404: the App is not installed there (or there is no such repo)
+        return None

@@ -12,24 +12,16 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
-
 from bot.llm.client import ModelReply, ModelUsage
-from bot.store.models import ModelCall, utcnow
-
-_call = ModelCall.__table__  # type: ignore[attr-defined]
+from bot.store import model_calls as calls
+from bot.store.engine import Engine
 
 
 def request_key(request: dict[str, Any]) -> str:
     encoded = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
-
-
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
 
 
 class Ledger:
@@ -54,12 +46,7 @@ class Ledger:
 
     def cached(self, seq: int, key: str) -> tuple[ModelReply, list[dict[str, Any]] | None] | None:
         """The stored reply (and tool results) for call `seq` if it was asked exactly so."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(_call.c.request_key, _call.c.response, _call.c.tool_results).where(
-                    _call.c.run_id == self.run_id, _call.c.step == self.step, _call.c.seq == seq
-                )
-            ).first()
+        row = calls.stored_call(self.engine, run_id=self.run_id, step=self.step, seq=seq)
         if row is None or row.request_key != key:
             return None
         reply = json.loads(row.response)
@@ -68,77 +55,38 @@ class Ledger:
 
     def forget_from(self, seq: int) -> None:
         """Drop calls from `seq` on: the conversation took another turn than last time."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                delete(_call).where(
-                    _call.c.run_id == self.run_id, _call.c.step == self.step, _call.c.seq >= seq
-                )
-            )
+        calls.forget_calls(self.engine, run_id=self.run_id, step=self.step, from_seq=seq)
 
     def record(self, seq: int, key: str, request: dict[str, Any], reply: ModelReply) -> float:
         usage = reply.usage
         cost = self.cost(reply.model, usage)
-        with self.engine.begin() as connection:
-            connection.execute(
-                insert(_call).values(
-                    run_id=self.run_id,
-                    step=self.step,
-                    role=self.role,
-                    seq=seq,
-                    request_key=key,
-                    model=reply.model,
-                    request=json.dumps(self.redact(request), default=str),
-                    response=json.dumps(self.redact(_reply_to_json(reply)), default=str),
-                    tool_results="[]",
-                    stop_reason=reply.stop_reason or "",
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cache_creation_input_tokens=usage.cache_creation_input_tokens,
-                    cache_read_input_tokens=usage.cache_read_input_tokens,
-                    cost_usd=cost,
-                    day=today(),
-                    created_at=utcnow(),
-                )
-            )
+        calls.record_call(
+            self.engine,
+            run_id=self.run_id,
+            step=self.step,
+            role=self.role,
+            seq=seq,
+            request_key=key,
+            model=reply.model,
+            request=json.dumps(self.redact(request), default=str),
+            response=json.dumps(self.redact(_reply_to_json(reply)), default=str),
+            tool_results="[]",
+            stop_reason=reply.stop_reason or "",
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens,
+            cache_read_input_tokens=usage.cache_read_input_tokens,
+            cost_usd=cost,
+        )
         return cost
 
     def record_tool_results(self, seq: int, results: list[dict[str, Any]]) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(_call)
-                .where(_call.c.run_id == self.run_id, _call.c.step == self.step, _call.c.seq == seq)
-                .values(tool_results=json.dumps(self.redact(results), default=str))
-            )
-
-
-def run_spend(engine: Engine, run_id: int) -> tuple[float, int]:
-    """(cost in USD, all tokens) a run has used so far."""
-    with engine.connect() as connection:
-        cost, tokens = connection.execute(
-            select(
-                func.coalesce(func.sum(_call.c.cost_usd), 0.0),
-                func.coalesce(
-                    func.sum(
-                        _call.c.input_tokens
-                        + _call.c.output_tokens
-                        + _call.c.cache_creation_input_tokens
-                        + _call.c.cache_read_input_tokens
-                    ),
-                    0,
-                ),
-            ).where(_call.c.run_id == run_id)
-        ).one()
-    return float(cost), int(tokens)
-
-
-def day_spend(engine: Engine, day: str | None = None) -> float:
-    with engine.connect() as connection:
-        return float(
-            connection.execute(
-                select(func.coalesce(func.sum(_call.c.cost_usd), 0.0)).where(
-                    _call.c.day == (day or today())
-                )
-            ).scalar_one()
+        calls.record_tool_results(
+            self.engine,
+            run_id=self.run_id,
+            step=self.step,
+            seq=seq,
+            tool_results=json.dumps(self.redact(results), default=str),
         )
 
 
@@ -162,24 +110,3 @@ def _reply_from_json(data: dict[str, Any]) -> ModelReply:
         usage=ModelUsage(**data["usage"]),
         request_id=data.get("request_id"),
     )
-
-
-def transcript(engine: Engine, run_id: int, *, role: str | None = None) -> list[dict[str, Any]]:
-    """What each agent of a run saw (request) and said (reply), in order; redacted as stored."""
-    query = select(_call).where(_call.c.run_id == run_id)
-    if role is not None:
-        query = query.where(_call.c.role == role)
-    with engine.connect() as connection:
-        rows = connection.execute(query.order_by(_call.c.id)).mappings().all()
-    return [
-        {
-            "step": row["step"],
-            "role": row["role"],
-            "seq": row["seq"],
-            "saw": json.loads(row["request"]),
-            "said": json.loads(row["response"])["content"],
-            "tool_results": json.loads(row["tool_results"]),
-            "cost_usd": row["cost_usd"],
-        }
-        for row in rows
-    ]

@@ -1,21 +1,16 @@
-"""Which ids the log lines of a job or of a run's step carry (see `logs.log_context`)."""
+"""Which ids the log lines of a job carry (see `logs.log_context`); a run's step adds its own
+(`bot.runs.driver.run_fields`)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.roster.models import Crew
-from bot.runs.states import STATE_STEP
-from bot.store.models import Delivery, Run
+from bot.store.deliveries import delivery_ids
+from bot.store.engine import Engine, StoreError
 from bot.store.queue import ClaimedJob
 
 log = logging.getLogger(__name__)
-
-_delivery = Delivery.__table__  # type: ignore[attr-defined]
 
 
 def job_fields(engine: Engine, job: ClaimedJob) -> dict[str, Any]:
@@ -27,31 +22,10 @@ def job_fields(engine: Engine, job: ClaimedJob) -> dict[str, Any]:
     if job.delivery_id is None:
         return fields
     try:
-        with engine.connect() as connection:
-            row = connection.execute(
-                select(
-                    _delivery.c.source, _delivery.c.delivery_id, _delivery.c.installation_id
-                ).where(_delivery.c.id == job.delivery_id)
-            ).first()
-    except SQLAlchemyError as error:  # the job will meet the store's trouble itself
+        found = delivery_ids(engine, job.delivery_id)
+    except StoreError as error:  # the job will meet the store's trouble itself
         log.warning("job %s: its delivery's ids are unreadable: %s", job.id, error)
         return fields
-    if row is not None:
-        fields |= {
-            "source": row.source,
-            "delivery_id": row.delivery_id,
-            "installation_id": row.installation_id,
-        }
+    if found is not None:
+        fields |= found
     return fields
-
-
-def run_fields(crew: Crew, run: Run) -> dict[str, Any]:
-    """The run, its installation, and the step (and role) its current state is."""
-    step = STATE_STEP.get(run.state)
-    role = crew.role_for(step).key if step is not None else crew.lead
-    return {
-        "run_id": run.id,
-        "installation_id": run.installation_id,
-        "state": run.state,
-        "role": role,
-    }

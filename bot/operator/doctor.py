@@ -10,19 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import github
-import jwt
-import requests
-from github import Auth
-from sqlalchemy.exc import SQLAlchemyError
-
+from bot.github.app_check import AppCheckFailed, installation_accounts
 from bot.llm.client import ModelClient, ModelError
 from bot.ports.slack import PostError, Rejected
 from bot.roster.loader import ConfigError, load_crew
 from bot.sandbox import sandbox_status
 from bot.settings import CREDENTIALS, Settings
 from bot.slack.poster import SlackPoster
-from bot.store.engine import make_engine
+from bot.store.engine import StoreError, make_engine
 from bot.store.migrate import current_revision, head_revision
 
 NAME_WIDTH = 30
@@ -69,7 +64,7 @@ def check_store(settings: Settings) -> Check:
             current, head = current_revision(engine), head_revision()
         finally:
             engine.dispose()
-    except (SQLAlchemyError, OSError) as error:
+    except (StoreError, OSError) as error:
         reason = getattr(error, "orig", None) or error
         fix = "check REPOCREW_DATABASE_URL and that the database server is up"
         return Check(name, False, f"cannot connect: {type(reason).__name__}: {reason}", fix)
@@ -91,36 +86,38 @@ def check_credentials(settings: Settings) -> list[Check]:
     return checks
 
 
+# How each failure of the App check is told: (what happened, what to do).
+APP_CHECK_FAILURES: dict[str, Callable[[Settings, str], tuple[str, str]]] = {
+    "refused": lambda _settings, detail: (
+        f"GitHub refused the App's JWT: {detail}",
+        "check REPOCREW_GITHUB_APP_ID and that the key is one of that App's private keys",
+    ),
+    "unreachable": lambda settings, detail: (
+        f"cannot reach {settings.github_api_url}: {detail}",
+        "check REPOCREW_GITHUB_API_URL and the network",
+    ),
+    "bad_key": lambda _settings, _detail: (
+        "the private key is not a PEM RSA private key",
+        "set REPOCREW_GITHUB_PRIVATE_KEY to the whole .pem file, BEGIN and END lines included",
+    ),
+}
+
+
 def check_github(settings: Settings) -> Check:
     name = "GitHub App"
     key = settings.github_app_private_key
     if settings.github_app_id is None or not key:
         return Check(name, None, "skipped: no App id or private key")
-    integration = github.GithubIntegration(
-        auth=Auth.AppAuth(settings.github_app_id, key),
-        base_url=settings.github_api_url,
-        timeout=TIMEOUT,
-        retry=0,
-    )
     try:
-        # GET /app/installations with the App's JWT: proves the id and key belong together,
-        # and lists where the App is installed.
-        accounts = [
-            installation.raw_data["account"]["login"]
-            for installation in integration.get_installations()
-        ]
-    except github.GithubException as error:
-        message = error.data.get("message") if isinstance(error.data, dict) else error.data
-        fix = "check REPOCREW_GITHUB_APP_ID and that the key is one of that App's private keys"
-        return Check(name, False, f"GitHub refused the App's JWT: {error.status} {message}", fix)
-    except requests.RequestException as error:
-        fix = "check REPOCREW_GITHUB_API_URL and the network"
-        return Check(name, False, f"cannot reach {settings.github_api_url}: {error}", fix)
-    except (jwt.PyJWTError, ValueError):  # the key text is not a usable private key
-        fix = "set REPOCREW_GITHUB_PRIVATE_KEY to the whole .pem file, BEGIN and END lines included"
-        return Check(name, False, "the private key is not a PEM RSA private key", fix)
-    finally:
-        integration.close()
+        # With the App's JWT: proves the id and key belong together, and lists installations.
+        accounts = installation_accounts(
+            app_id=settings.github_app_id,
+            private_key=key,
+            api_url=settings.github_api_url,
+            timeout=TIMEOUT,
+        )
+    except AppCheckFailed as error:
+        return Check(name, False, *APP_CHECK_FAILURES[error.kind](settings, error.detail))
     if not accounts:
         fix = "install the App on a repository (its public page: Install App)"
         return Check(name, False, f"App {settings.github_app_id}: installed nowhere", fix)

@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import yaml
 
+from bot.operator.manifests import manifest_text
 from bot.settings import GITHUB_API_URL
 
-MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "github-app-manifest.yml"
 GITHUB_URL = "https://github.com"
 TIMEOUT = 30  # seconds for the code exchange
 SECRET_MODE = 0o600
@@ -58,8 +58,7 @@ def api_url_for(github_url: str) -> str:
 
 def build_manifest(public_url: str, *, redirect_url: str, name: str) -> dict[str, Any]:
     """The shipped manifest for `public_url`, redirected to this flow's callback."""
-    text = MANIFEST.read_text(encoding="utf-8").replace("{PUBLIC_URL}", public_url.rstrip("/"))
-    manifest = yaml.safe_load(text)
+    manifest = yaml.safe_load(manifest_text("github", public_url))
     manifest.update(name=name, redirect_url=redirect_url)
     return manifest
 

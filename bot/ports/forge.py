@@ -120,3 +120,24 @@ class Forge(Protocol):
     def update_check(self, check_id: int, **fields: Any) -> CheckRun: ...
 
     def set_status(self, sha: str, *, context: str, state: str, description: str) -> None: ...
+
+
+class RepoGateway(Protocol):
+    """What the triggers need from the code host for one repository: who may steer, the
+    repository's own config file, and replies on its issues."""
+
+    def permission_of(self, login: str) -> str: ...
+
+    def read_text(self, path: str) -> str | None: ...
+
+    def list_comments(self, thread: int) -> list[Comment]: ...
+
+    def create_comment(self, thread: int, body: str, *, role: str) -> Comment: ...
+
+
+class IssueGateway(RepoGateway, Protocol):
+    """A gateway that also opens issues (`/crew task` in Slack)."""
+
+    def create_issue(
+        self, title: str, body: str = "", *, labels: Any = (), role: str | None = None
+    ) -> Any: ...

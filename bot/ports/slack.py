@@ -94,3 +94,11 @@ class Poster(Protocol):
         blocks: list[dict] | None,
         persona: Persona | None,
     ) -> None: ...
+
+
+class SlackReplies(Protocol):
+    """How the worker answers one person: a private message, or a modal."""
+
+    def ephemeral(self, channel: str, user: str, text: str, blocks: list[dict] | None) -> None: ...
+
+    def open_view(self, trigger_id: str, view: dict) -> str: ...

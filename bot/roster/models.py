@@ -20,10 +20,21 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.roster.cron import parse_cron, parse_zone
-from bot.sandbox.test_report import DEFAULT_TEST_COMMAND
 
 # The run's working steps; each is done by exactly one role (Crew.steps).
 STEPS = ("plan", "research", "code", "review", "fix", "test")
+
+# The tester's command unless crew.toml or .repocrew.toml says otherwise.
+DEFAULT_TEST_COMMAND = (
+    "python",
+    "-m",
+    "pytest",
+    "-q",
+    "-rfE",  # the short summary lists failures and errors: one line each, with the test id
+    "--color=no",
+    "-p",
+    "no:cacheprovider",  # leave no .pytest_cache behind in the workspace
+)
 
 # Tools an agent may be given; a role naming any other is a typo, caught at load time.
 TOOLS = tuple(

@@ -11,12 +11,11 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bot.roster.models import Crew, Role
 from bot.runs.states import RunState
 from bot.slack import blocks
 from bot.slack.outbox import SLACK_OUTBOX_JOB
+from bot.store.engine import Engine
 from bot.store.models import Run
 from bot.store.queue import enqueue
 from bot.store.runs import last_move

@@ -14,49 +14,30 @@ from typing import Any
 
 from bot.llm.client import ModelRequestRejected, SpendLimitReached
 from bot.llm.loop import AgentStopped, BudgetExhausted, ModelRefused
-from bot.observability.ids import run_fields
 from bot.observability.logs import log_context
+from bot.roster.models import Crew
 from bot.runs import comments as render
 from bot.runs.announce import announce, announce_end, catch_up
+from bot.runs.progress import SPEND_LIMIT_FLAG, StaleRun, finish_step
 from bot.runs.publish import upsert_comment
-from bot.runs.states import TERMINAL, WAITING, RunState
+from bot.runs.states import STATE_STEP, TERMINAL, WAITING, RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.coding import code, fix
 from bot.runs.steps.common import BranchDeleted, StepResult
 from bot.runs.steps.planning import plan, research
 from bot.runs.steps.reviewing import review
+from bot.runs.steps.start import start
 from bot.runs.steps.testing import test
 from bot.runs.steps.voting import vote
 from bot.sandbox import SandboxUnavailable
 from bot.security.secrets import SecretLeak
+from bot.store.flags import set_flag
 from bot.store.models import Run
-from bot.store.runs import (
-    SPEND_LIMIT_FLAG,
-    StaleRun,
-    finish_step,
-    get_flag,
-    get_run,
-    outputs,
-    set_flag,
-)
+from bot.store.runs import get_run, outputs
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[StepServices, Run, dict[str, Any]], StepResult]
-
-
-class RunsPaused(RuntimeError):
-    """New runs wait: the model account hit its spend limit (cleared by an operator)."""
-
-
-def start(services: StepServices, run: Run, _outputs: dict[str, Any]) -> StepResult:
-    """Leave the queue, unless new runs are paused."""
-    paused = get_flag(services.engine, SPEND_LIMIT_FLAG)
-    if paused:
-        raise RunsPaused(f"new runs are paused: {paused}")
-    lead = services.crew.roles[services.crew.lead]
-    first = RunState.REVIEWING if run.mode == "review" else RunState.PLANNING
-    return StepResult(first, "start", lead, None)
 
 
 STEPS: dict[RunState, Step] = {
@@ -76,6 +57,18 @@ def advance(services: StepServices, run_id: int) -> RunState:
     run = get_run(services.engine, run_id)
     with log_context(**run_fields(services.crew, run)):  # the step's ids on its log lines
         return _advance(services, run_id, run)
+
+
+def run_fields(crew: Crew, run: Run) -> dict[str, Any]:
+    """The ids a step's log lines carry: the run, its installation, the step's role."""
+    step = STATE_STEP.get(run.state)
+    role = crew.role_for(step).key if step is not None else crew.lead
+    return {
+        "run_id": run.id,
+        "installation_id": run.installation_id,
+        "state": run.state,
+        "role": role,
+    }
 
 
 def _advance(services: StepServices, run_id: int, run: Run) -> RunState:

@@ -1,4 +1,4 @@
-"""Starting runs and assembling a run's services from the settings and the run's own row.
+"""Starting runs: a local run, the job that drives a run, and runs a killed process orphaned.
 
 The crew configuration is copied into the run when it starts, so a resumed run behaves as it
 began even if `crew.toml` changed meanwhile.
@@ -6,33 +6,21 @@ began even if `crew.toml` changed meanwhile.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-
-from bot.llm.client import ModelClient
-from bot.llm.loop import ModelPort
-from bot.local_forge import LocalForge
-from bot.ports.forge import Forge
 from bot.roster.loader import REPO_CONFIG, apply_repo_overrides
 from bot.roster.models import Crew
+from bot.runs.progress import create_run
 from bot.runs.states import TERMINAL, WAITING, RunState
-from bot.runs.step_services import StepServices
-from bot.security.secrets import scanner_for_settings
-from bot.settings import Settings
-from bot.store.models import Job, JobStatus, Run, utcnow
-from bot.store.queue import enqueue
-from bot.store.runs import create_run, get_run
+from bot.store import queue
+from bot.store import runs as stored
+from bot.store.engine import Engine
+from bot.store.models import utcnow
 
 CREW_RUN_JOB = "crew.run"
 ORPHAN_AFTER = timedelta(minutes=5)
-
-ForgeFactory = Callable[[Run, Settings], Forge]
 
 
 def crew_snapshot(crew: Crew) -> dict:
@@ -66,7 +54,9 @@ def queue_run(engine: Engine, run_id: int, *, max_attempts: int = 5) -> int:
 
     `max_attempts`: REPOCREW_JOB_MAX_ATTEMPTS where the caller has the settings.
     """
-    return enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=max_attempts)
+    return queue.enqueue(
+        engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=max_attempts
+    )
 
 
 def requeue_orphaned_runs(
@@ -80,50 +70,16 @@ def requeue_orphaned_runs(
     ones are driven in the foreground by `repocrew run`, which has no job to lose.
     """
     working = [state.value for state in RunState if state not in TERMINAL | WAITING]
-    runs, jobs = Run.__table__, Job.__table__  # type: ignore[attr-defined]
-    with engine.connect() as connection:
-        candidates = connection.execute(
-            select(runs.c.id).where(
-                runs.c.state.in_(working),
-                runs.c.forge == "github",
-                runs.c.updated_at < utcnow() - idle_for,
-            )
-        ).scalars()
-        candidates = set(candidates)
-        if not candidates:
-            return []
-        pending = connection.execute(
-            select(jobs.c.args).where(
-                jobs.c.kind == CREW_RUN_JOB,
-                jobs.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
-            )
-        ).scalars()
-        driven = {json.loads(args or "{}").get("run_id") for args in pending}
+    candidates = stored.idle_run_ids(
+        engine, states=working, forge="github", idle_since=utcnow() - idle_for
+    )
+    if not candidates:
+        return []
+    driven = {args.get("run_id") for args in queue.pending_args(engine, kind=CREW_RUN_JOB)}
     orphans = sorted(candidates - driven)
     for run_id in orphans:
         queue_run(engine, run_id, max_attempts=max_attempts)
     return orphans
-
-
-def local_forge_for(run: Run, settings: Settings) -> LocalForge:
-    slug = hashlib.sha1(run.repo.encode()).hexdigest()[:12]
-    return LocalForge(
-        settings.work_dir / "local-forge" / f"{slug}.json",
-        clone_url=run.clone_url,
-        default_branch=default_branch(run.clone_url),
-    )
-
-
-def github_forge_for(run: Run, settings: Settings) -> Forge:
-    from bot.github.gateway import forge_for
-
-    crew = Crew.model_validate(json.loads(run.config))
-    if run.installation_id is None:
-        raise LookupError(f"run {run.id} on GitHub has no installation")
-    return forge_for(settings, run.installation_id, run.repo, crew.roles.values())
-
-
-FORGES: dict[str, ForgeFactory] = {"local": local_forge_for, "github": github_forge_for}
 
 
 def _default_branch_file(url: str, path: str) -> str | None:
@@ -154,37 +110,3 @@ def default_branch(url: str) -> str:
     except OSError:
         return "main"
     return found.stdout.strip() or "main"
-
-
-def model_for(settings: Settings) -> ModelPort | None:
-    if settings.anthropic_api_key is None:
-        return None
-    return ModelClient(
-        api_key=settings.anthropic_api_key.get_secret_value(),
-        base_url=settings.anthropic_base_url,
-    )
-
-
-def services_for(
-    engine: Engine,
-    settings: Settings,
-    run_id: int,
-    *,
-    model: ModelPort | None = None,
-    forge: Forge | None = None,
-) -> StepServices:
-    run = get_run(engine, run_id)
-    crew = Crew.model_validate(json.loads(run.config))
-    if forge is None:
-        factory = FORGES.get(run.forge)
-        if factory is None:
-            raise LookupError(f"run {run_id} is on forge {run.forge!r}, which is not set up here")
-        forge = factory(run, settings)
-    return StepServices(
-        engine=engine,
-        crew=crew,
-        forge=forge,
-        model=model if model is not None else model_for(settings),
-        scanner=scanner_for_settings(settings),
-        work_root=settings.work_dir / "workspaces",
-    )

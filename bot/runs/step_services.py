@@ -8,16 +8,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bot.llm import pricing
 from bot.llm.client import ModelUsage
-from bot.llm.ledger import Ledger, day_spend, run_spend
+from bot.llm.ledger import Ledger
 from bot.llm.loop import BudgetExhausted, ModelPort
 from bot.ports.forge import Forge
 from bot.prompts import PromptLibrary
 from bot.roster.models import Crew, Role
 from bot.security.secrets import SecretScanner, redact_json
+from bot.store.engine import Engine
+from bot.store.model_calls import day_spend, run_spend
 
 # A tool result longer than this is cut (with a note) before the model sees it.
 MAX_TOOL_RESULT_CHARS = 30_000

@@ -3,10 +3,9 @@
 from bot.sandbox.limits import SandboxLimits, SandboxResult
 from bot.sandbox.runner import run_sandboxed
 from bot.sandbox.status import SandboxStatus, SandboxUnavailable, sandbox_status
-from bot.sandbox.test_report import DEFAULT_TEST_COMMAND, TestFailure, TestReport, parse_test_output
+from bot.sandbox.test_report import TestFailure, TestReport, parse_test_output
 
 __all__ = [
-    "DEFAULT_TEST_COMMAND",
     "SandboxLimits",
     "SandboxResult",
     "SandboxStatus",

@@ -14,16 +14,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-DEFAULT_TEST_COMMAND = (
-    "python",
-    "-m",
-    "pytest",
-    "-q",
-    "-rfE",  # the short summary lists failures and errors: one line each, with the test id
-    "--color=no",
-    "-p",
-    "no:cacheprovider",  # leave no .pytest_cache behind in the workspace
-)
 DETAILS_CHARS = 4000
 
 SUMMARY = re.compile(

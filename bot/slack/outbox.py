@@ -16,9 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-
 from bot.ports.slack import (
     Persona,
     Posted,
@@ -31,8 +28,8 @@ from bot.ports.slack import (
 )
 from bot.roster.loader import load_crew
 from bot.settings import Settings
-from bot.slack.poster import make_poster
 from bot.store import slack_outbox as store
+from bot.store.engine import DatabaseError, Engine
 from bot.store.models import utcnow
 from bot.store.slack_outbox import OutboxMessage
 
@@ -90,23 +87,15 @@ def drain(
     return drainer.report
 
 
-def drain_job(
-    engine: Engine,
-    settings: Settings,
-    *,
-    tokens: Mapping[str, str] | None = None,
-    poster: Poster | None = None,
-) -> DrainReport:
+def drain_job(engine: Engine, settings: Settings, *, poster: Poster | None) -> DrainReport:
     """The `slack.outbox` job: drain with the crew's personas; reschedule at `next_due`.
 
-    `tokens` maps a role's `bot_token_env` name to its token. A long-lived worker should pass
-    one `poster` (make_poster) so a token's missing `chat:write.customize` is learnt once.
+    `poster` is the process's one (so a token's missing `chat:write.customize` is learnt
+    once); None while no bot token is set, and the outbox stays queued.
     """
     if poster is None:
-        if settings.slack_bot_token is None:
-            log.warning("no Slack bot token; the outbox stays queued")
-            return DrainReport(next_due=store.next_due_at(engine, now=utcnow()))
-        poster = make_poster(settings, tokens=tokens)
+        log.warning("no Slack bot token; the outbox stays queued")
+        return DrainReport(next_due=store.next_due_at(engine, now=utcnow()))
     personas = personas_for(load_crew(settings.crew_file))
     _requeue_after_auth_fixed(engine, poster)
     return drain(engine, poster, personas=personas)
@@ -214,7 +203,7 @@ class _Drainer:
         for delay in RECORD_RETRY_SECONDS:
             try:
                 return record(now=self.now())
-            except DBAPIError:
+            except DatabaseError:
                 log.warning("could not mark Slack message %s sent; trying again", message.key)
                 time.sleep(delay)
         return record(now=self.now())  # the last try: its failure is the job's

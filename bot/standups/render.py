@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from bot.roster.models import Crew
@@ -17,25 +16,11 @@ from bot.runs.memory import kind_of
 from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, check_blocks, clip, escape
 from bot.standups.facts import HUMAN, Blocker, Handoff, Need, RoleFacts, RunRef, TeamFacts
 from bot.standups.words import ASKS, BLOCKED, DOING, DONE, VERDICTS, WORDS, WORK
+from bot.store.standups import THREAD_PREFIX, StandupPost
 
 MAX_ITEMS = 8  # bullets per heading; the rest are counted
 MAX_LINE = 300
 MAX_FALLBACK = 3000
-
-
-@dataclass(frozen=True)
-class StandupPost:
-    """One outbox message of the standup."""
-
-    key: str
-    role: str
-    text: str
-    blocks: list[dict]
-    context: str  # the small print under the post, kept when the words are polished
-    parent: bool = False
-
-
-THREAD_PREFIX = "standup:"
 
 
 def thread_key(channel: str, day: date) -> str:

@@ -17,8 +17,6 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from bot.roster.models import Crew
 from bot.slack.outbox import SLACK_OUTBOX_JOB
 from bot.standups import render
@@ -27,6 +25,7 @@ from bot.standups.schedule import Schedule, channel_name, schedule_for, schedule
 from bot.standups.schedule import ScheduleError as ScheduleError  # for /crew standup schedule
 from bot.standups.schedule import set_schedule as set_schedule  # for /crew standup schedule
 from bot.store import standups as store
+from bot.store.engine import Engine
 from bot.store.queue import enqueue
 from bot.store.slack_outbox import enqueue_message
 from bot.store.standups import record_human_update as record_human_update  # for thread replies

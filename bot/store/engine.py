@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -62,3 +63,23 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# The names the rest of repocrew uses for the store's types: only bot/store imports SQLAlchemy.
+StoreError = SQLAlchemyError  # anything the store raised
+DatabaseError = DBAPIError  # the database itself failed (unreachable, restarted, refused)
+__all__ = [
+    "DatabaseError",
+    "Engine",
+    "StoreError",
+    "is_sqlite",
+    "make_engine",
+    "ping",
+    "session_scope",
+]
+
+
+def ping(engine: Engine) -> None:
+    """Raise unless the store answers a trivial query."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, true, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, true, update
 
 from bot.store.models import Job, JobStatus, utcnow
 
@@ -219,3 +219,22 @@ def counts_by_status(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(select(_job.c.status, func.count()).group_by(_job.c.status))
         return {status: count for status, count in rows}  # noqa: C416
+
+
+def pending_args(engine: Engine, *, kind: str) -> list[dict[str, Any]]:
+    """The arguments of every queued or running job of `kind`."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(_job.c.args).where(
+                _job.c.kind == kind, _job.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+            )
+        ).scalars()
+        return [json.loads(args or "{}") for args in rows]
+
+
+def delete_finished(engine: Engine, *, before: datetime) -> int:
+    """Drop jobs done before `before` (deliveries stay: they are the audit log)."""
+    with engine.begin() as connection:
+        return connection.execute(
+            delete(_job).where(_job.c.status == JobStatus.DONE, _job.c.finished_at < before)
+        ).rowcount

@@ -1,21 +1,24 @@
-"""Store functions for team runs: create, read, move along the state machine, remember outputs.
+"""Team runs in the store: the run row, its transitions, step results and votes.
 
-Every write is keyword-only and commits on its own, so a worker killed between two calls leaves
-the store at the last finished step.
+States are plain strings here: the state machine (`bot.runs.states`) decides which moves are
+allowed, the store only makes each write conditional on the state it was decided from. Every
+write is keyword-only and commits on its own, so a worker killed between two calls leaves the
+store at the last finished step.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as select_models
 
-from bot.runs.states import TERMINAL, TRANSITIONS, RunState, check_transition
-from bot.store.models import Run, RunTransition, StepOutput, SystemFlag, Vote, utcnow
+from bot.store.models import Run, RunTransition, StepOutput, Vote, utcnow
 
 _run = Run.__table__  # type: ignore[attr-defined]
 _transition = RunTransition.__table__  # type: ignore[attr-defined]
@@ -23,13 +26,10 @@ _output = StepOutput.__table__  # type: ignore[attr-defined]
 _vote = Vote.__table__  # type: ignore[attr-defined]
 
 
-class StaleRun(RuntimeError):
-    """The run moved on under us (another worker, a human's stop): this step's result is moot."""
-
-
-def create_run(
+def insert_run(
     engine: Engine,
     *,
+    state: str,
     repo: str,
     task: str,
     title: str = "",
@@ -56,7 +56,7 @@ def create_run(
                 title=title[:255],
                 task=task,
                 requested_by=requested_by,
-                state=RunState.QUEUED,
+                state=state,
                 mode=mode,
                 branch=branch,
                 pr_number=pr_number,
@@ -79,38 +79,82 @@ def get_run(engine: Engine, run_id: int) -> Run:
         return run
 
 
-def transition(
-    engine: Engine,
-    *,
-    run_id: int,
-    expected: RunState,
-    target: RunState,
-    reason: str = "",
-    **fields: Any,
-) -> None:
-    """Move a run from `expected` to `target` (with other column updates) in one transaction.
-
-    The update is conditional on the state still being `expected`, so two workers racing on
-    one run (or a human's stop landing mid-step) cannot both advance it.
-    """
-    finish_step(
-        engine,
-        run_id=run_id,
-        expected=expected,
-        target=target,
-        step="",
-        role="",
-        content=None,
-        reason=reason,
-        **fields,
-    )
-
-
 def update_run(engine: Engine, *, run_id: int, **fields: Any) -> None:
     with engine.begin() as connection:
         connection.execute(
             update(_run).where(_run.c.id == run_id).values(updated_at=utcnow(), **fields)
         )
+
+
+def write_step(
+    engine: Engine,
+    *,
+    run_id: int,
+    expected: str,
+    target: str,
+    finished: bool,
+    step: str,
+    role: str,
+    content: dict[str, Any] | None,
+    reason: str = "",
+    **fields: Any,
+) -> bool:
+    """Save a step's result (when `content` is given) and move the run from `expected` to
+    `target`, in one transaction; False, writing nothing, when the run is no longer `expected`.
+
+    Together or not at all: a result saved without its transition would make the resumed
+    step number itself one further (review-2 for a first review).
+    """
+    now = utcnow()
+    values: dict[str, Any] = {"state": target, "updated_at": now, **fields}
+    if finished:
+        values["finished_at"] = now
+    if reason:
+        values["reason"] = reason
+    try:
+        with engine.begin() as connection:
+            _move(connection, run_id, expected, target, values, now)
+            if content is not None:
+                connection.execute(
+                    insert(_output).values(
+                        run_id=run_id,
+                        step=step,
+                        role=role,
+                        content=json.dumps(content),
+                        created_at=now,
+                    )
+                )
+    except _NotMoved:
+        return False
+    return True
+
+
+class _NotMoved(Exception):
+    """The run was not in the expected state: roll the whole write back."""
+
+
+def _move(
+    connection: Connection,
+    run_id: int,
+    expected: str,
+    target: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> None:
+    moved = connection.execute(
+        update(_run).where(_run.c.id == run_id, _run.c.state == expected).values(**values)
+    ).rowcount
+    if moved != 1:
+        raise _NotMoved
+    connection.execute(
+        insert(_transition).values(
+            run_id=run_id,
+            from_state=expected,
+            to_state=target,
+            reason=values.get("reason", ""),
+            at=now,
+        )
+    )
 
 
 def transitions(engine: Engine, run_id: int) -> list[RunTransition]:
@@ -181,90 +225,6 @@ def votes(engine: Engine, run_id: int) -> list[Vote]:
         return list(session.exec(query.order_by(Vote.round, Vote.id)).all())
 
 
-SPEND_LIMIT_FLAG = "model_spend_limit"
-
-
-def set_flag(engine: Engine, *, name: str, value: str) -> bool:
-    """Set a flag; True when it was not set before (so an alert goes out once)."""
-    with Session(engine) as session:
-        flag = session.get(SystemFlag, name)
-        if flag is not None and flag.value:
-            return False
-        session.merge(SystemFlag(name=name, value=value, set_at=utcnow()))
-        session.commit()
-        return True
-
-
-def get_flag(engine: Engine, name: str) -> str:
-    with Session(engine) as session:
-        flag = session.get(SystemFlag, name)
-        return flag.value if flag is not None else ""
-
-
-def finish_step(
-    engine: Engine,
-    *,
-    run_id: int,
-    expected: RunState,
-    target: RunState,
-    step: str,
-    role: str,
-    content: dict[str, Any] | None,
-    reason: str = "",
-    **fields: Any,
-) -> None:
-    """Save a step's result and move the run on in one transaction.
-
-    Together or not at all: a result saved without its transition would make the resumed
-    step number itself one further (review-2 for a first review).
-    """
-    check_transition(expected, target)
-    now = utcnow()
-    values: dict[str, Any] = {"state": target, "updated_at": now, **fields}
-    if target in TERMINAL:
-        values["finished_at"] = now
-    if reason:
-        values["reason"] = reason
-    with engine.begin() as connection:
-        moved = connection.execute(
-            update(_run).where(_run.c.id == run_id, _run.c.state == expected).values(**values)
-        ).rowcount
-        if moved != 1:
-            raise StaleRun(f"run {run_id} is no longer {expected}")
-        if content is not None:
-            connection.execute(
-                insert(_output).values(
-                    run_id=run_id, step=step, role=role, content=json.dumps(content), created_at=now
-                )
-            )
-        connection.execute(
-            insert(_transition).values(
-                run_id=run_id, from_state=expected, to_state=target, reason=reason, at=now
-            )
-        )
-
-
-def end_run(engine: Engine, run_id: int, *, target: RunState, reason: str) -> bool:
-    """End a run whatever state it is in (a human's stop, a job the queue gave up on).
-
-    A step in flight then finds the run ended and its result is dropped (StaleRun).
-    """
-    for _ in range(5):
-        state = RunState(get_run(engine, run_id).state)
-        if target not in TRANSITIONS[state]:
-            return False
-        try:
-            transition(engine, run_id=run_id, expected=state, target=target, reason=reason)
-            return True
-        except StaleRun:
-            continue
-    return False
-
-
-def fail_run(engine: Engine, run_id: int, *, reason: str) -> bool:
-    return end_run(engine, run_id, target=RunState.FAILED, reason=reason)
-
-
 def last_move(engine: Engine, run_id: int) -> tuple[RunTransition, StepOutput | None] | None:
     """The run's newest transition and the step result saved with it (None: none was, as for
     the start, an early end or a human's move); None when the run has not moved yet."""
@@ -281,6 +241,75 @@ def last_move(engine: Engine, run_id: int) -> tuple[RunTransition, StepOutput | 
             .where(StepOutput.run_id == run_id)
             .order_by(StepOutput.id.desc())  # type: ignore[union-attr]
         ).first()
-        # finish_step writes both in one transaction with one timestamp.
+        # write_step writes both in one transaction with one timestamp.
         together = saved is not None and saved.created_at == moved.at
         return moved, saved if together else None
+
+
+def active_run(
+    engine: Engine,
+    repo: str,
+    *,
+    ended: Collection[str],
+    issue: int | None = None,
+    pr: int | None = None,
+) -> Run | None:
+    """The newest run on `repo` (on that issue or pull request) whose state is not `ended`."""
+    query = select_models(Run).where(Run.repo == repo, Run.state.notin_(list(ended)))  # type: ignore[attr-defined]
+    if issue is not None:
+        query = query.where(Run.issue_number == issue)
+    if pr is not None:
+        query = query.where(Run.pr_number == pr)
+    with Session(engine) as session:
+        run = session.exec(query.order_by(Run.id.desc())).first()  # type: ignore[union-attr]
+        if run is not None:
+            session.expunge(run)
+        return run
+
+
+def active_runs(engine: Engine, *, ended: Collection[str], limit: int = 10) -> list[Run]:
+    """The newest runs whose state is not `ended`, newest first."""
+    query = select_models(Run).where(Run.state.notin_(list(ended)))  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        runs = list(session.exec(query.order_by(Run.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
+        for run in runs:
+            session.expunge(run)
+        return runs
+
+
+def run_ids_of_installation(
+    engine: Engine, installation_id: int, *, ended: Collection[str]
+) -> list[int]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(_run.c.id).where(
+                    _run.c.installation_id == installation_id, _run.c.state.notin_(list(ended))
+                )
+            ).scalars()
+        )
+
+
+def idle_run_ids(
+    engine: Engine, *, states: Collection[str], forge: str, idle_since: datetime
+) -> set[int]:
+    """Runs of `forge` in one of `states` that have not moved since `idle_since`."""
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                select(_run.c.id).where(
+                    _run.c.state.in_(list(states)),
+                    _run.c.forge == forge,
+                    _run.c.updated_at < idle_since,
+                )
+            ).scalars()
+        )
+
+
+def latest_run(engine: Engine) -> Run | None:
+    """The newest run, if any."""
+    with Session(engine) as session:
+        run = session.exec(select_models(Run).order_by(Run.id.desc())).first()  # type: ignore[union-attr]
+        if run is not None:
+            session.expunge(run)
+        return run

@@ -353,3 +353,12 @@ def message_by_key(engine: Engine, *, key: str) -> SlackMessage | None:
     """The stored message for `key`: its status, ts and last error."""
     with Session(engine) as session:
         return session.exec(select_model(SlackMessage).where(SlackMessage.key == key)).first()
+
+
+def parent_thread_key(engine: Engine, *, channel_id: str, ts: str) -> str | None:
+    """The thread key of the parent message Slack knows as (`channel_id`, `ts`), if it is ours."""
+    query = select(_message.c.thread_key).where(
+        _message.c.channel_id == channel_id, _message.c.ts == ts, _message.c.parent.is_(True)
+    )
+    with engine.connect() as connection:
+        return connection.execute(query).scalars().first()

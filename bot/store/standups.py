@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.standups.render import THREAD_PREFIX, StandupPost
 from bot.store.models import HumanUpdate, SlackMessage, Standup, utcnow
 
 _standup = Standup.__table__  # type: ignore[attr-defined]
@@ -21,6 +20,19 @@ _update = HumanUpdate.__table__  # type: ignore[attr-defined]
 _message = SlackMessage.__table__  # type: ignore[attr-defined]
 
 POSTING, POSTED = "posting", "posted"
+THREAD_PREFIX = "standup:"  # the outbox thread of a standup: standup:<channel>:<day>
+
+
+@dataclass(frozen=True)
+class StandupPost:
+    """One outbox message of the standup."""
+
+    key: str
+    role: str
+    text: str
+    blocks: list[dict]
+    context: str  # the small print under the post, kept when the words are polished
+    parent: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,59 +1,51 @@
-"""Keep the installation table current from `installation` and `installation_repositories`."""
+"""`installation` and `installation_repositories`: keep the installation table current, and
+stop the runs of an installation that is removed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
-
-from bot.store.engine import session_scope
-from bot.store.models import Installation, utcnow
+from bot.runs.progress import stop_run
+from bot.runs.states import TERMINAL
+from bot.services import Services
+from bot.store.installations import change_repositories, record_installation
+from bot.store.runs import run_ids_of_installation
 from bot.triggers.github_deliveries import router
+
+# What each `installation` action changes on the row (the repositories come with `created`).
+CHANGES: dict[str, dict[str, bool]] = {
+    "created": {"deleted": False},
+    "deleted": {"deleted": True},
+    "suspend": {"suspended": True},
+    "unsuspend": {"suspended": False},
+}
 
 
 def _repo_names(repositories: list[dict[str, Any]] | None) -> list[str]:
     return [r["full_name"] for r in repositories or [] if r.get("full_name")]
 
 
-def _load(session, payload: dict[str, Any]) -> Installation:
-    data = payload["installation"]
-    installation = session.get(Installation, data["id"]) or Installation(id=data["id"])
-    account = data.get("account") or {}
-    installation.account_login = account.get("login") or installation.account_login
-    installation.account_type = account.get("type") or installation.account_type
-    installation.app_id = data.get("app_id") or installation.app_id
-    installation.repository_selection = (
-        data.get("repository_selection") or installation.repository_selection
-    )
-    installation.updated_at = utcnow()
-    session.add(installation)
-    return installation
-
-
 @router.register("installation")
-def installation_changed(payload: dict[str, Any], engine: Engine, _settings: Any = None) -> None:
-    action = payload.get("action")
-    with session_scope(engine) as session:
-        installation = _load(session, payload)
-        if action == "created":
-            installation.repositories = "\n".join(_repo_names(payload.get("repositories")))
-            installation.deleted = False
-        elif action == "deleted":
-            installation.deleted = True
-        elif action == "suspend":
-            installation.suspended = True
-        elif action == "unsuspend":
-            installation.suspended = False
+def installation_changed(payload: dict[str, Any], services: Services) -> None:
+    action = str(payload.get("action"))
+    names = _repo_names(payload.get("repositories")) if action == "created" else None
+    record_installation(
+        services.engine, payload["installation"], repositories=names, **CHANGES.get(action, {})
+    )
 
 
 @router.register("installation_repositories")
-def installation_repositories_changed(
-    payload: dict[str, Any], engine: Engine, _settings: Any = None
-) -> None:
-    with session_scope(engine) as session:
-        installation = _load(session, payload)
-        names = [n for n in installation.repositories.splitlines() if n]
-        removed = set(_repo_names(payload.get("repositories_removed")))
-        names = [n for n in names if n not in removed]
-        names += [n for n in _repo_names(payload.get("repositories_added")) if n not in names]
-        installation.repositories = "\n".join(names)
+def installation_repositories_changed(payload: dict[str, Any], services: Services) -> None:
+    change_repositories(
+        services.engine,
+        payload["installation"],
+        added=_repo_names(payload.get("repositories_added")),
+        removed=_repo_names(payload.get("repositories_removed")),
+    )
+
+
+@router.register("installation", action="deleted")
+def installation_removed(payload: dict[str, Any], services: Services) -> None:
+    installation = payload["installation"]["id"]
+    for run_id in run_ids_of_installation(services.engine, installation, ended=TERMINAL):
+        stop_run(services.engine, run_id, reason="the GitHub App was uninstalled")

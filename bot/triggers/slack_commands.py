@@ -13,11 +13,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol, cast
-
-from sqlalchemy import Engine, select
-from sqlmodel import Session
-from sqlmodel import select as select_models
+from typing import Any
 
 from bot.metrics.collaboration import collaboration_metrics
 from bot.metrics.render import render_metrics
@@ -25,34 +21,17 @@ from bot.roster.loader import load_crew
 from bot.roster.models import Crew
 from bot.runs.announce import run_link
 from bot.runs.states import TERMINAL
-from bot.settings import Settings
+from bot.services import Services
 from bot.slack.blocks import escape
 from bot.standups.run import ALREADY_POSTED, IN_PROGRESS, hold_standup
 from bot.standups.schedule import ScheduleError, set_schedule
-from bot.store.models import Run, SlackLink, utcnow
-from bot.store.runs import get_run, outputs
+from bot.store.runs import active_runs, get_run, outputs
+from bot.store.slack_links import link, link_holder
 from bot.store.slack_outbox import failed_in_thread
-from bot.triggers.github_runs import RepoGateway, RunRequest, start_run
-from bot.triggers.slack_actions import (
-    UNLINKED,
-    Asker,
-    run_for,
-    send_back,
-    steered_run,
-    steering_gateway,
-    stop,
-)
+from bot.triggers.slack_actions import send_back, stop
+from bot.triggers.slack_asker import UNLINKED, Asker, run_for, steered_run, steering_gateway
 from bot.triggers.slack_deliveries import router
-
-
-class IssueGateway(RepoGateway, Protocol):
-    def create_issue(
-        self, title: str, body: str = "", *, labels: Any = (), role: str | None = None
-    ) -> Any: ...
-
-
-# Unit tests swap this, as they swap bot.triggers.github_runs.gateway_factory.
-installation_finder: Callable[[Settings, str], int | None] | None = None
+from bot.triggers.starting import RunRequest, start_run
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
@@ -61,19 +40,6 @@ STANDUP_REFUSALS = {
     ALREADY_POSTED: "Today's standup in this channel is posted already (one a day).",
     IN_PROGRESS: "Today's standup in this channel is being posted right now.",
 }
-
-
-def _find_installation(settings: Settings, repo: str) -> int | None:
-    if installation_finder is not None:
-        return installation_finder(settings, repo)
-    from github import GithubException
-
-    from bot.github.gateway import apps_for
-
-    try:
-        return apps_for(settings).main.for_repo(repo).installation_id
-    except GithubException:  # 404: the App is not installed there (or there is no such repo)
-        return None
 
 
 # -- the commands -------------------------------------------------------------------------
@@ -89,7 +55,7 @@ def _task(asker: Asker, rest: str) -> None:
     if login is None:
         asker.tell(UNLINKED)
         return
-    installation = _find_installation(asker.settings, repo)
+    installation = asker.services.installation_of(repo)
     if installation is None:
         asker.tell(f"The crew's GitHub App is not installed on `{repo}` (or it does not exist).")
         return
@@ -98,7 +64,7 @@ def _task(asker: Asker, rest: str) -> None:
         return
     crew = load_crew(asker.settings.crew_file)
     title, body = issue_title(description), f"{description}\n\nRequested by @{login} from Slack."
-    issue = cast(IssueGateway, gateway).create_issue(title, body, role=crew.lead)
+    issue = gateway.create_issue(title, body, role=crew.lead)
     request = RunRequest(
         repo=repo,
         installation_id=installation,
@@ -107,7 +73,7 @@ def _task(asker: Asker, rest: str) -> None:
         body=body,
         requested_by=f"{login} <{login}@users.noreply.github.com>",
     )
-    run_id = start_run(asker.engine, asker.settings, gateway, request)
+    run_id = start_run(asker.services, gateway, request)
     where = f"{repo}#{issue.number}"
     if run_id is None:
         asker.tell(f"I opened {where}, but the crew did not start: see the issue for why.")
@@ -124,23 +90,11 @@ def _link(asker: Asker, rest: str) -> None:
     if not LOGIN.match(login):
         asker.tell("Usage: `/crew link <github-login>`")
         return
-    with Session(asker.engine) as session:
-        taken = session.exec(
-            select_models(SlackLink).where(
-                SlackLink.team_id == asker.team,
-                SlackLink.github_login == login,
-                SlackLink.slack_user_id != asker.user,
-            )
-        ).first()
-        if taken is not None:
-            asker.tell(f"@{login} is linked to <@{taken.slack_user_id}> already.")
-            return
-        session.merge(
-            SlackLink(
-                team_id=asker.team, slack_user_id=asker.user, github_login=login, linked_at=utcnow()
-            )
-        )
-        session.commit()
+    taken = link_holder(asker.engine, team=asker.team, login=login, other_than=asker.user)
+    if taken is not None:
+        asker.tell(f"@{login} is linked to <@{taken}> already.")
+        return
+    link(asker.engine, team=asker.team, user=asker.user, login=login)
     asker.tell(f"Linked: you are @{login} on GitHub for the crew.")
 
 
@@ -154,10 +108,7 @@ def _status(asker: Asker, rest: str) -> None:
             done = ", ".join(outputs(asker.engine, run.id or 0)) or "nothing yet"
             asker.tell(f"{run_line(run)}\nFinished steps: {done}.{undelivered(asker, run)}")
         return
-    table = Run.__table__  # type: ignore[attr-defined]
-    query = select(table).where(table.c.state.notin_(list(TERMINAL))).order_by(table.c.id.desc())
-    with asker.engine.connect() as connection:
-        active = connection.execute(query.limit(10)).all()
+    active = active_runs(asker.engine, ended=TERMINAL, limit=10)
     asker.tell("\n".join(run_line(run) for run in active) or "No run is active.")
 
 
@@ -187,7 +138,7 @@ def _standup(asker: Asker, rest: str) -> None:
         return
     crew = load_crew(asker.settings.crew_file)
     channel = standup_channel(crew, asker)
-    held = hold_standup(asker.engine, crew, channel=channel, now=utcnow(), force=True)
+    held = hold_standup(asker.engine, crew, channel=channel, now=asker.services.clock(), force=True)
     if held.outcome in STANDUP_REFUSALS:
         asker.tell(STANDUP_REFUSALS[held.outcome])
 
@@ -215,7 +166,7 @@ def _metrics(asker: Asker, rest: str) -> None:
     if not word.isdigit() or not 1 <= int(word) <= 365:
         asker.tell("Usage: `/crew metrics [days]`, days from 1 to 365.")
         return
-    end = utcnow()
+    end = asker.services.clock()
     found = collaboration_metrics(asker.engine, start=end - timedelta(days=int(word)), end=end)
     text, blocks = render_metrics(found)
     asker.say(text, blocks=blocks)
@@ -305,8 +256,8 @@ def unescape(text: str) -> str:
 
 
 @router.register("command", "/crew")
-def crew_command(body: dict, engine: Engine, settings: Settings) -> None:
-    asker = Asker.of(body, engine, settings)
+def crew_command(body: dict, services: Services) -> None:
+    asker = Asker.of(body, services)
     name, rest = parse(body.get("text", ""))
     if name == "unknown":
         word = escape(body.get("text", "").split()[0])

@@ -7,18 +7,15 @@ import logging
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from sqlalchemy import Engine
-
-from bot.settings import Settings
-from bot.store.engine import session_scope
-from bot.store.models import Delivery
+from bot.services import Services
+from bot.store.deliveries import get_delivery
 from bot.triggers.router import EventRouter
 
 log = logging.getLogger(__name__)
 
 # Registered as router.register(kind, detail): ("command", "/crew"), ("event_callback",
 # "message"), ("block_actions", "crew_stop"), ("view_submission", <callback_id>) …
-# Handlers are called as handler(body, engine, settings).
+# Handlers are called as handler(body, services).
 router = EventRouter()
 
 
@@ -57,17 +54,14 @@ def detail_of(kind: str, stored: str, body: dict) -> str:
     return found(body) if found is not None else stored
 
 
-def handle_slack_delivery(delivery_row_id: int, engine: Engine, settings: Settings) -> int:
+def handle_slack_delivery(delivery_row_id: int, services: Services) -> int:
     """Run the handlers of one stored Slack request; returns how many ran."""
-    with session_scope(engine) as session:
-        delivery = session.get(Delivery, delivery_row_id)
-        if delivery is None:
-            raise LookupError(f"delivery row {delivery_row_id} is gone")
-        kind, stored, body = delivery.event, delivery.action, parse_slack_body(delivery.payload)
+    delivery = get_delivery(services.engine, delivery_row_id)
+    kind, stored, body = delivery.event, delivery.action, parse_slack_body(delivery.payload)
     detail = detail_of(kind, stored, body)
     handlers = router.handlers_for(kind, detail)
     for handler in handlers:
-        handler(body, engine, settings)
+        handler(body, services)
     if not handlers:
         log.info("no handler registered for slack %s %s", kind, detail)
     return len(handlers)

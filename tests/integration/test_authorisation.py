@@ -13,11 +13,12 @@ import threading
 
 import pytest
 
+from bot.runs.progress import create_run
 from bot.runs.states import RunState
 from bot.sandbox import run_sandboxed, sandbox_status
 from bot.sandbox.bwrap import git_metadata
 from bot.store.models import Run
-from bot.store.runs import create_run, get_run
+from bot.store.runs import get_run
 from bot.workspace.git import GitIdentity, GitWorkspace
 from repocrew.demo_session import make_sample_repository
 from tests.conftest import GITHUB_SECRET
@@ -31,6 +32,7 @@ from tests.unit.test_crew_triggers import (  # noqa: F401 - fixtures
     gateway,
     jobs,
     runs,
+    services,
     settings,  # noqa: F811
     user,
 )
@@ -83,12 +85,12 @@ def test_the_same_body_correctly_signed_is_accepted(client, engine):  # noqa: F8
 # -- who steers -------------------------------------------------------------------------------
 
 
-def test_an_outside_contributor_cannot_start_a_review_of_their_fork_pr(engine, settings, gateway):  # noqa: F811
+def test_an_outside_contributor_cannot_start_a_review_of_their_fork_pr(engine, gateway, services):  # noqa: F811
     # A fork's author has no permission on the base repository (the API answers "none"),
     # whatever the pull request says about them.
     for body in ("/crew review", "/crew go"):
         event = comment(body, user("forker"), on_pull=True)
-        dispatch("issue_comment", event, engine, settings)
+        dispatch("issue_comment", event, services)
     assert runs(engine) == [] and jobs(engine) == 0
     assert all("only people with write access" in body for _, body in gateway.comments)
 
@@ -97,8 +99,8 @@ def test_an_outside_contributor_cannot_start_a_review_of_their_fork_pr(engine, s
 def test_a_changes_requested_review_by_anyone_without_write_access_steers_nothing(
     login,
     engine,  # noqa: F811
-    settings,  # noqa: F811
     gateway,  # noqa: F811
+    services,  # noqa: F811
 ):
     gateway.permissions["evil[bot]"] = "admin"  # a bot earns no trust, whatever it holds
     run_id = create_run(engine, repo=REPO, task="t", forge="github", pr_number=5)
@@ -114,14 +116,14 @@ def test_a_changes_requested_review_by_anyone_without_write_access_steers_nothin
         "installation": {"id": 1},
         "sender": user(login, "Bot" if login == "repocrew[bot]" else "User"),
     }
-    dispatch("pull_request_review", review, engine, settings)
+    dispatch("pull_request_review", review, services)
     assert get_run(engine, run_id).state == "awaiting_human" and jobs(engine) == 0
 
 
-def test_a_bot_named_like_an_admin_is_not_trusted(engine, settings, gateway):  # noqa: F811
+def test_a_bot_named_like_an_admin_is_not_trusted(engine, gateway, services):  # noqa: F811
     gateway.permissions["octocat[bot]"] = "admin"
     for body in ("/crew go", "/crew stop", "/crew retry"):
-        dispatch("issue_comment", comment(body, user("octocat[bot]")), engine, settings)
+        dispatch("issue_comment", comment(body, user("octocat[bot]")), services)
     assert runs(engine) == [] and gateway.comments == []
 
 

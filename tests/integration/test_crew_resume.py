@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.roster.loader import load_crew
-from bot.runs.lifecycle import local_forge_for, queue_run, start_local_run
+from bot.runs.lifecycle import queue_run, start_local_run
 from bot.sandbox import sandbox_status
 from bot.store.models import ModelCall
 from bot.store.runs import get_run
+from bot.wiring import local_forge_for
 from emulators.anthropic import AnthropicEmulator, create_app
 from emulators.server import running
 from repocrew import demo_session as crew_script

@@ -13,15 +13,17 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.llm.client import ModelClient
-from bot.llm.ledger import transcript
+from bot.operator.replay import replay_run
 from bot.roster.loader import load_crew
-from bot.runs.driver import RunsPaused, drive
-from bot.runs.lifecycle import services_for, start_local_run
-from bot.runs.replay import replay_run
+from bot.runs.driver import drive
+from bot.runs.lifecycle import start_local_run
 from bot.runs.states import RunState
+from bot.runs.steps.start import RunsPaused
 from bot.sandbox import sandbox_status
+from bot.store.model_calls import transcript
 from bot.store.models import ModelCall
 from bot.store.runs import get_run, outputs, transitions, votes
+from bot.wiring import services_for
 from emulators.anthropic import AnthropicEmulator, Turn, create_app
 from emulators.anthropic.script import Script
 from emulators.server import running
@@ -330,15 +332,17 @@ def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
     engine, crew_settings, tmp_path
 ):
     from bot.runs.lifecycle import queue_run
+    from bot.runs.progress import SPEND_LIMIT_FLAG
+    from bot.store.flags import set_flag
     from bot.store.models import Job
-    from bot.store.runs import SPEND_LIMIT_FLAG, set_flag
+    from bot.wiring import build_services
     from jobs.worker import Worker
 
     set_flag(engine, name=SPEND_LIMIT_FLAG, value="the account is over its spend limit")
     run_id = start(engine, tmp_path)
     queue_run(engine, run_id)
 
-    assert Worker(engine, crew_settings, worker_id="w").run_until_idle() == 1
+    assert Worker(build_services(crew_settings, engine), worker_id="w").run_until_idle() == 1
 
     with engine.connect() as connection:
         jobs = connection.execute(select(Job.status, Job.run_after).order_by(Job.id)).all()

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from bot.roster.loader import load_crew
 from bot.runs.driver import drive
-from bot.runs.lifecycle import crew_snapshot, local_forge_for, services_for
+from bot.runs.lifecycle import crew_snapshot
+from bot.runs.progress import create_run, finish_step
 from bot.runs.states import RunState
 from bot.sandbox import sandbox_status
 from bot.settings import Settings
@@ -22,8 +23,9 @@ from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import SlackMessage
 from bot.store.queue import enqueue
-from bot.store.runs import create_run, finish_step, get_run
+from bot.store.runs import get_run
 from bot.store.slack_outbox import message_by_key
+from bot.wiring import local_forge_for, services_for
 from tests.support.fault_world import (
     fault_world,
     outbox_settled,

@@ -27,9 +27,9 @@ from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import Delivery, Installation, Job
 from emulators.server import running
+from repocrew.serve import serve_app
 from tests.conftest import CORPUS, GITHUB_SECRET, make_settings
 from tests.support.signing import github_headers
-from webhooks.app import create_app
 
 CREATED = (
     CORPUS / "github-webhooks" / "examples" / "installation" / "created.with-requester.payload.json"
@@ -83,7 +83,7 @@ def test_intake_refuses_while_postgres_is_down_and_loses_nothing_it_accepted(pos
         engine = make_engine(url)
         upgrade(engine)  # before the app, whose start-up then has nothing to migrate
         settings = make_settings(url, job_backoff_seconds=0.2, job_lease_seconds=2)
-        app = create_app(settings, engine=engine, with_worker=True)
+        app = serve_app(settings, engine=engine, scheduler=False)
         accepted: set[int] = set()
         refused: list[httpx.Response] = []
         try:

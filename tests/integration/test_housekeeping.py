@@ -9,9 +9,10 @@ from sqlalchemy import select, update
 
 from bot.roster.loader import load_crew
 from bot.runs.lifecycle import CREW_RUN_JOB, crew_snapshot, queue_run
+from bot.runs.progress import create_run, fail_run
 from bot.store import queue
 from bot.store.models import Job, JobStatus, Run, utcnow
-from bot.store.runs import create_run, fail_run
+from bot.wiring import build_services
 from jobs.handlers import HOUSEKEEPING_JOB, JOB_HANDLERS
 from tests.conftest import make_settings
 
@@ -39,7 +40,7 @@ def _crew_jobs(engine) -> list[int]:
 def _housekeep(engine, database_url) -> None:
     job = queue.claim(engine, worker_id="w", lease_seconds=30, skip_kinds=(CREW_RUN_JOB,))
     assert job is not None and job.kind == HOUSEKEEPING_JOB
-    JOB_HANDLERS[HOUSEKEEPING_JOB](job, engine, make_settings(database_url))
+    JOB_HANDLERS[HOUSEKEEPING_JOB](job, build_services(make_settings(database_url), engine))
 
 
 def test_a_run_left_without_its_job_gets_one_back_once(engine, database_url):

@@ -7,6 +7,7 @@ import json
 from bot.store.engine import session_scope
 from bot.store.models import Installation, JobStatus
 from bot.store.queue import counts_by_status
+from bot.wiring import build_services
 from jobs.worker import Worker
 from tests.conftest import CORPUS, GITHUB_SECRET
 from tests.support.signing import github_headers
@@ -27,7 +28,7 @@ def _installation(engine, installation_id: int) -> Installation | None:
 
 
 def test_installation_events_keep_the_installation_table_current(client, engine, settings, corpus):
-    worker = Worker(engine, settings, worker_id="w")
+    worker = Worker(build_services(settings, engine), worker_id="w")
     assert _deliver(client, "installation/created.with-requester.payload.json", "d1") == 202
     assert worker.run_until_idle() == 1
     created = _installation(engine, 957387)
@@ -55,7 +56,7 @@ def test_installation_events_keep_the_installation_table_current(client, engine,
 
 def test_events_without_a_handler_yet_complete_cleanly(client, engine, settings, corpus):
     assert _deliver(client, "issues/opened.payload.json", "d5") == 202
-    assert Worker(engine, settings, worker_id="w").run_until_idle() == 1
+    assert Worker(build_services(settings, engine), worker_id="w").run_until_idle() == 1
     assert counts_by_status(engine) == {JobStatus.DONE: 1}
 
 
@@ -72,5 +73,5 @@ def test_a_crew_trigger_without_an_installation_is_ignored_not_retried(
         body = json.dumps(payload).encode()
         headers = github_headers(GITHUB_SECRET, body, event, f"no-installation-{number}")
         assert client.post("/github/webhook", content=body, headers=headers).status_code == 202
-    Worker(engine, settings, worker_id="w").run_until_idle()
+    Worker(build_services(settings, engine), worker_id="w").run_until_idle()
     assert counts_by_status(engine) == {JobStatus.DONE: 2}

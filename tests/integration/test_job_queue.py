@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from bot.store import queue
 from bot.store.models import Job, JobStatus, utcnow
+from bot.wiring import build_services
 from jobs.worker import Worker
 from tests.conftest import make_settings
 
@@ -107,20 +108,20 @@ def test_release_gives_the_job_back_without_counting_the_attempt(engine):
 def test_the_worker_runs_retries_and_kills_jobs_by_their_handlers(engine, database_url):
     calls: list[tuple[str, int]] = []
 
-    def ok(job, _engine, _settings):
+    def ok(job, _services):
         calls.append(("ok", job.id))
 
-    def flaky(job, _engine, _settings):
+    def flaky(job, _services):
         calls.append(("flaky", job.attempts))
         if job.attempts < 2:
             raise RuntimeError("transient")
 
-    def broken(job, _engine, _settings):
+    def broken(job, _services):
         raise ValueError("always broken")
 
     handlers = {"ok": ok, "flaky": flaky, "broken": broken}
     settings = make_settings(database_url, job_backoff_seconds=0.01)
-    worker = Worker(engine, settings, handlers=handlers, worker_id="w")
+    worker = Worker(build_services(settings, engine), handlers=handlers, worker_id="w")
     ok_id = queue.enqueue(engine, kind="ok")
     flaky_id = queue.enqueue(engine, kind="flaky")
     broken_id = queue.enqueue(engine, kind="broken", max_attempts=2)
@@ -157,7 +158,11 @@ def test_a_lease_renewal_the_store_refuses_once_is_tried_again(engine, database_
 
     monkeypatch.setattr(queue, "renew", store_away_once)
     settings = make_settings(database_url, job_lease_seconds=0.3)
-    worker = Worker(engine, settings, handlers={"slow": lambda *_: time.sleep(0.6)}, worker_id="w")
+    worker = Worker(
+        build_services(settings, engine),
+        handlers={"slow": lambda *_: time.sleep(0.6)},
+        worker_id="w",
+    )
     job_id = queue.enqueue(engine, kind="slow")
 
     assert worker.run_once()

@@ -33,12 +33,13 @@ from bot.github import ClientOptions, GitHubApp
 from bot.llm.client import ModelClient, ModelReply, ModelUsage
 from bot.llm.ledger import Ledger
 from bot.observability.store_metrics import StoreCollector
+from bot.runs.progress import create_run, end_run
 from bot.runs.states import RunState
 from bot.store import queue
 from bot.store.engine import make_engine
 from bot.store.models import Delivery, utcnow
-from bot.store.runs import create_run, end_run
 from bot.store.standups import claim_standup, mark_posted
+from bot.wiring import build_services
 from emulators.anthropic import AnthropicEmulator, Turn
 from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator
@@ -203,7 +204,7 @@ def test_metrics_count_the_intake_the_worker_and_every_outside_call(traffic):
     assert httpx.post(f"{url}/slack/commands", content=body, headers=forged).status_code == 401
 
     # The worker: both issue deliveries and the command (whose answer goes to Slack).
-    assert Worker(traffic.engine, traffic.settings).run_until_idle() == 3
+    assert Worker(build_services(traffic.settings, traffic.engine)).run_until_idle() == 3
     assert len(traffic.chat.workspace.ephemerals) == 1
 
     # GitHub through PyGithub: the token, one 502 retried, then the repository.

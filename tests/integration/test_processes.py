@@ -19,6 +19,7 @@ from bot.store import queue
 from bot.store.engine import make_engine
 from bot.store.migrate import head_revision
 from bot.store.models import Installation, Job, JobStatus
+from bot.wiring import build_services
 from jobs.worker import Worker
 from tests.conftest import CORPUS, GITHUB_SECRET, REPO, make_settings
 from tests.support.signing import github_headers
@@ -115,12 +116,12 @@ def test_readyz_reports_an_outdated_schema(client, engine):
 def test_sigterm_finishes_or_releases_the_job_in_flight(engine, database_url, grace, expected):
     started = threading.Event()
 
-    def slow(job, _engine, _settings):
+    def slow(job, _services):
         started.set()
         time.sleep(1.0)
 
     settings = make_settings(database_url, shutdown_grace_seconds=grace, job_lease_seconds=0.6)
-    worker = Worker(engine, settings, handlers={"slow": slow}, worker_id="w")
+    worker = Worker(build_services(settings, engine), handlers={"slow": slow}, worker_id="w")
     job_id = queue.enqueue(engine, kind="slow")
     thread = threading.Thread(target=worker.run)
     thread.start()

@@ -34,11 +34,13 @@ from sqlalchemy import MetaData, select
 from bot.llm.client import ModelClient
 from bot.roster.loader import load_crew
 from bot.runs.driver import drive
-from bot.runs.lifecycle import crew_snapshot, services_for
+from bot.runs.lifecycle import crew_snapshot
+from bot.runs.progress import create_run
 from bot.sandbox import sandbox_status
 from bot.slack.outbox import drain_job
-from bot.store.runs import create_run, get_run
-from bot.triggers.github_runs import request_changes
+from bot.store.runs import get_run
+from bot.triggers.starting import request_changes
+from bot.wiring import build_services, services_for
 from emulators.anthropic import AnthropicEmulator, Turn
 from emulators.anthropic import create_app as anthropic_app
 from emulators.anthropic.script import Script
@@ -458,7 +460,8 @@ def _run_case(lab: Lab, case: Case, engine, settings) -> int:
         feedback = {"reviewer": "octocat", "body": case.human_comment}
         assert request_changes(engine, get_run(engine, run_id), key="human-1", feedback=feedback)
         _drive(engine, settings, run_id)
-    drain_job(engine, settings)  # what the crew queued for Slack, posted to the emulator
+    poster = build_services(settings, engine).slack_poster()
+    drain_job(engine, settings, poster=poster)  # what the crew queued for Slack, posted
     return run_id
 
 

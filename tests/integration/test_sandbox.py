@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.roster.models import DEFAULT_TEST_COMMAND
 from bot.sandbox import (
-    DEFAULT_TEST_COMMAND,
     SandboxLimits,
     SandboxUnavailable,
     parse_test_output,

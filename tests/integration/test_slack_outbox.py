@@ -23,6 +23,7 @@ from bot.slack.poster import SlackPoster
 from bot.store import slack_outbox as outbox_store
 from bot.store.models import utcnow
 from bot.store.slack_outbox import enqueue_message, message_by_key, requeue_failed
+from bot.wiring import build_services
 from emulators.server import free_port, running
 from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator, create_app
 from emulators.slack.state import BOT_SCOPES, User
@@ -377,14 +378,15 @@ def test_the_outbox_job_drains_with_the_crews_personas(
         crew_file=tmp_path / "crew.toml",  # absent: the packaged default roster
     )
     enqueue_message(engine, channel=CREW, key="a", text="Reviewing", role="reviewer")
-    report = drain_job(engine, settings)
+    report = drain_job(engine, settings, poster=build_services(settings, engine).slack_poster())
     assert (report.posted, report.next_due) == (1, None)
     assert [p.shown_as for p in emulator.channel_transcript(CREW).posts] == ["Reviewer"]
 
 
 def test_without_a_bot_token_the_outbox_job_keeps_everything_queued(engine, database_url):
     enqueue_message(engine, channel=CREW, key="a", text="Hello", role="lead")
-    report = drain_job(engine, make_settings(database_url, slack_bot_token=None))
+    tokenless = make_settings(database_url, slack_bot_token=None)
+    report = drain_job(engine, tokenless, poster=build_services(tokenless, engine).slack_poster())
     assert report.posted == 0 and report.next_due is not None
     assert message_by_key(engine, key="a").status == "queued"
 

@@ -20,6 +20,7 @@ from bot.standups.run import STANDUP_CHECK_JOB, check_standups, due_standups, ho
 from bot.standups.schedule import set_schedule
 from bot.store.models import Job, SlackMessage, Standup
 from bot.store.standups import record_human_update
+from bot.wiring import build_services
 from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, SlackEmulator, create_app
 from jobs.scheduler import build_scheduler
@@ -233,7 +234,7 @@ def test_the_scheduler_queues_the_check_and_a_worker_holds_the_standup(
 
     check.func()  # what the scheduler does each minute: queue a check, nothing more
     check.func()  # a second scheduler, or the next minute
-    assert Worker(engine, settings).run_until_idle() >= 2
+    assert Worker(build_services(settings, engine)).run_until_idle() >= 2
     assert standup_rows(engine) == (1, 7)
     with engine.connect() as connection:
         kinds = connection.execute(select(Job.kind, Job.status).order_by(Job.id)).all()

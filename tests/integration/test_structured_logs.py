@@ -18,11 +18,12 @@ from bot.local_forge import LocalForge
 from bot.observability.logs import configure_logging
 from bot.roster.loader import load_crew
 from bot.runs.driver import advance
-from bot.runs.lifecycle import CREW_RUN_JOB, services_for, start_local_run
+from bot.runs.lifecycle import CREW_RUN_JOB, start_local_run
+from bot.runs.progress import end_run
 from bot.runs.states import RunState
 from bot.security.secrets import scanner_for_settings
 from bot.store import queue
-from bot.store.runs import end_run
+from bot.wiring import build_services, services_for
 from jobs.worker import Worker
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.support.signing import github_headers
@@ -76,7 +77,7 @@ def test_a_deliverys_lines_carry_its_ids_from_intake_to_worker(settings, engine,
     assert end_run(engine, run_id, target=RunState.STOPPED, reason="stopped by a human")
     queue.enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id})
     # (the run's Slack posts, queued by the crew.run job, meet a closed port: no network here)
-    Worker(engine, settings).run_until_idle()
+    Worker(build_services(settings, engine)).run_until_idle()
 
     lines = lines_of(json_log)
     [refusal] = [line for line in lines if line["logger"] == "webhooks.metrics"]
@@ -113,7 +114,7 @@ def test_a_steps_lines_carry_the_run_the_state_and_the_role(settings, engine, js
 
 
 def test_the_role_of_a_working_state_is_the_role_its_step_names():
-    from bot.observability.ids import run_fields
+    from bot.runs.driver import run_fields
     from bot.runs.states import STATE_STEP
     from bot.store.models import Run
 

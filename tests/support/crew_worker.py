@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.runs.driver import drive
-from bot.runs.lifecycle import CREW_RUN_JOB, FORGES, services_for
+from bot.runs.lifecycle import CREW_RUN_JOB
 from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.runs import get_run
+from bot.wiring import Wiring
 from jobs.handlers import JOB_HANDLERS
 from jobs.worker import Worker
 
@@ -57,15 +58,16 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     crash_at = os.environ.get("TEST_CRASH_AT", "")
 
-    def crew_run(job, engine, settings) -> None:
+    wiring = Wiring(settings, engine)
+
+    def crew_run(job, _services) -> None:
         run_id = int(job.args["run_id"])
-        run = get_run(engine, run_id)
-        forge = FORGES[run.forge](run, settings)
+        forge = wiring.forges[get_run(engine, run_id).forge](get_run(engine, run_id))
         if crash_at:
             forge = CrashingForge(forge, crash_at)
-        drive(services_for(engine, settings, run_id, forge=forge), run_id)
+        drive(wiring.step_services(run_id, forge=forge), run_id)
 
-    worker = Worker(engine, settings, handlers={**JOB_HANDLERS, CREW_RUN_JOB: crew_run})
+    worker = Worker(wiring.services(), handlers={**JOB_HANDLERS, CREW_RUN_JOB: crew_run})
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run()
 

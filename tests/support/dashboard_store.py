@@ -19,11 +19,11 @@ from sqlalchemy import Engine, insert
 
 from bot.llm.client import ModelReply, ModelUsage
 from bot.llm.ledger import Ledger, request_key
+from bot.runs.progress import create_run, finish_step, transition
 from bot.runs.states import RunState as S
-from bot.standups.render import StandupPost
 from bot.store.models import Delivery, utcnow
-from bot.store.runs import create_run, finish_step, record_votes, transition
-from bot.store.standups import claim_standup, mark_posted, record_human_update
+from bot.store.runs import record_votes
+from bot.store.standups import StandupPost, claim_standup, mark_posted, record_human_update
 
 DASHBOARD_TOKEN = "dashboard-token-for-tests-0123456789"
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"

@@ -13,7 +13,6 @@ import github
 from sqlalchemy import select
 
 from bot.github import ClientOptions
-from bot.github.gateway import use_client_options
 from bot.store.models import Job, ModelCall, SlackMessage
 from repocrew import demo_session
 from tests.support.world import REPO, World, emulated_world
@@ -31,8 +30,8 @@ FAST_GITHUB = ClientOptions(
 @contextmanager
 def fault_world(tmp_path: Path) -> Iterator[World]:
     """The whole world on SQLite, its GitHub clients built with `FAST_GITHUB`."""
-    with emulated_world(f"sqlite:///{tmp_path / 'repocrew.db'}", tmp_path / "work") as world:
-        use_client_options(world.settings, FAST_GITHUB)
+    database = f"sqlite:///{tmp_path / 'repocrew.db'}"
+    with emulated_world(database, tmp_path / "work", github_options=FAST_GITHUB) as world:
         yield world
 
 

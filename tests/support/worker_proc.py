@@ -13,6 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 from bot.settings import Settings
 from bot.store.engine import make_engine
+from bot.wiring import build_services
 from jobs.worker import Worker
 
 metadata = MetaData()
@@ -36,17 +37,16 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     worker_id = os.environ["TEST_WORKER_ID"]
 
-    def record(job, engine, _settings) -> None:
+    def record(job, _services) -> None:
         _record(engine, job, worker_id, "finished")
 
-    def slow(job, engine, _settings) -> None:
+    def slow(job, _services) -> None:
         _record(engine, job, worker_id, "started")
         time.sleep(float(job.args.get("seconds", 3)))
         _record(engine, job, worker_id, "finished")
 
-    worker = Worker(
-        engine, settings, handlers={"record": record, "slow": slow}, worker_id=worker_id
-    )
+    services = build_services(settings, engine)
+    worker = Worker(services, handlers={"record": record, "slow": slow}, worker_id=worker_id)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run()
 

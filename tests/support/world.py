@@ -18,6 +18,7 @@ from typing import Any
 import github
 from sqlalchemy import func, select
 
+from bot.github.client import ClientOptions
 from bot.settings import Settings
 from bot.store.models import Run, RunTransition
 from emulators.anthropic import AnthropicEmulator
@@ -28,8 +29,8 @@ from emulators.server import running
 from emulators.slack import DEFAULT_SIGNING_SECRET, DEFAULT_TOKEN, Policy, SlackEmulator
 from emulators.slack import create_app as slack_app
 from repocrew import demo_session
+from repocrew.serve import serve_app
 from tests.conftest import GITHUB_SECRET, make_settings
-from webhooks.app import create_app
 
 KEY = "sk-ant-test-emulator-key-0005"
 REPO = "octo-org/ages"
@@ -71,7 +72,11 @@ class World:
 
 @contextmanager
 def emulated_world(
-    database_url: str, work_dir: Path, *, in_process_worker: bool = True
+    database_url: str,
+    work_dir: Path,
+    *,
+    in_process_worker: bool = True,
+    github_options: ClientOptions | None = None,
 ) -> Iterator[World]:
     hub = GitHubEmulator.with_defaults()
     hub.add_user("reader", token="ghp_reader")
@@ -103,7 +108,9 @@ def emulated_world(
             slack_api_url=f"{slack_url}/api/",
             slack_signing_secret=DEFAULT_SIGNING_SECRET,
         )
-        app = create_app(settings, with_worker=in_process_worker)
+        app = serve_app(
+            settings, workers=in_process_worker, scheduler=False, github_options=github_options
+        )
         with running(app) as crew_url:
             hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
             chat.app_url = crew_url

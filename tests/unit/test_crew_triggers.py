@@ -10,16 +10,19 @@ from typing import Any
 
 import pytest
 
-import bot.triggers.github_runs as triggers
+import bot.triggers.registry  # noqa: F401  (registers the handlers)
 from bot.ports.forge import Comment
+from bot.runs.progress import create_run
 from bot.runs.states import RunState
+from bot.services import Services
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import Job, Run
-from bot.store.runs import create_run, get_run, outputs
+from bot.store.runs import get_run, outputs
 from bot.triggers.commands import Command, parse_command
 from bot.triggers.github_deliveries import router
 from tests.conftest import make_settings
+from tests.support.services import fake_services
 
 REPO = "octo-org/hello"
 COMMENT_IDS = itertools.count(99)
@@ -55,11 +58,8 @@ def engine(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    fake = FakeGateway({"maintainer": "admin", "writer": "write", "reader": "read"})
-    triggers.gateway_factory = lambda _settings, _installation, _repo: fake
-    yield fake
-    triggers.gateway_factory = None
+def gateway() -> FakeGateway:
+    return FakeGateway({"maintainer": "admin", "writer": "write", "reader": "read"})
 
 
 @pytest.fixture
@@ -100,14 +100,19 @@ def jobs(engine) -> int:
         return len(connection.execute(Job.__table__.select()).all())
 
 
-def dispatch(event: str, payload: dict[str, Any], engine, settings) -> None:
-    router.dispatch(event, json.loads(json.dumps(payload)), engine, settings)
+@pytest.fixture
+def services(engine, settings, gateway) -> Services:
+    return fake_services(engine, settings, gateway=gateway)
 
 
-def test_the_trigger_label_by_a_writer_starts_one_run(engine, settings, gateway):
+def dispatch(event: str, payload: dict[str, Any], services: Services) -> None:
+    router.dispatch(event, json.loads(json.dumps(payload)), services)
+
+
+def test_the_trigger_label_by_a_writer_starts_one_run(engine, gateway, services):
     event = issue_event("labeled", user("writer"), label={"name": "crew"})
-    dispatch("issues", event, engine, settings)
-    dispatch("issues", event, engine, settings)  # redelivered
+    dispatch("issues", event, services)
+    dispatch("issues", event, services)  # redelivered
 
     (run,) = runs(engine)
     assert (run.repo, run.issue_number, run.state, run.forge) == (REPO, 12, "queued", "github")
@@ -115,21 +120,17 @@ def test_the_trigger_label_by_a_writer_starts_one_run(engine, settings, gateway)
     assert jobs(engine) == 1 and gateway.comments == []
 
 
-def test_other_labels_do_nothing(engine, settings, gateway):
-    dispatch(
-        "issues", issue_event("labeled", user("writer"), label={"name": "bug"}), engine, settings
-    )
+def test_other_labels_do_nothing(engine, gateway, services):
+    dispatch("issues", issue_event("labeled", user("writer"), label={"name": "bug"}), services)
     assert runs(engine) == [] and gateway.comments == []
 
 
 @pytest.mark.parametrize("login", ["reader", "stranger"])
 def test_people_without_write_access_get_a_polite_reply_and_nothing_runs(
-    login, engine, settings, gateway
+    login, engine, settings, gateway, services
 ):
-    dispatch("issue_comment", comment("/crew go", user(login)), engine, settings)
-    dispatch(
-        "issues", issue_event("labeled", user(login), label={"name": "crew"}), engine, settings
-    )
+    dispatch("issue_comment", comment("/crew go", user(login)), services)
+    dispatch("issues", issue_event("labeled", user(login), label={"name": "crew"}), services)
 
     assert runs(engine) == [] and jobs(engine) == 0
     assert len(gateway.comments) == 2
@@ -140,34 +141,36 @@ def test_people_without_write_access_get_a_polite_reply_and_nothing_runs(
     "sender",
     [user("repocrew[bot]", "Bot"), user("maintainer[bot]", "User"), user("dependabot", "Bot")],
 )
-def test_bots_never_steer_and_get_no_reply(sender, engine, settings, gateway):
+def test_bots_never_steer_and_get_no_reply(sender, engine, settings, gateway, services):
     gateway.permissions[sender["login"]] = "admin"  # even with write access
-    dispatch("issue_comment", comment("/crew go", sender), engine, settings)
-    dispatch("issues", issue_event("labeled", sender, label={"name": "crew"}), engine, settings)
+    dispatch("issue_comment", comment("/crew go", sender), services)
+    dispatch("issues", issue_event("labeled", sender, label={"name": "crew"}), services)
     assert runs(engine) == [] and gateway.comments == []
 
 
-def test_help_and_unknown_commands_answer_with_the_command_list(engine, settings, gateway):
-    dispatch("issue_comment", comment("/crew help", user("writer")), engine, settings)
-    dispatch("issue_comment", comment("/crew dance", user("writer")), engine, settings)
+def test_help_and_unknown_commands_answer_with_the_command_list(
+    engine, settings, gateway, services
+):
+    dispatch("issue_comment", comment("/crew help", user("writer")), services)
+    dispatch("issue_comment", comment("/crew dance", user("writer")), services)
     assert "`/crew plan`" in gateway.comments[0][1]
     assert gateway.comments[1][1].startswith("I don't know `/crew dance`")
     assert runs(engine) == []
 
 
-def test_a_comment_handled_twice_is_answered_once(engine, settings, gateway):
+def test_a_comment_handled_twice_is_answered_once(engine, gateway, services):
     """At-least-once jobs: a worker killed after replying does the job again."""
     asked = comment("/crew status", user("writer"))
-    dispatch("issue_comment", asked, engine, settings)
-    dispatch("issue_comment", asked, engine, settings)
+    dispatch("issue_comment", asked, services)
+    dispatch("issue_comment", asked, services)
     ((_, body),) = gateway.comments
     assert body.startswith("No run is active here.")
-    dispatch("issue_comment", comment("/crew status", user("writer")), engine, settings)
+    dispatch("issue_comment", comment("/crew status", user("writer")), services)
     assert len(gateway.comments) == 2  # a new comment gets its own answer
 
 
-def test_plan_then_go_continues_the_same_run(engine, settings, gateway):
-    dispatch("issue_comment", comment("/crew plan", user("writer")), engine, settings)
+def test_plan_then_go_continues_the_same_run(engine, gateway, services):
+    dispatch("issue_comment", comment("/crew plan", user("writer")), services)
     (run,) = runs(engine)
     assert run.mode == "plan"
     with engine.begin() as connection:  # as the planner and researcher would leave it
@@ -175,42 +178,40 @@ def test_plan_then_go_continues_the_same_run(engine, settings, gateway):
             Run.__table__.update().values(state=RunState.AWAITING_HUMAN).where(Run.id == run.id)
         )
 
-    dispatch("issue_comment", comment("/crew go", user("maintainer")), engine, settings)
+    dispatch("issue_comment", comment("/crew go", user("maintainer")), services)
 
     after = get_run(engine, run.id)
     assert (after.state, after.mode) == ("coding", "full") and len(runs(engine)) == 1
     assert jobs(engine) == 2
 
 
-def test_stop_and_status(engine, settings, gateway):
-    dispatch(
-        "issues", issue_event("labeled", user("writer"), label={"name": "crew"}), engine, settings
-    )
-    dispatch("issue_comment", comment("/crew status", user("writer")), engine, settings)
-    dispatch("issue_comment", comment("/crew stop", user("writer")), engine, settings)
+def test_stop_and_status(engine, gateway, services):
+    dispatch("issues", issue_event("labeled", user("writer"), label={"name": "crew"}), services)
+    dispatch("issue_comment", comment("/crew status", user("writer")), services)
+    dispatch("issue_comment", comment("/crew stop", user("writer")), services)
     (run,) = runs(engine)
     assert get_run(engine, run.id).state == "stopped"
     assert "is `queued`" in gateway.comments[0][1] and "stopped" in gateway.comments[1][1]
 
 
-def test_review_works_on_pull_requests_only(engine, settings, gateway):
-    dispatch("issue_comment", comment("/crew review", user("writer")), engine, settings)
-    dispatch(
-        "issue_comment", comment("/crew review", user("writer"), on_pull=True), engine, settings
-    )
+def test_review_works_on_pull_requests_only(engine, gateway, services):
+    dispatch("issue_comment", comment("/crew review", user("writer")), services)
+    dispatch("issue_comment", comment("/crew review", user("writer"), on_pull=True), services)
     (run,) = runs(engine)
     assert (run.mode, run.pr_number, run.issue_number) == ("review", 12, None)
     assert "works on pull requests" in gateway.comments[0][1]
 
 
-def test_an_invalid_repo_config_stops_the_start_with_the_key_and_line(engine, settings, gateway):
+def test_an_invalid_repo_config_stops_the_start_with_the_key_and_line(
+    engine, settings, gateway, services
+):
     gateway.repo_config = "[budgets]\nrun_usd = -1\n"
-    dispatch("issue_comment", comment("/crew go", user("writer")), engine, settings)
+    dispatch("issue_comment", comment("/crew go", user("writer")), services)
     assert runs(engine) == []
     assert ".repocrew.toml:2: budgets.run_usd" in gateway.comments[0][1]
 
 
-def test_a_humans_changes_requested_sends_the_coder_back(engine, settings, gateway):
+def test_a_humans_changes_requested_sends_the_coder_back(engine, gateway, services):
     run_id = create_run(engine, repo=REPO, task="t", forge="github", pr_number=5)
     with engine.begin() as connection:
         connection.execute(
@@ -224,8 +225,8 @@ def test_a_humans_changes_requested_sends_the_coder_back(engine, settings, gatew
         "installation": {"id": 1},
         "sender": user("maintainer"),
     }
-    dispatch("pull_request_review", review, engine, settings)
-    dispatch("pull_request_review", review, engine, settings)  # redelivered
+    dispatch("pull_request_review", review, services)
+    dispatch("pull_request_review", review, services)  # redelivered
 
     assert get_run(engine, run_id).state == "fixing"
     assert outputs(engine, run_id) == {
@@ -252,7 +253,9 @@ def test_the_command_grammar(body, expected):
     assert parse_command(body) == expected
 
 
-def test_ci_results_on_a_crew_pull_request_are_kept_as_evidence(engine, settings, gateway):
+def test_ci_results_on_a_crew_pull_request_are_kept_as_evidence(
+    engine, settings, gateway, services
+):
     run_id = create_run(engine, repo=REPO, task="t", forge="github", pr_number=5)
     other = create_run(engine, repo=REPO, task="t", forge="github", pr_number=6)
 
@@ -271,9 +274,9 @@ def test_ci_results_on_a_crew_pull_request_are_kept_as_evidence(engine, settings
             "sender": user("github-actions[bot]", "Bot"),
         }
 
-    dispatch("check_run", check("CI / pytest", 70, "failure"), engine, settings)
-    dispatch("check_run", check("CI / pytest", 70, "failure"), engine, settings)  # redelivered
-    dispatch("check_run", check("repocrew / tests", 71, "success"), engine, settings)  # ours
+    dispatch("check_run", check("CI / pytest", 70, "failure"), services)
+    dispatch("check_run", check("CI / pytest", 70, "failure"), services)  # redelivered
+    dispatch("check_run", check("repocrew / tests", 71, "success"), services)  # ours
 
     assert outputs(engine, run_id) == {
         "ci-70": {"name": "CI / pytest", "conclusion": "failure", "head_sha": "abc", "url": ""}
@@ -282,15 +285,11 @@ def test_ci_results_on_a_crew_pull_request_are_kept_as_evidence(engine, settings
 
 
 def test_a_label_on_a_repo_with_broken_config_replies_once_and_starts_nothing(
-    engine, settings, gateway
+    engine, settings, gateway, services
 ):
     gateway.repo_config = "trigger_label = 12\n"
-    dispatch(
-        "issues", issue_event("labeled", user("writer"), label={"name": "bug"}), engine, settings
-    )
-    dispatch(
-        "issues", issue_event("labeled", user("writer"), label={"name": "crew"}), engine, settings
-    )
+    dispatch("issues", issue_event("labeled", user("writer"), label={"name": "bug"}), services)
+    dispatch("issues", issue_event("labeled", user("writer"), label={"name": "crew"}), services)
     assert runs(engine) == []
     ((thread, body),) = gateway.comments
     assert thread == 12 and ".repocrew.toml:1: trigger_label" in body

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from bot.runs.progress import create_run
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.runs import create_run
 from tests.conftest import STORES, fresh_store, make_settings
 from tests.support.dashboard_store import (
     CALLS,

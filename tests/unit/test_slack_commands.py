@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-import bot.triggers.github_runs as triggers
-import bot.triggers.slack_actions as actions
+import bot.triggers.registry  # noqa: F401  (registers the handlers)
 import bot.triggers.slack_commands as commands
 from bot.ports.slack import Rejected
 from bot.roster.loader import load_crew
 from bot.runs.lifecycle import CREW_RUN_JOB, crew_snapshot
+from bot.runs.progress import create_run
 from bot.runs.states import RunState
 from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP, Tally, awaiting_human
 from bot.store.engine import make_engine, session_scope
@@ -37,11 +37,13 @@ from bot.store.models import (
     SlackMessage,
     StandupSchedule,
 )
-from bot.store.runs import create_run, get_run, outputs, update_run
+from bot.store.runs import get_run, outputs, update_run
 from bot.store.slack_outbox import enqueue_message
+from bot.triggers import slack_messages
 from bot.triggers.slack_deliveries import detail_of, handle_slack_delivery
 from tests.conftest import REPO as REPO_ROOT
 from tests.conftest import make_settings
+from tests.support.services import fake_services
 
 REPO = "octo-org/hello"
 TEAM, CHANNEL = "T1", "C1"
@@ -112,21 +114,13 @@ def settings(tmp_path: Path):
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    fake = FakeGateway({"maintainer": "admin", "writer": "write", "reader": "read"})
-    triggers.gateway_factory = lambda _settings, _installation, _repo: fake
-    commands.installation_finder = lambda _settings, repo: 1 if repo == REPO else None
-    yield fake
-    triggers.gateway_factory = None
-    commands.installation_finder = None
+def gateway() -> FakeGateway:
+    return FakeGateway({"maintainer": "admin", "writer": "write", "reader": "read"})
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeReplies]:
-    fake = FakeReplies()
-    actions.replies_factory = lambda _settings: fake
-    yield fake
-    actions.replies_factory = None
+def slack() -> FakeReplies:
+    return FakeReplies()
 
 
 @pytest.fixture
@@ -134,6 +128,9 @@ def world(engine, settings, gateway, slack):
     """(send, engine): `send(kind, body)` stores a Slack request and runs its handlers."""
 
     serial = itertools.count()
+    services = fake_services(
+        engine, settings, gateway=gateway, installations={REPO: 1}, replies=slack
+    )
 
     def send(kind: str, body: dict, detail: str = "") -> int:
         form = {"payload": json.dumps(body)} if kind != "command" else body
@@ -149,7 +146,7 @@ def world(engine, settings, gateway, slack):
             session.add(row)
             session.flush()
             row_id = row.id
-        return handle_slack_delivery(row_id, engine, settings)
+        return handle_slack_delivery(row_id, services)
 
     return send
 
@@ -538,8 +535,9 @@ def test_human_replies_in_a_standup_thread_are_kept_and_bots_never(
             )
         session.commit()
     body = {"type": "event_callback", "event": {"type": "message", "channel": "C1", **event}}
-    actions.message_posted(body, engine, settings)
-    actions.message_posted(body, engine, settings)  # a redelivered event is kept once
+    services = fake_services(engine, settings)
+    slack_messages.message_posted(body, services)
+    slack_messages.message_posted(body, services)  # a redelivered event is kept once
 
     updates = [(u.channel, u.day, u.slack_user_id, u.text) for u in rows(engine, HumanUpdate)]
     assert updates == ([("#crew", "2026-01-05", "U1", "did X")] if recorded else [])

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.test_report import DEFAULT_TEST_COMMAND, TestReport, parse_test_output
+from bot.roster.models import DEFAULT_TEST_COMMAND
+from bot.sandbox.test_report import TestReport, parse_test_output
 
 HELPERS = """\
 def check(x):

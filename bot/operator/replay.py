@@ -15,16 +15,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
-
 from bot.local_forge import LocalForge
 from bot.runs.driver import drive
-from bot.runs.lifecycle import default_branch, services_for
+from bot.runs.lifecycle import default_branch
+from bot.runs.progress import create_run
 from bot.settings import Settings
-from bot.store.models import ModelCall
-from bot.store.runs import create_run, get_run
-
-_call = ModelCall.__table__  # type: ignore[attr-defined]
+from bot.store.engine import Engine
+from bot.store.model_calls import copy_calls
+from bot.store.runs import get_run
+from bot.wiring import services_for
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def replay_run(engine: Engine, settings: Settings, run_id: int) -> ReplayResult:
         forge="local",
         config=json.loads(original.config),
     )
-    _copy_transcript(engine, run_id, replay_id)
+    copy_calls(engine, source=run_id, target=replay_id)
     forge = LocalForge(
         home / "forge.json", clone_url=str(mirror), default_branch=default_branch(str(mirror))
     )
@@ -76,18 +75,6 @@ def replay_run(engine: Engine, settings: Settings, run_id: int) -> ReplayResult:
         reason=get_run(engine, replay_id).reason,
         forge_file=forge.path,
     )
-
-
-def _copy_transcript(engine: Engine, source: int, target: int) -> None:
-    columns = [c for c in _call.columns if c.name not in ("id", "run_id")]
-    with engine.begin() as connection:
-        rows = connection.execute(
-            select(*columns).where(_call.c.run_id == source).order_by(_call.c.id)
-        ).all()
-        if rows:
-            # A replay costs nothing: its calls are copies, not new spending.
-            copies = [{**row._asdict(), "run_id": target, "cost_usd": 0.0} for row in rows]
-            connection.execute(insert(_call), copies)
 
 
 def _git(*args: str) -> None:

@@ -1,0 +1,36 @@
+"""What the triggers and the jobs work with: the store, the settings, and one factory per
+outside party, built once per process by `bot.wiring` and passed in (never a module global).
+
+Production wires GitHub through the App, Slack through slack_sdk and the model through
+anthropic; unit tests build a `Services` from small fakes of the ports instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.ports.forge import IssueGateway
+from bot.ports.slack import Poster, SlackReplies
+from bot.runs.step_services import StepServices
+from bot.settings import Settings
+from bot.store.engine import Engine
+from bot.store.models import utcnow
+
+
+@dataclass(frozen=True)
+class Services:
+    engine: Engine
+    settings: Settings
+    # GitHub for one repository, through the App's installation there: (installation, repo).
+    repo_gateway: Callable[[int, str], IssueGateway]
+    # The App's installation on "owner/name"; None where it is not installed.
+    installation_of: Callable[[str], int | None]
+    # What a run's steps need, assembled from the run's own row.
+    step_services: Callable[[int], StepServices]
+    # Private answers to one Slack user (ephemeral messages, modals).
+    slack_replies: Callable[[], SlackReplies]
+    # Sends the Slack outbox; None while no bot token is set.
+    slack_poster: Callable[[], Poster | None]
+    clock: Callable[[], datetime] = utcnow

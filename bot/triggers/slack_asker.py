@@ -1,0 +1,157 @@
+"""Who is asking in Slack, whether they may steer a repository's crew, and how to answer them.
+
+Shared by the `/crew` command and the buttons. A Slack user is known to GitHub only through
+`/crew link`; steering a repository's crew takes write access there, the same rule as for
+`/crew` comments on GitHub. The worker answers privately (chat.postEphemeral: refusals,
+queries) or through the outbox (what was done, in the channel or the run's thread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.ports.forge import IssueGateway
+from bot.ports.slack import PostError
+from bot.roster.loader import load_crew
+from bot.roster.models import Crew
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.blocks import escape
+from bot.slack.outbox import SLACK_OUTBOX_JOB
+from bot.store.engine import Engine
+from bot.store.models import Run
+from bot.store.queue import enqueue
+from bot.store.runs import get_run
+from bot.store.slack_links import linked_login
+from bot.store.slack_outbox import enqueue_message
+from bot.triggers.commands import WRITE_PERMISSIONS
+
+log = logging.getLogger(__name__)
+
+UNLINKED = (
+    "I don't know your GitHub login yet. Link it once with `/crew link <github-login>`, "
+    "then try again."
+)
+
+
+@dataclass
+class Asker:
+    """Who asked, in which channel, and how to answer them."""
+
+    services: Services
+    team: str
+    user: str
+    channel: str
+    key: str  # names this request, so a retried job does not post twice
+    channel_name: str = ""  # slash commands carry it ("crew"); interactions need not
+
+    @classmethod
+    def of(cls, body: dict, services: Services, *, channel: str = "") -> Asker:
+        """From a slash command (flat fields) or an interaction (nested user, team, channel)."""
+        user, team, where = (_dict(body.get(name)) for name in ("user", "team", "channel"))
+        key = body.get("trigger_id") or hashlib.sha256(json.dumps(body).encode()).hexdigest()
+        return cls(
+            services=services,
+            team=str(body.get("team_id") or team.get("id") or user.get("team_id") or ""),
+            user=str(body.get("user_id") or user.get("id") or ""),
+            channel=channel or str(body.get("channel_id") or where.get("id") or ""),
+            key=str(key)[:64],
+            channel_name=str(body.get("channel_name") or where.get("name") or ""),
+        )
+
+    @property
+    def engine(self) -> Engine:
+        return self.services.engine
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def login(self) -> str | None:
+        return linked_login(self.engine, team=self.team, user=self.user)
+
+    def tell(self, text: str) -> None:
+        """Only the asker sees it; a failure is logged, not retried (the ack told them already)."""
+        try:
+            self.services.slack_replies().ephemeral(self.channel, self.user, text, None)
+        except (PostError, ValueError) as error:
+            log.warning("could not answer %s in %s: %s", self.user, self.channel, error)
+
+    def say(
+        self,
+        text: str,
+        *,
+        blocks: list[dict] | None = None,
+        crew: Crew | None = None,
+        thread: str | None = None,
+    ) -> None:
+        """Everyone sees it, posted by the lead: in the asker's channel, or in a run's thread
+        (`thread`) in the crew's channel."""
+        crew = crew or load_crew(self.settings.crew_file)
+        channel = crew.channel if thread and crew.channel else self.channel
+        enqueue_message(
+            self.engine,
+            channel=channel,
+            key=f"slack:{self.key}:{thread or 'reply'}",
+            text=text,
+            blocks=blocks,
+            role=crew.lead,
+            thread_key=thread if channel == crew.channel else None,
+        )
+        enqueue(self.engine, kind=SLACK_OUTBOX_JOB, args={"channel": channel})
+
+
+def steering_gateway(asker: Asker, installation_id: int, repo: str) -> IssueGateway | None:
+    """The repository's gateway when the asker may steer its crew; else they are told why."""
+    login = asker.login
+    if login is None:
+        asker.tell(UNLINKED)
+        return None
+    gateway = asker.services.repo_gateway(installation_id, repo)
+    permission = gateway.permission_of(login)
+    if permission not in WRITE_PERMISSIONS:
+        asker.tell(
+            f"Only people with write access to `{repo}` can start or steer its crew; "
+            f"@{login} has `{permission}` there, so nothing was done."
+        )
+        return None
+    return gateway
+
+
+def run_for(asker: Asker, word: str) -> Run | None:
+    """The run a command or button names, if it is a GitHub run; else the asker is told."""
+    try:
+        run = get_run(asker.engine, int(word.removeprefix("#")))
+    except (ValueError, LookupError):
+        asker.tell(f"There is no run `{escape(word)}`. `/crew status` lists the active ones.")
+        return None
+    if run.forge != "github" or run.installation_id is None:
+        asker.tell(f"Run {run.id} is a local run; steer it where it runs.")
+        return None
+    return run
+
+
+def steered_run(asker: Asker, word: str) -> tuple[Run, IssueGateway] | None:
+    run = run_for(asker, word)
+    if run is None:
+        return None
+    gateway = steering_gateway(asker, run.installation_id or 0, run.repo)
+    return (run, gateway) if gateway is not None else None
+
+
+def crew_of(run: Run) -> Crew:
+    """The crew the run started with (its thread is in that crew's channel)."""
+    return Crew.model_validate(json.loads(run.config))
+
+
+def thread(run: Run) -> str:
+    return f"run:{run.id}"  # the thread key bot.runs.announce opens
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,145 @@
+"""The one place that knows every adapter: it builds the `Services` handlers and jobs get, and
+each run's `StepServices`, from the settings.
+
+Clients are made once per process and shared (GitHub tokens are reused across jobs, the Slack
+poster learns a token's scopes once); a run's forge is the one its row names: GitHub through
+the App's installation, or a file on disk for a local run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cached_property
+
+from bot.github.client import ClientOptions, GitHubApps
+from bot.github.gateway import forge_for, gateway_for, installation_of
+from bot.llm.client import ModelClient
+from bot.llm.loop import ModelPort
+from bot.local_forge import LocalForge
+from bot.ports.forge import Forge
+from bot.roster.models import Crew
+from bot.runs.lifecycle import default_branch
+from bot.runs.step_services import StepServices
+from bot.security.secrets import scanner_for_settings
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.poster import SlackPoster, make_poster
+from bot.store.engine import Engine, make_engine
+from bot.store.models import Run
+from bot.store.runs import get_run
+
+
+class Wiring:
+    """The adapters of one process, each built on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        *,
+        github_options: ClientOptions | None = None,
+        model: ModelPort | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self.github_options = github_options
+        self._model = model
+        self.forges: dict[str, Callable[[Run], Forge]] = {
+            "local": lambda run: local_forge_for(run, settings),
+            "github": self.github_forge_for,
+        }
+
+    @cached_property
+    def apps(self) -> GitHubApps:
+        return GitHubApps.from_settings(self.settings, options=self.github_options)
+
+    @cached_property
+    def model(self) -> ModelPort | None:
+        if self._model is not None:
+            return self._model
+        if self.settings.anthropic_api_key is None:
+            return None
+        return ModelClient(
+            api_key=self.settings.anthropic_api_key.get_secret_value(),
+            base_url=self.settings.anthropic_base_url,
+        )
+
+    @cached_property
+    def poster(self) -> SlackPoster | None:
+        return make_poster(self.settings) if self.settings.slack_bot_token is not None else None
+
+    def slack_replies(self) -> SlackPoster:
+        if self.poster is None:
+            return make_poster(self.settings)  # says which setting is missing
+        return self.poster
+
+    def repo_gateway(self, installation_id: int, repo: str):
+        return gateway_for(self.apps, installation_id, repo)
+
+    def installation_of(self, repo: str) -> int | None:
+        return installation_of(self.apps, repo)
+
+    def github_forge_for(self, run: Run) -> Forge:
+        crew = Crew.model_validate(json.loads(run.config))
+        if run.installation_id is None:
+            raise LookupError(f"run {run.id} on GitHub has no installation")
+        return forge_for(self.apps, run.installation_id, run.repo, crew.roles.values())
+
+    def step_services(
+        self, run_id: int, *, model: ModelPort | None = None, forge: Forge | None = None
+    ) -> StepServices:
+        """What the steps of run `run_id` need, from the run's own row."""
+        run = get_run(self.engine, run_id)
+        if forge is None:
+            factory = self.forges.get(run.forge)
+            if factory is None:
+                raise LookupError(f"run {run_id} is on forge {run.forge!r}, not set up here")
+            forge = factory(run)
+        return StepServices(
+            engine=self.engine,
+            crew=Crew.model_validate(json.loads(run.config)),
+            forge=forge,
+            model=model if model is not None else self.model,
+            scanner=scanner_for_settings(self.settings),
+            work_root=self.settings.work_dir / "workspaces",
+        )
+
+    def services(self) -> Services:
+        return Services(
+            engine=self.engine,
+            settings=self.settings,
+            repo_gateway=self.repo_gateway,
+            installation_of=self.installation_of,
+            step_services=self.step_services,
+            slack_replies=self.slack_replies,
+            slack_poster=lambda: self.poster,
+        )
+
+
+def build_services(settings: Settings, engine: Engine | None = None, **options) -> Services:
+    """The services of a process (see `Wiring` for the options)."""
+    return Wiring(settings, engine, **options).services()
+
+
+def services_for(
+    engine: Engine,
+    settings: Settings,
+    run_id: int,
+    *,
+    model: ModelPort | None = None,
+    forge: Forge | None = None,
+) -> StepServices:
+    """One run's step services, for a caller without a process's `Wiring` (a local run)."""
+    return Wiring(settings, engine).step_services(run_id, model=model, forge=forge)
+
+
+def local_forge_for(run: Run, settings: Settings) -> LocalForge:
+    """A local run's posts: a JSON file per repository under the work directory."""
+    slug = hashlib.sha1(run.repo.encode()).hexdigest()[:12]
+    return LocalForge(
+        settings.work_dir / "local-forge" / f"{slug}.json",
+        clone_url=run.clone_url,
+        default_branch=default_branch(run.clone_url),
+    )

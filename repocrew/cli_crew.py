@@ -1,0 +1,156 @@
+"""The crew's commands: a roster to edit, a run on a local repository, its replay, the
+collaboration metrics, the demo on the emulators and the emulators themselves."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.settings import Settings, load_settings
+from repocrew.setup import Host, Port, setup_logging
+
+EMULATORS = {
+    "github": "emulators.github",
+    "slack": "emulators.slack",
+    "anthropic": "emulators.anthropic",
+}
+
+
+def emulate(
+    name: Annotated[str, typer.Argument(help="github, slack or anthropic")],
+    host: Host = "127.0.0.1",
+    port: Port = 9000,
+) -> None:
+    """Serve a local emulator of GitHub, Slack or the Anthropic API (for rehearsals and tests)."""
+    import importlib
+
+    import uvicorn
+
+    if name not in EMULATORS:
+        raise typer.BadParameter(f"choose one of {', '.join(EMULATORS)}", param_hint="NAME")
+    setup_logging()
+    emulator_app = importlib.import_module(EMULATORS[name]).create_app()
+    uvicorn.run(emulator_app, host=host, port=port)
+
+
+def init(
+    roster: Annotated[str, typer.Option(help="The roster: default or product-team.")] = "default",
+    path: Annotated[
+        Path | None, typer.Option(help="Where to write it (default: REPOCREW_CREW_FILE).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a crew roster file (crew.toml) to edit: the default crew or the product team."""
+    from bot.roster.loader import ROSTERS, parse_crew, roster_text
+
+    if roster not in ROSTERS:
+        typer.echo(f"unknown roster {roster!r}; choose one of: {', '.join(ROSTERS)}", err=True)
+        raise typer.Exit(2)
+    target = path or load_settings().crew_file
+    if target.exists() and not force:
+        typer.echo(f"{target} already exists; pass --force to overwrite it", err=True)
+        raise typer.Exit(1)
+    text = roster_text(roster)
+    target.write_text(text, encoding="utf-8")
+    roles = ", ".join(parse_crew(text, source=str(target)).roles)
+    typer.echo(f"wrote {target}: the {roster} roster ({roles}); edit it to change the crew")
+
+
+def _store(settings: Settings):
+    from bot.store.engine import make_engine
+    from bot.store.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def run_local(
+    repo: Annotated[str, typer.Argument(help="Path or URL of a git repository.")],
+    task: Annotated[str, typer.Option(help="What the crew should do.")],
+    title: Annotated[str, typer.Option(help="A one-line title (default: the task's).")] = "",
+) -> None:
+    """Run the crew on a local git repository (posts go to a local file, not GitHub)."""
+    from bot.roster.loader import ConfigError, load_crew
+    from bot.runs.driver import drive
+    from bot.runs.lifecycle import start_local_run
+    from bot.wiring import services_for
+
+    settings = setup_logging()
+    if settings.anthropic_api_key is None:
+        typer.echo("missing ANTHROPIC_API_KEY: the agents need a model to run", err=True)
+        raise typer.Exit(2)
+    try:
+        crew = load_crew(settings.crew_file)
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    engine = _store(settings)
+    run_id = start_local_run(engine, crew=crew, repo=repo, task=task, title=title)
+    services = services_for(engine, settings, run_id)
+    state = drive(services, run_id)
+    typer.echo(f"run {run_id}: {state} (posts in {services.forge.path})")  # type: ignore[attr-defined]
+
+
+def replay(run_id: Annotated[int, typer.Argument(help="The finished run to replay.")]) -> None:
+    """Re-run a finished run from its stored transcript, offline, and compare the outcome."""
+    from bot.operator.replay import replay_run
+
+    settings = setup_logging()
+    result = replay_run(_store(settings), settings, run_id)
+    typer.echo(
+        f"run {run_id} ended {result.original_state}; its replay (run {result.replay_run}) "
+        f"ended {result.replay_state}" + (f": {result.reason}" if result.reason else "")
+    )
+    raise typer.Exit(0 if result.same_outcome else 1)
+
+
+def metrics(
+    days: Annotated[int, typer.Option(min=1, help="How many days back from now.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """How the crew worked together lately: PRs, reviews, blockers, waits, cost, hand-offs."""
+    from datetime import timedelta
+
+    from bot.metrics.collaboration import collaboration_metrics
+    from bot.metrics.render import render_metrics
+    from bot.store.models import utcnow
+
+    settings = setup_logging()
+    end = utcnow()
+    found = collaboration_metrics(_store(settings), start=end - timedelta(days=days), end=end)
+    typer.echo(found.to_json() if as_json else render_metrics(found)[0])
+
+
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    live_model: Annotated[
+        bool, typer.Option("--live-model", help="Use the real model (needs ANTHROPIC_API_KEY).")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the run.")] = 240.0,
+) -> None:
+    """A whole team run with no accounts: GitHub, Slack and the model emulated on loopback."""
+    import json
+
+    from repocrew.demo import run_demo
+
+    settings = setup_logging()
+    logging.getLogger().setLevel(logging.WARNING)  # the demo tells its own story
+    if live_model and settings.anthropic_api_key is None:
+        typer.echo("--live-model needs ANTHROPIC_API_KEY", err=True)
+        raise typer.Exit(2)
+    say = (lambda _line: None) if as_json else typer.echo
+    summary = run_demo(live_model=settings if live_model else None, timeout=timeout, say=say)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        typer.echo(
+            f"\nPR #{summary.pr}: {summary.commits} commits, {summary.review_comments} inline "
+            f"review comments, {summary.checklist_items} checklist items, tests "
+            f"{summary.check_conclusion}; votes {summary.votes}; run {summary.run_state}"
+        )
+        typer.echo(f"\nSlack ({summary.slack_posts} posts):\n{summary.transcript}")
+    raise typer.Exit(0 if summary.run_state == "awaiting_human" else 1)
