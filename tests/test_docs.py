@@ -54,3 +54,30 @@ def test_every_role_of_the_shipped_rosters_and_every_step_is_named():
         crew = parse_crew(roster_text(roster), source=roster)
         assert all(role.key in README for role in crew.roles.values()), roster
     assert all(f"**{step}**" in README for step in STEPS)
+
+
+def _layout() -> str:
+    return README[README.index("## Layout") :]
+
+
+def test_every_package_is_named_in_the_layout():
+    packages = sorted(
+        str(init.parent.relative_to(REPO)) + "/"
+        for root in ("bot", "webhooks", "jobs", "emulators", "repocrew")
+        for init in (REPO / root).rglob("__init__.py")
+    )
+    assert packages and [p for p in packages if f"`{p}`" not in _layout()] == []
+
+
+def test_the_layouts_answers_name_files_that_do_what_they_say():
+    # question → (file, what it must contain to be the answer)
+    answers = {
+        "where does an `issue_comment` go?": ("bot/triggers/github_comments.py", '"issue_comment"'),
+        "who writes the run row?": ("bot/store/runs.py", "update(_run)"),
+        "where is the budget enforced?": ("bot/runs/budget.py", "raise BudgetExhausted"),
+        "where is a Slack post retried?": ("bot/slack/outbox.py", "mark_retry"),
+        "where is a protected path refused?": ("bot/workspace/files.py", "protected"),
+    }
+    for question, (path, evidence) in answers.items():
+        assert f"| {question} | `{path}`" in _layout(), question
+        assert evidence in (REPO / path).read_text(), path

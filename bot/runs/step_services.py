@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,13 +11,13 @@ from typing import Any
 from bot.llm import pricing
 from bot.llm.client import ModelUsage
 from bot.llm.ledger import Ledger
-from bot.llm.loop import BudgetExhausted, ModelPort
+from bot.llm.loop import ModelPort
 from bot.ports.forge import Forge
 from bot.prompts import PromptLibrary
 from bot.roster.models import Crew, Role
+from bot.runs.budget import budget_check
 from bot.security.secrets import SecretScanner, redact_json
 from bot.store.engine import Engine
-from bot.store.model_calls import day_spend, run_spend
 
 # A tool result longer than this is cut (with a note) before the model sees it.
 MAX_TOOL_RESULT_CHARS = 30_000
@@ -72,32 +72,6 @@ class StepServices:
             text = text[:MAX_TOOL_RESULT_CHARS] + f"\n[… {cut} more characters cut]"
         return text
 
-    def budget_check(self, run_id: int, role: Role):
+    def budget_check(self, run_id: int, role: Role) -> Callable[[dict[str, Any]], None]:
         """A check run before each model call: stop before a call that could pass a budget."""
-        budgets = self.crew.budgets
-        price = self.price(role.model)
-
-        def check(request: dict[str, Any]) -> None:
-            spent, tokens = run_spend(self.engine, run_id)
-            # Worst case of the next call: every input token written to the cache, every
-            # output token used. Cheap to compute, and never lets a call start that could pass.
-            input_tokens = len(json.dumps(request, default=str)) // 3
-            estimate = (
-                input_tokens * price.cache_write + request["max_tokens"] * price.output
-            ) / 1_000_000
-            if spent + estimate > budgets.run_usd:
-                raise BudgetExhausted(
-                    f"the run has spent ${spent:.4f} of its ${budgets.run_usd:g} budget and the "
-                    f"next call could cost up to ${estimate:.4f}"
-                )
-            if budgets.run_tokens is not None and tokens + input_tokens > budgets.run_tokens:
-                raise BudgetExhausted(
-                    f"the run has used {tokens} of its {budgets.run_tokens} tokens"
-                )
-            today = day_spend(self.engine)
-            if today + estimate > budgets.day_usd:
-                raise BudgetExhausted(
-                    f"the crew has spent ${today:.4f} of its ${budgets.day_usd:g} daily budget"
-                )
-
-        return check
+        return budget_check(self.engine, run_id, self.crew.budgets, self.price(role.model))
