@@ -24,6 +24,7 @@ from tests.support.slack_samples import (
 )
 from tests.support.store import count_rows
 from webhooks.app import create_app
+from webhooks.slack import SlackSignature
 
 SAMPLES = CORPUS / "slack" / "samples"
 BOLT = SAMPLES / "bolt-python"
@@ -181,4 +182,50 @@ def test_malformed_signed_requests_get_400_and_unsigned_ones_401(
     assert "malformed Slack payload" in response.json()["error"]
     unsigned = client.post(path, content=body, headers={"Content-Type": content_type})
     assert unsigned.status_code == 401
+    assert count_rows(engine) == (0, 0)
+
+
+class CountingSignature(SlackSignature):
+    """The SDK's verifier, counting the checks it is asked for."""
+
+    def __init__(self, signing_secret: str) -> None:
+        super().__init__(signing_secret)
+        self.checks = 0
+
+    def is_valid(self, body, timestamp, signature) -> bool:
+        self.checks += 1
+        return super().is_valid(body, timestamp, signature)
+
+
+def test_a_signed_request_six_minutes_old_gets_401_and_stores_nothing(client, engine, corpus):
+    envelope = json.loads((BOLT / "events" / "app_mention.01.json").read_text())
+    response = _send(client, event_request(envelope), timestamp=int(time.time()) - 6 * 60)
+    assert response.status_code == 401
+    assert "stale timestamp" in response.json()["error"]
+    assert count_rows(engine) == (0, 0)
+
+
+def test_the_signature_is_checked_once_and_not_again_by_bolt(engine, database_url, corpus):
+    """The verifier passed in knows another secret than the settings: were bolt to check
+    again, with the settings' secret, the request would be refused."""
+    verifier = CountingSignature("only-the-endpoint-knows-this")
+    envelope = json.loads((BOLT / "events" / "app_mention.01.json").read_text())
+    request = event_request(envelope)
+    app = create_app(make_settings(database_url), engine=engine, slack_verifier=verifier)
+    with TestClient(app) as client:
+        response = _send(client, request, secret="only-the-endpoint-knows-this")
+        assert response.status_code == 200, response.text
+        assert verifier.checks == 1
+        assert count_rows(engine) == (1, 1)
+        assert _send(client, request).status_code == 401  # the settings' secret: not ours
+    assert verifier.checks == 2
+    assert count_rows(engine) == (1, 1)
+
+
+def test_a_blank_signing_secret_is_no_secret(engine, database_url):
+    settings = make_settings(database_url, slack_signing_secret="  ")
+    request = event_request({"type": "event_callback", "event": {"type": "app_mention"}})
+    with TestClient(create_app(settings, engine=engine)) as client:
+        response = _send(client, request, secret="  ")
+    assert response.status_code == 503
     assert count_rows(engine) == (0, 0)

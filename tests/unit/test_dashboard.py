@@ -4,6 +4,7 @@ content from a seeded store, bad input refused, and no secret in any page."""
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import quote
 
 import pytest
@@ -26,7 +27,7 @@ from tests.support.dashboard_store import (
     seed,
 )
 from webhooks.app import create_app
-from webhooks.dashboard.auth import COOKIE
+from webhooks.dashboard.auth import COOKIE, SESSION_SECONDS, new_session, session_key
 from webhooks.dashboard.runs import PAGE, runs_page
 
 PAGES = ["/dashboard", "/dashboard/team", "/dashboard/deliveries"]
@@ -125,6 +126,33 @@ def test_the_login_never_redirects_off_the_dashboard(seeded, target):
         "/dashboard/login", data={"token": DASHBOARD_TOKEN, "next": target}, follow_redirects=False
     )
     assert answer.headers["location"] == "/dashboard"
+
+
+def _flip_signature(cookie: str) -> str:
+    # The first character: base64's last one may carry only padding bits.
+    head, signature = cookie.rsplit(".", 1)
+    return f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
+def test_only_a_fresh_untampered_session_under_this_token_opens_a_page(seeded):
+    client, _ = seeded
+    now = time.time()
+    key = session_key(DASHBOARD_TOKEN)
+    _log_in(client)
+    issued = client.cookies[COOKIE]
+    refused = {
+        "expired": new_session(key, now=now - SESSION_SECONDS - 60),
+        "issued in the future": new_session(key, now=now + 3600),
+        "another token": new_session(session_key(DASHBOARD_TOKEN + "-before"), now=now),
+        "tampered": _flip_signature(issued),
+    }
+    for why, cookie in refused.items():
+        client.cookies.clear()
+        client.cookies.set(COOKIE, cookie, path="/dashboard")
+        assert client.get("/dashboard", follow_redirects=False).status_code == 303, why
+    client.cookies.clear()
+    client.cookies.set(COOKIE, new_session(key, now=now - 60), path="/dashboard")
+    assert client.get("/dashboard", follow_redirects=False).status_code == 200
 
 
 def test_logging_out_ends_the_session(seeded):

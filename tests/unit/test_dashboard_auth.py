@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from itsdangerous import TimestampSigner
 
 from webhooks.dashboard.auth import (
     SESSION_SECONDS,
@@ -39,8 +42,27 @@ def test_malformed_or_forged_cookies_are_refused(cookie):
 
 
 def test_a_cookie_with_a_changed_time_is_refused():
-    _, issued, signature = new_session(KEY, now=NOW).split(".")
-    assert not session_valid(KEY, f"v1.{int(issued) + 3600}.{signature}", now=NOW + 3600)
+    _, _, signature = new_session(KEY, now=NOW).split(".")
+    _, later, _ = new_session(KEY, now=NOW + 3600).split(".")  # itsdangerous' time encoding
+    assert not session_valid(KEY, f"v1.{later}.{signature}", now=NOW + 3600)
+
+
+def test_a_signature_from_another_scheme_is_refused():
+    token = "a-dashboard-token-of-some-length"
+    signed_with_the_token = TimestampSigner(token, digest_method=hashlib.sha256).sign("v1")
+    assert not session_valid(KEY, signed_with_the_token.decode(), now=NOW)
+    another_salt = TimestampSigner(KEY, salt="x", key_derivation="hmac").sign("v1")
+    assert not session_valid(KEY, another_salt.decode(), now=NOW)
+
+
+def test_a_tampered_signature_or_value_is_refused():
+    cookie = new_session(KEY, now=NOW)
+    version, issued, signature = cookie.split(".")
+    # The first character: base64's last one may carry only padding bits.
+    flipped = ("B" if signature[0] == "A" else "A") + signature[1:]
+    assert not session_valid(KEY, f"{version}.{issued}.{flipped}", now=NOW)
+    assert not session_valid(KEY, f"v2.{issued}.{signature}", now=NOW)
+    assert "a-dashboard-token" not in cookie
 
 
 def test_the_token_is_compared_whole():
