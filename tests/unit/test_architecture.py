@@ -26,8 +26,9 @@ KINDS = {
 }
 CONTRACTS = {options["name"]: options for options in OPTIONS.contracts_options}
 
-# For each contract (by the start of its name), one import it exists to forbid: added to the real graph (a scratch change
-# that never touches a file), the contract must break. A new contract needs its line here.
+# For each contract (by the start of its name), one import it exists to forbid: added to the
+# real graph (a scratch change that never touches a file), the contract must break. A new
+# contract needs its line here.
 FORBIDDEN = {
     "Composition": ("bot.runs.driver", "webhooks.app"),
     "Cycles": ("bot.store.runs", "bot.runs.states"),
