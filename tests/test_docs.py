@@ -81,3 +81,15 @@ def test_the_layouts_answers_name_files_that_do_what_they_say():
     for question, (path, evidence) in answers.items():
         assert f"| {question} | `{path}`" in _layout(), question
         assert evidence in (REPO / path).read_text(), path
+
+
+def test_every_path_the_docs_name_exists():
+    named = {
+        (doc, path)
+        for doc in ("README.md", "SECURITY.md", "bench/README.md")
+        for path in re.findall(
+            r"`((?:bot|webhooks|jobs|emulators|repocrew|tests|bench|deploy)/[\w./-]*)`",
+            (REPO / doc).read_text(),
+        )
+    }
+    assert named and [(doc, p) for doc, p in sorted(named) if not (REPO / p).exists()] == []
