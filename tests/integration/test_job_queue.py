@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from bot.store.models import Job, JobStatus, utcnow
 from bot.wiring import build_services
 from jobs.worker import Worker
 from tests.conftest import make_settings
+from tests.support.store_faults import store_fails
 
 
 def _job(engine, job_id: int) -> Job:
@@ -146,17 +148,8 @@ def test_the_worker_runs_retries_and_kills_jobs_by_their_handlers(engine, databa
     assert unknown.status == JobStatus.DEAD and "no handler" in unknown.last_error
 
 
-def test_a_lease_renewal_the_store_refuses_once_is_tried_again(engine, database_url, monkeypatch):
+def test_a_lease_renewal_the_store_refuses_once_is_tried_again(engine, database_url):
     """Giving the job up would let a second worker run it beside the first, still running."""
-    renew, refused = queue.renew, []
-
-    def store_away_once(*args, **kwargs):
-        if not refused:
-            refused.append(True)
-            raise ConnectionError("the store is restarting")
-        return renew(*args, **kwargs)
-
-    monkeypatch.setattr(queue, "renew", store_away_once)
     settings = make_settings(database_url, job_lease_seconds=0.3)
     worker = Worker(
         build_services(settings, engine),
@@ -165,5 +158,7 @@ def test_a_lease_renewal_the_store_refuses_once_is_tried_again(engine, database_
     )
     job_id = queue.enqueue(engine, kind="slow")
 
-    assert worker.run_once()
+    renewal = re.compile(r"UPDATE job SET lease_expires_at", re.IGNORECASE)
+    with store_fails(engine, when=lambda sql: bool(renewal.search(sql))) as refused:
+        assert worker.run_once()
     assert refused and _job(engine, job_id).status == JobStatus.DONE

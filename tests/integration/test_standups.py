@@ -15,7 +15,6 @@ from sqlalchemy import Engine, func, select
 
 from bot.roster.loader import roster_text
 from bot.slack.poster import SlackPoster
-from bot.standups import run as standup_run
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups, due_standups, hold_standup
 from bot.standups.schedule import set_schedule
 from bot.store.models import Job, SlackMessage, Standup
@@ -27,6 +26,7 @@ from jobs.scheduler import build_scheduler
 from jobs.worker import Worker
 from tests.conftest import make_settings
 from tests.integration.test_slack_outbox import FakeClock, calls, drain_all
+from tests.support.store_faults import store_fails
 from tests.unit.test_standup_facts import MONDAY_9_BERLIN, berlin_crew, seed
 from tests.unit.test_standup_render import SEEDED_STANDUP
 
@@ -135,21 +135,18 @@ def test_two_schedulers_checking_at_once_post_it_once(seeded, poster, emulator, 
 
 
 def test_a_standup_cut_off_mid_post_is_completed_without_duplicates(
-    seeded, poster, emulator, clock, monkeypatch
+    seeded, poster, emulator, clock
 ):
-    real_enqueue = standup_run.enqueue_message
-    enqueued = []
+    def killed(_statement: str, _parameters: object) -> BaseException:
+        return SystemExit("the scheduler was killed")
 
-    def dies_after_three(engine, **message):
-        if len(enqueued) == 3:
-            raise SystemExit("the scheduler was killed")
-        enqueued.append(message["key"])
-        return real_enqueue(engine, **message)
+    def new_post(sql: str) -> bool:
+        return sql.lstrip().upper().startswith("INSERT INTO SLACK_MESSAGE")
 
-    monkeypatch.setattr(standup_run, "enqueue_message", dies_after_three)
-    with pytest.raises(SystemExit):
-        check_standups(seeded, CREW, now=MONDAY_9_BERLIN)
-    monkeypatch.setattr(standup_run, "enqueue_message", real_enqueue)
+    # The fourth post of the standup never reaches the outbox: the process dies first.
+    with store_fails(seeded, when=new_post, after=3, error=killed):
+        with pytest.raises(SystemExit):
+            check_standups(seeded, CREW, now=MONDAY_9_BERLIN)
     assert standup_rows(seeded) == (1, 3)
     drain_all(seeded, poster, clock)  # the three that made it are on Slack
     assert len(threads(emulator)[0].replies) == 2

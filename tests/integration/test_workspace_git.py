@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.workspace import gitcli
 from bot.workspace.files import Workspace
 from bot.workspace.git import GitError, GitIdentity, GitWorkspace, branch_name
 
@@ -321,18 +321,36 @@ def http_remote(remote, monkeypatch) -> Iterator[_GitServer]:
         yield server
 
 
+class ArgvLog:
+    """The git command lines a `git` on PATH recorded before running the real one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _lines(self) -> list[list[str]]:
+        text = self.path.read_text() if self.path.exists() else ""
+        return [record.split("\0")[:-1] for record in text.split("\x1e") if record]
+
+    def __iter__(self):
+        return iter(self._lines())
+
+    def __bool__(self) -> bool:
+        return bool(self._lines())
+
+
 @pytest.fixture
-def argv_seen(monkeypatch) -> list[list[str]]:
-    """Every git command line run (what `ps` would show)."""
-    seen: list[list[str]] = []
-    real_run = subprocess.run
-
-    def recording_run(command, *args, **kwargs):
-        seen.append(list(command))
-        return real_run(command, *args, **kwargs)
-
-    monkeypatch.setattr(gitcli.subprocess, "run", recording_run)
-    return seen
+def argv_seen(tmp_path, monkeypatch) -> ArgvLog:
+    """Every git command line run (what `ps` would show), seen by a `git` first on PATH."""
+    log, shims = tmp_path / "argv.log", tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "git"
+    shim.write_text(
+        f'#!/bin/sh\nprintf "%s\\0" "$@" >> "{log}"\nprintf "\\036" >> "{log}"\n'
+        f'exec "{shutil.which("git")}" "$@"\n'
+    )
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    return ArgvLog(log)
 
 
 def test_the_token_goes_as_a_header_and_nowhere_else(http_remote, tmp_path, argv_seen):
