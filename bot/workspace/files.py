@@ -188,7 +188,7 @@ class Workspace:
             raise WorkspaceError(f"`{'/'.join(parts)}` does not exist")
         files = listing.files_under(self.root, parts) if target.is_dir() else ["/".join(parts)]
         if pattern:
-            files = [name for name in files if listing.pattern_matches(pattern, name, parts)]
+            files = listing.matching(pattern, files, parts)
         return files[: max(limit, 0)]
 
     def search(

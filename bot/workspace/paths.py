@@ -14,6 +14,10 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 
+from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
 _MAX_SHOWN = 200
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -44,52 +48,72 @@ def split_path(path: str) -> tuple[str, ...]:
     return parts
 
 
-def glob_regex(pattern: str, *, ignore_case: bool) -> re.Pattern[str]:
-    """A glob as a regex: `*` and `?` stay within a directory, `**` spans directories.
+class GlobError(ValueError):
+    """A glob that cannot be used; str() says why and what to write instead."""
 
-    `**/x` also matches `x` at the top, and `d/**` also matches `d` itself, so `.git/**`
-    protects the `.git` entry as well as everything in it.
+
+def glob_pattern(pattern: str, *, ignore_case: bool) -> GitIgnoreSpecPattern:
+    """One .gitignore line, compiled; GlobError for a line that would silently match nothing.
+
+    Git ignores a blank line, a `#` comment or an unclosed `[`; a protected path written so
+    would protect nothing, so it is refused. So is `!`: a list of protected paths only adds.
     """
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("(?:/.*)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1:
-            body = pattern[i + 1 : end]
-            negate = body[0] in "!^"
-            body = re.escape(body[1:] if negate else body).replace(r"\-", "-")
-            out.append(f"[{'^/' if negate else ''}{body}]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out), re.IGNORECASE if ignore_case else 0)
+    if pattern != pattern.strip():
+        raise GlobError(f"{pattern!r}: remove the spaces around the pattern")
+    try:
+        regex, include = GitIgnoreSpecPattern.pattern_to_regex(pattern)
+        flags = re.IGNORECASE if ignore_case else 0
+        compiled = None if regex is None else re.compile(regex, flags)
+    except (re.error, GitIgnorePatternError) as error:
+        reason = getattr(error, "msg", error)  # re.error's msg leaves out a regex position
+        raise GlobError(f"{pattern!r} is not a valid glob: {reason}") from None
+    if compiled is None or include is None:
+        raise GlobError(
+            f"{pattern!r} matches nothing (a blank line, a `#` comment or an unclosed `[`; "
+            "write `\\#` or `\\[` for a name that has one)"
+        )
+    if not include:
+        raise GlobError(
+            f"{pattern!r}: `!` cannot take paths back out here; list only what to match "
+            "(write `\\!` for a name that starts with !)"
+        )
+    return GitIgnoreSpecPattern(compiled, include)
+
+
+def _with_entry(pattern: str) -> list[str]:
+    """`d/**` and `d/` name what is in `d`; protect the entry `d` too.
+
+    Git would leave `d` itself alone, but a `.git` *file* (a worktree's link) is as dangerous
+    as the directory. `d/**` is anchored at the top by its inner `/`; its entry `/d` stays so.
+    """
+    entry = pattern.rstrip("/").removesuffix("/**")
+    if entry == pattern or not entry.strip("*/"):
+        return [pattern]
+    anchored = "/" in pattern.rstrip("/")
+    return [pattern, f"/{entry}" if anchored and "/" not in entry else entry]
 
 
 class GlobSet:
-    """Paths matched case-insensitively, so `.GitHub/Workflows/x.yml` is caught on any disk."""
+    """Paths matched case-insensitively, so `.GitHub/Workflows/x.yml` is caught on any disk.
+
+    The globs are .gitignore lines: one without `/` matches at any depth (`.env` also
+    protects `app/.env`), one that names a directory covers everything in it, and `**/x`
+    matches `x` at the top. `!` is refused, so no glob takes back what another protects.
+    """
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self._regexes = [glob_regex(p.strip("/"), ignore_case=True) for p in self.patterns]
+        compiled = [
+            glob_pattern(line, ignore_case=True)
+            for pattern in self.patterns
+            for line in _with_entry(pattern)
+        ]
+        # The simple backend uses the compiled regexes as they are, IGNORECASE included.
+        self._spec = GitIgnoreSpec(compiled, backend="simple")
 
     def matches(self, relative: str) -> bool:
         path = "/".join(part for part in relative.split("/") if part not in ("", "."))
-        return any(regex.fullmatch(path) for regex in self._regexes)
+        return bool(path) and self._spec.match_file(path)
 
 
 def _refusal(parent_fd: int, name: str, relative: str, error: OSError) -> WorkspaceError:
