@@ -1,20 +1,26 @@
-"""Five-field cron schedules ("0 9 * * 1-5") and IANA time zones, parsed with clear errors.
+"""Five-field cron schedules ("0 9 * * 1-5") and IANA time zones, checked with clear errors.
 
-The domain may not import APScheduler, and a standup needs only three questions answered:
-does the schedule fire at this local minute, on this day, and which earlier day fired last.
+cronsim reads and evaluates the schedule (the domain may not import APScheduler); this module
+answers the standup's three questions: does the schedule fire on this day, which earlier day
+fired last, and did it fire between two instants. cronsim says only "Bad minute", so a schedule
+it refuses is looked at once more, piece by piece, to tell the human what to write instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
+
 FORMAT = '"minute hour day-of-month month day-of-week", e.g. "0 9 * * 1-5"'
-MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-WEEKDAYS = "sun mon tue wed thu fri sat".split()
+_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
+_RANGES = ("0-59", "0-23", "1-31", "1-12", "0-7")
 # Looking back for the previous firing day: a "29 feb" schedule fires every four years.
 MAX_LOOKBACK_DAYS = 4 * 366 + 1
+_SECOND = timedelta(seconds=1)
+_SOME_TIME = datetime(2000, 1, 1)
 
 
 class CronError(ValueError):
@@ -22,67 +28,47 @@ class CronError(ValueError):
 
 
 @dataclass(frozen=True)
-class _Field:
-    name: str
-    low: int
-    high: int
-    names: tuple[str, ...] = ()
-    name_base: int = 0
-
-
-_FIELDS = (
-    _Field("minute", 0, 59),
-    _Field("hour", 0, 23),
-    _Field("day of month", 1, 31),
-    _Field("month", 1, 12, tuple(MONTHS), 1),
-    _Field("day of week", 0, 7, tuple(WEEKDAYS), 0),
-)
-
-
-@dataclass(frozen=True)
 class Cron:
-    """A parsed schedule; day of week 0 and 7 are both Sunday, as in cron."""
+    """A schedule cronsim accepts, in single spaces; cron's rules are cronsim's.
+
+    Day of week 0 and 7 are both Sunday; when day of month and day of week are both
+    restricted (neither starts with `*`), the schedule fires on a day either matches.
+    """
 
     text: str
-    minutes: frozenset[int]
-    hours: frozenset[int]
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]  # 0 = Sunday … 6 = Saturday
-    any_day: bool  # day of month was "*"
-    any_weekday: bool  # day of week was "*"
+
+    @property
+    def minutes(self) -> frozenset[int]:
+        """The minutes of the hour it fires at."""
+        return frozenset(CronSim(self.text, _SOME_TIME).minutes)
 
     def fires_on(self, day: date) -> bool:
-        """Whether the schedule fires at some time of `day` (cron's day-of-month OR weekday)."""
-        if day.month not in self.months:
-            return False
-        by_day = day.day in self.days
-        by_weekday = day.isoweekday() % 7 in self.weekdays
-        if self.any_day or self.any_weekday:
-            return by_day and by_weekday
-        return by_day or by_weekday  # both restricted: cron fires when either matches
-
-    def matches(self, local: datetime) -> bool:
-        """Whether the schedule fires at this wall-clock minute."""
-        return local.minute in self.minutes and local.hour in self.hours and self.fires_on(local)
+        """Whether the schedule fires at some time of `day`."""
+        # Naive times: a calendar day has no time zone, and cronsim's DST rules stay out of it.
+        first = next(CronSim(self.text, datetime.combine(day, time()) - _SECOND), None)
+        return first is not None and first.date() == day
 
     def previous_day(self, day: date) -> date | None:
-        """The last day before `day` on which the schedule fires (None: it never does)."""
-        for back in range(1, MAX_LOOKBACK_DAYS + 1):
-            earlier = day - timedelta(days=back)
-            if self.fires_on(earlier):
-                return earlier
-        return None
+        """The last day before `day` on which the schedule fires (None: not for four years)."""
+        last = next(CronSim(self.text, datetime.combine(day, time()), reverse=True), None)
+        if last is None or (day - last.date()).days > MAX_LOOKBACK_DAYS:
+            return None
+        return last.date()
 
     def fired_between(self, start: datetime, end: datetime, zone: ZoneInfo) -> bool:
-        """Whether the schedule fired at a minute in [start, end], read on `zone`'s clocks."""
-        minute = start.replace(second=0, microsecond=0)
-        if minute < start:
-            minute += timedelta(minutes=1)
-        while minute <= end:
-            if self.matches(minute.astimezone(zone)):
+        """Whether the schedule fired at a minute in [start, end], read on `zone`'s clocks.
+
+        cronsim keeps Debian cron's DST rules for a fixed time of day: a time the clocks skip
+        fires when they resume, and a time they repeat fires once, the first time.
+        """
+        # cronsim drops microseconds and yields times after the one given: from a second back,
+        # a firing at `start` itself is the first; one just before it is skipped below, as is
+        # one in a repeated hour, which local clocks put before an instant already past.
+        for firing in CronSim(self.text, (start - _SECOND).astimezone(zone)):
+            if firing > end:
+                return False
+            if firing >= start:
                 return True
-            minute += timedelta(minutes=1)
         return False
 
 
@@ -91,18 +77,9 @@ def parse_cron(text: str) -> Cron:
     parts = text.split()
     if len(parts) != 5:
         raise CronError(f"{text!r} is not a cron schedule: it needs five fields, {FORMAT}")
-    values = [_parse_field(part, spec, text) for part, spec in zip(parts, _FIELDS, strict=True)]
-    weekdays = frozenset(day % 7 for day in values[4])
-    return Cron(
-        text=" ".join(parts),
-        minutes=values[0],
-        hours=values[1],
-        days=values[2],
-        months=values[3],
-        weekdays=weekdays,
-        any_day=parts[2] == "*",
-        any_weekday=parts[4] == "*",
-    )
+    if not _accepts(parts):
+        raise CronError(f"{text!r}: {_what_is_wrong(parts)}; {FORMAT}")
+    return Cron(" ".join(parts))
 
 
 def parse_zone(name: str) -> ZoneInfo:
@@ -114,42 +91,43 @@ def parse_zone(name: str) -> ZoneInfo:
         raise CronError(message) from None
 
 
-def _parse_field(part: str, spec: _Field, text: str) -> frozenset[int]:
-    values: set[int] = set()
-    for item in part.split(","):
-        values |= _parse_item(item, spec, text)
-    return frozenset(values)
+def _accepts(parts: list[str]) -> bool:
+    try:
+        CronSim(" ".join(parts), _SOME_TIME)
+    except CronSimError:
+        return False
+    return True
 
 
-def _parse_item(item: str, spec: _Field, text: str) -> set[int]:
-    span, _, step_text = item.partition("/")
-    step = _number(step_text, spec, text, step=True) if step_text else 1
-    if span == "*":
-        low, high = spec.low, spec.high
-    elif "-" in span:
-        first, _, last = span.partition("-")
-        low, high = _number(first, spec, text), _number(last, spec, text)
-        if low > high:
-            raise CronError(f"{text!r}: {spec.name} range {span!r} runs backwards; {FORMAT}")
-    else:
-        low = _number(span, spec, text)
-        high = spec.high if step_text else low  # "5/15" means from 5 on, every 15
-    return set(range(low, high + 1, step))
+def _accepts_in(index: int, item: str) -> bool:
+    """Whether cronsim takes `item` as field `index` of an otherwise unrestricted schedule."""
+    parts = ["0", "0", "*", "*", "*"]
+    parts[index] = item
+    return bool(item) and _accepts(parts)
 
 
-def _number(word: str, spec: _Field, text: str, *, step: bool = False) -> int:
-    lowered = word.lower()
-    if not step and lowered in spec.names:
-        return spec.names.index(lowered) + spec.name_base
-    if not (word.isascii() and word.isdigit()):
-        raise CronError(f"{text!r}: {word!r} is not a valid {spec.name}; {FORMAT}")
-    value = int(word)
-    if step:
-        if value < 1:
-            raise CronError(f"{text!r}: a {spec.name} step must be at least 1")
-        return value
-    if not spec.low <= value <= spec.high:
-        raise CronError(
-            f"{text!r}: {spec.name} {value} is out of range {spec.low}-{spec.high}; {FORMAT}"
-        )
-    return value
+def _what_is_wrong(parts: list[str]) -> str:
+    """The first piece cronsim refuses on its own, said in words (cronsim has decided)."""
+    for index, part in enumerate(parts):
+        for item in part.split(","):
+            if not _accepts_in(index, item):
+                return _item_problem(index, item)
+    return f"day of month {parts[2]!r} never comes in month {parts[3]!r}, so it would never fire"
+
+
+def _item_problem(index: int, item: str) -> str:
+    name = _FIELDS[index]
+    span, slash, step = item.partition("/")
+    if slash and not _accepts_in(index, f"*/{step}"):
+        if step.isascii() and step.isdigit():
+            return f"a {name} step must be at least 1"
+        return f"{step!r} is not a valid {name} step"
+    words = [] if span == "*" else span.split("-")
+    for word in words:
+        if not _accepts_in(index, word):
+            if word.isascii() and word.isdigit():
+                return f"{name} {int(word)} is out of range {_RANGES[index]}"
+            return f"{word!r} is not a valid {name}"
+    if len(words) == 2 and _accepts_in(index, f"{words[1]}-{words[0]}"):
+        return f"{name} range {span!r} runs backwards"
+    return f"{item!r} is not a valid {name}"

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.roster.cron import parse_cron, parse_zone
+from bot.roster.globs import GlobSet
 
 # The run's working steps; each is done by exactly one role (Crew.steps).
 STEPS = ("plan", "research", "code", "review", "fix", "test")
@@ -295,6 +296,13 @@ class Crew(_Config):
         if isinstance(prices, dict):
             data["prices"] = {**DEFAULT_PRICES, **prices}
         return data
+
+    # GlobError is a ValueError: a `!` or a line git would skip is reported against the key.
+    @field_validator("protected_paths")
+    @classmethod
+    def _usable_globs(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        GlobSet(paths)
+        return paths
 
     @field_validator("vote_threshold", mode="before")
     @classmethod

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.roster.globs import GlobSet
 from bot.workspace import listing, text
 from bot.workspace.paths import (
-    GlobSet,
     WorkspaceError,
     open_file,
     shown,
@@ -188,7 +188,7 @@ class Workspace:
             raise WorkspaceError(f"`{'/'.join(parts)}` does not exist")
         files = listing.files_under(self.root, parts) if target.is_dir() else ["/".join(parts)]
         if pattern:
-            files = [name for name in files if listing.pattern_matches(pattern, name, parts)]
+            files = listing.matching(pattern, files, parts)
         return files[: max(limit, 0)]
 
     def search(

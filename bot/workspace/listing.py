@@ -7,8 +7,11 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from pathspec import GitIgnoreSpec
+
+from bot.roster.globs import GlobError, glob_pattern
 from bot.workspace.gitcli import GitError, run_git
-from bot.workspace.paths import glob_regex
+from bot.workspace.paths import WorkspaceError
 
 
 def files_under(root: Path, parts: tuple[str, ...]) -> list[str]:
@@ -19,13 +22,24 @@ def files_under(root: Path, parts: tuple[str, ...]) -> list[str]:
     return sorted(name for name in names if ".git" not in name.lower().split("/"))
 
 
-def pattern_matches(pattern: str, name: str, under: tuple[str, ...]) -> bool:
-    """A pattern without `/` matches the file name; with `/`, the path from `under` or root."""
-    regex = glob_regex(pattern, ignore_case=False)
+def matching(pattern: str, names: list[str], under: tuple[str, ...]) -> list[str]:
+    """The names a list_files pattern picks, read as a .gitignore line (case-sensitive, as git).
+
+    A pattern without `/` matches the file name; with `/`, the path from `under` or the root,
+    and a directory it names stands for the files in it (`src/*` lists all of `src`).
+    """
+    try:
+        spec = GitIgnoreSpec([glob_pattern(pattern, ignore_case=False)], backend="simple")
+    except GlobError as error:
+        raise WorkspaceError(f"the list_files pattern {error}") from None
     if "/" not in pattern:
-        return bool(regex.fullmatch(name.rsplit("/", 1)[-1]))
+        return [name for name in names if spec.match_file(name.rsplit("/", 1)[-1])]
     prefix = "/".join(under) + "/" if under else ""
-    return bool(regex.fullmatch(name) or regex.fullmatch(name.removeprefix(prefix)))
+    return [
+        name
+        for name in names
+        if spec.match_file(name) or spec.match_file(name.removeprefix(prefix))
+    ]
 
 
 def _git_listing(root: Path, parts: tuple[str, ...]) -> set[str] | None:

@@ -1,4 +1,4 @@
-"""Untrusted paths from the model: parse them, match them against globs, open them link-free.
+"""Untrusted paths from the model: parse them and open them link-free (globs: bot.roster.globs).
 
 Confinement is checked twice: `split_path` refuses what can never be inside the workspace
 (`/x`, `~x`, `..`), and every open walks from the root one directory at a time with
@@ -12,7 +12,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 _MAX_SHOWN = 200
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -42,54 +42,6 @@ def split_path(path: str) -> tuple[str, ...]:
     if ".." in parts:
         raise WorkspaceError(f"{shown(path)}: `..` is not allowed in paths; {relative_hint}")
     return parts
-
-
-def glob_regex(pattern: str, *, ignore_case: bool) -> re.Pattern[str]:
-    """A glob as a regex: `*` and `?` stay within a directory, `**` spans directories.
-
-    `**/x` also matches `x` at the top, and `d/**` also matches `d` itself, so `.git/**`
-    protects the `.git` entry as well as everything in it.
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("(?:/.*)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1:
-            body = pattern[i + 1 : end]
-            negate = body[0] in "!^"
-            body = re.escape(body[1:] if negate else body).replace(r"\-", "-")
-            out.append(f"[{'^/' if negate else ''}{body}]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out), re.IGNORECASE if ignore_case else 0)
-
-
-class GlobSet:
-    """Paths matched case-insensitively, so `.GitHub/Workflows/x.yml` is caught on any disk."""
-
-    def __init__(self, patterns: Iterable[str]) -> None:
-        self.patterns = tuple(patterns)
-        self._regexes = [glob_regex(p.strip("/"), ignore_case=True) for p in self.patterns]
-
-    def matches(self, relative: str) -> bool:
-        path = "/".join(part for part in relative.split("/") if part not in ("", "."))
-        return any(regex.fullmatch(path) for regex in self._regexes)
 
 
 def _refusal(parent_fd: int, name: str, relative: str, error: OSError) -> WorkspaceError:

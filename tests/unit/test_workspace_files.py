@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.roster.globs import GlobSet
 from bot.workspace.files import SearchHit, Workspace, WorkspaceError
-from bot.workspace.paths import GlobSet, open_file
+from bot.workspace.paths import open_file
 
 
 @pytest.fixture

@@ -1,0 +1,82 @@
+"""Globs of protected and unreadable paths, as .gitignore lines (pathspec's gitwildmatch).
+
+A roster's `protected_paths` are checked here when it loads, and the workspace matches every
+path the model names against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+
+class GlobError(ValueError):
+    """A glob that cannot be used; str() says why and what to write instead."""
+
+
+def glob_pattern(pattern: str, *, ignore_case: bool) -> GitIgnoreSpecPattern:
+    """One .gitignore line, compiled; GlobError for a line that would silently match nothing.
+
+    Git ignores a blank line, a `#` comment or an unclosed `[`; a protected path written so
+    would protect nothing, so it is refused. So is `!`: a list of protected paths only adds.
+    """
+    if pattern != pattern.strip():
+        raise GlobError(f"{pattern!r}: remove the spaces around the pattern")
+    try:
+        regex, include = GitIgnoreSpecPattern.pattern_to_regex(pattern)
+        flags = re.IGNORECASE if ignore_case else 0
+        compiled = None if regex is None else re.compile(regex, flags)
+    except (re.error, GitIgnorePatternError) as error:
+        reason = getattr(error, "msg", error)  # re.error's msg leaves out a regex position
+        raise GlobError(f"{pattern!r} is not a valid glob: {reason}") from None
+    if compiled is None or include is None:
+        raise GlobError(
+            f"{pattern!r} matches nothing (a blank line, a `#` comment or an unclosed `[`; "
+            "write `\\#` or `\\[` for a name that has one)"
+        )
+    if not include:
+        raise GlobError(
+            f"{pattern!r}: `!` cannot take paths back out here; list only what to match "
+            "(write `\\!` for a name that starts with !)"
+        )
+    return GitIgnoreSpecPattern(compiled, include)
+
+
+def _with_entry(pattern: str) -> list[str]:
+    """`d/**` and `d/` name what is in `d`; protect the entry `d` too.
+
+    Git would leave `d` itself alone, but a `.git` *file* (a worktree's link) is as dangerous
+    as the directory. `d/**` is anchored at the top by its inner `/`; its entry `/d` stays so.
+    """
+    entry = pattern.rstrip("/").removesuffix("/**")
+    if entry == pattern or not entry.strip("*/"):
+        return [pattern]
+    anchored = "/" in pattern.rstrip("/")
+    return [pattern, f"/{entry}" if anchored and "/" not in entry else entry]
+
+
+class GlobSet:
+    """Paths matched case-insensitively, so `.GitHub/Workflows/x.yml` is caught on any disk.
+
+    The globs are .gitignore lines: one without `/` matches at any depth (`.env` also
+    protects `app/.env`), one that names a directory covers everything in it, and `**/x`
+    matches `x` at the top. `!` is refused, so no glob takes back what another protects.
+    """
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        compiled = [
+            glob_pattern(line, ignore_case=True)
+            for pattern in self.patterns
+            for line in _with_entry(pattern)
+        ]
+        # The simple backend uses the compiled regexes as they are, IGNORECASE included.
+        self._spec = GitIgnoreSpec(compiled, backend="simple")
+
+    def matches(self, relative: str) -> bool:
+        path = "/".join(part for part in relative.split("/") if part not in ("", "."))
+        return bool(path) and self._spec.match_file(path)
