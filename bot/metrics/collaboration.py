@@ -10,30 +10,15 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
-
 from bot.runs.memory import kind_of
 from bot.runs.states import TERMINAL, RunState
-from bot.store.models import (
-    ModelCall,
-    Run,
-    RunTransition,
-    SlackMessage,
-    SlackMessageStatus,
-    Standup,
-    StepOutput,
-)
-
-_run = Run.__table__  # type: ignore[attr-defined]
-_output = StepOutput.__table__  # type: ignore[attr-defined]
-_transition = RunTransition.__table__  # type: ignore[attr-defined]
-_call = ModelCall.__table__  # type: ignore[attr-defined]
-_message = SlackMessage.__table__  # type: ignore[attr-defined]
-_standup = Standup.__table__  # type: ignore[attr-defined]
+from bot.store.activity import RoleUsage, collaboration_activity
+from bot.store.engine import Engine
+from bot.store.models import RunTransition, StepOutput
 
 BLOCKING = (RunState.AWAITING_HUMAN, RunState.FAILED, RunState.BUDGET_EXHAUSTED)
 # A human's answer to a finished pull request: approve, ask for changes, or stop.
@@ -83,70 +68,37 @@ class Metrics:
 
 def collaboration_metrics(engine: Engine, *, start: datetime, end: datetime) -> Metrics:
     """The crew's collaboration in [start, end)."""
+    activity = collaboration_activity(engine, start=start, end=end)
     metrics = Metrics(start, end)
-    with engine.connect() as connection:
-        metrics.standups_held = _count(connection, _standup, _standup.c.posted_at, start, end)
-        sent = _message.c.status == SlackMessageStatus.SENT
-        metrics.slack_messages_sent = _count(
-            connection, _message, _message.c.sent_at, start, end, sent
-        )
-        _pulls(connection, metrics)
-        _reviews(connection, metrics)
-        _blockers(connection, metrics)
-        _usage(connection, metrics)
-        _interactions(connection, metrics)
+    metrics.standups_held = activity.standups_posted
+    metrics.slack_messages_sent = activity.slack_messages_sent
+    _pulls(activity.pulls, metrics)
+    _reviews(activity.reviews, metrics)
+    _blockers(activity.transitions, metrics)
+    metrics.usage = {row.role: _usage(row) for row in activity.usage}
+    _interactions(activity.outputs, metrics)
     return metrics
 
 
-def _within(column: Any, start: datetime, end: datetime) -> Any:
-    return (column >= start) & (column < end)
-
-
-def _count(connection: Connection, table: Any, column: Any, start, end, *where: Any) -> int:
-    query = select(func.count()).select_from(table).where(_within(column, start, end), *where)
-    return connection.execute(query).scalar_one()
-
-
-def _pulls(connection: Connection, metrics: Metrics) -> None:
+def _pulls(pulls: list[tuple[datetime, datetime]], metrics: Metrics) -> None:
     """PRs opened: runs with a pull request whose first code step finished in the window."""
-    first_code = (
-        select(_output.c.run_id, func.min(_output.c.created_at).label("at"))
-        .where(_output.c.step.like("code-%"))
-        .group_by(_output.c.run_id)
-        .subquery()
-    )
-    rows = connection.execute(
-        select(_run.c.created_at, first_code.c.at)
-        .join(first_code, first_code.c.run_id == _run.c.id)
-        .where(_run.c.pr_number.is_not(None), _within(first_code.c.at, metrics.start, metrics.end))
-    ).all()
-    metrics.prs_opened = len(rows)
-    metrics.task_to_pr_seconds = _median([(row.at - row.created_at) for row in rows])
+    metrics.prs_opened = len(pulls)
+    metrics.task_to_pr_seconds = _median([(at - created) for created, at in pulls])
 
 
-def _reviews(connection: Connection, metrics: Metrics) -> None:
+def _reviews(reviews: list[tuple[int, datetime]], metrics: Metrics) -> None:
     """Reviews in the window; rounds are each reviewed run's reviews up to the window's end."""
-    o = _output.c
-    reviews = connection.execute(
-        select(o.run_id, o.created_at).where(o.step.like("review-%"), o.created_at < metrics.end)
-    ).all()
-    in_window = [row for row in reviews if row.created_at >= metrics.start]
+    in_window = [run_id for run_id, at in reviews if at >= metrics.start]
     metrics.reviews = len(in_window)
-    reviewed = {row.run_id for row in in_window}
-    rounds = Counter(row.run_id for row in reviews if row.run_id in reviewed)
+    reviewed = set(in_window)
+    rounds = Counter(run_id for run_id, _ in reviews if run_id in reviewed)
     if rounds:
         metrics.review_rounds_average = sum(rounds.values()) / len(rounds)
         metrics.review_rounds_max = max(rounds.values())
 
 
-def _blockers(connection: Connection, metrics: Metrics) -> None:
+def _blockers(rows: list[RunTransition], metrics: Metrics) -> None:
     """Blockers raised and resolved, outcomes, and how long a finished PR waited for a human."""
-    t = _transition.c
-    rows = connection.execute(
-        select(t.run_id, t.from_state, t.to_state, t.at)
-        .where(t.at < metrics.end)
-        .order_by(t.at, t.id)
-    ).all()
     waiting_since: dict[int, datetime] = {}
     raised: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
@@ -168,42 +120,23 @@ def _blockers(connection: Connection, metrics: Metrics) -> None:
     metrics.pr_to_decision_seconds = _median(waits)
 
 
-def _usage(connection: Connection, metrics: Metrics) -> None:
-    c = _call.c
-    tokens = ("input_tokens", "output_tokens")
-    tokens += ("cache_creation_input_tokens", "cache_read_input_tokens")
-    rows = connection.execute(
-        select(
-            c.role,
-            func.count().label("calls"),
-            *[func.coalesce(func.sum(c[name]), 0).label(name) for name in tokens],
-            func.coalesce(func.sum(c.cost_usd), 0.0).label("cost_usd"),
-        )
-        .where(_within(c.created_at, metrics.start, metrics.end))
-        .group_by(c.role)
-        .order_by(c.role)
-    ).all()
-    metrics.usage = {
-        row.role: Usage(
-            row.calls, *[int(getattr(row, name)) for name in tokens], round(row.cost_usd, 6)
-        )
-        for row in rows
-    }
+def _usage(row: RoleUsage) -> Usage:
+    return Usage(
+        row.calls,
+        row.input_tokens,
+        row.output_tokens,
+        row.cache_creation_input_tokens,
+        row.cache_read_input_tokens,
+        round(row.cost_usd, 6),
+    )
 
 
-def _interactions(connection: Connection, metrics: Metrics) -> None:
+def _interactions(rows: list[StepOutput], metrics: Metrics) -> None:
     """Who handed work or feedback to whom, from each run's consecutive step outputs.
 
     The later output's role took what the earlier one's role gave; a vote that asked for
     changes counts from every voter who asked. Outputs a person made count as "human".
     """
-    o = _output.c
-    touched = select(o.run_id).where(_within(o.created_at, metrics.start, metrics.end))
-    rows = connection.execute(
-        select(o.run_id, o.step, o.role, o.content, o.created_at)
-        .where(o.run_id.in_(touched), o.created_at < metrics.end)
-        .order_by(o.run_id, o.id)
-    ).all()
     matrix: dict[str, Counter[str]] = defaultdict(Counter)
     for before, after in zip(rows, rows[1:], strict=False):
         if before.run_id != after.run_id or after.created_at < metrics.start:
@@ -218,12 +151,12 @@ def _interactions(connection: Connection, metrics: Metrics) -> None:
     }
 
 
-def _givers(output: Any) -> list[str]:
+def _givers(output: StepOutput) -> list[str]:
     if kind_of(output.step) != "vote":
         return [output.role]
     votes = json.loads(output.content).get("votes", [])
     return [vote["role"] for vote in votes if vote.get("decision") == "request_changes"]
 
 
-def _median(spans: list[Any]) -> float | None:
+def _median(spans: list[timedelta]) -> float | None:
     return median(span.total_seconds() for span in spans) if spans else None

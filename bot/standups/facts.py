@@ -11,19 +11,13 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection, Engine, select
 
 from bot.roster.models import Crew
 from bot.runs.memory import kind_of
 from bot.runs.states import STATE_STEP, TERMINAL, RunState
-from bot.store.models import Run, RunTransition, StepOutput, Vote
-
-_run = Run.__table__  # type: ignore[attr-defined]
-_output = StepOutput.__table__  # type: ignore[attr-defined]
-_vote = Vote.__table__  # type: ignore[attr-defined]
-_transition = RunTransition.__table__  # type: ignore[attr-defined]
+from bot.store.activity import standup_activity
+from bot.store.engine import Engine
+from bot.store.models import RunTransition, StepOutput, Vote
 
 HUMAN = "human"  # the role of outputs a person made (a changes-requested review)
 BLOCKING_ENDS = (RunState.FAILED, RunState.BUDGET_EXHAUSTED)
@@ -131,42 +125,19 @@ class TeamFacts:
 
 def gather(engine: Engine, crew: Crew, *, start: datetime, end: datetime) -> TeamFacts:
     """The facts of every role of `crew` for the window [start, end)."""
-    with engine.connect() as connection:
-        done = _in_window(connection, _output, _output.c.created_at, start, end)
-        votes = _in_window(connection, _vote, _vote.c.created_at, start, end)
-        ended = [
-            row
-            for row in _in_window(connection, _transition, _transition.c.at, start, end)
-            if row.to_state in TERMINAL
-        ]
-        active_ids = list(
-            connection.execute(
-                select(_run.c.id).where(_run.c.state.notin_(list(TERMINAL))).order_by(_run.c.id)
-            ).scalars()
-        )
-        history = connection.execute(
-            select(_output).where(_output.c.run_id.in_(active_ids)).order_by(_output.c.id)
-        ).all()
-        ids = {row.run_id for row in [*done, *votes, *ended]} | set(active_ids)
-        runs = _runs(connection, ids)
+    activity = standup_activity(engine, start=start, end=end, finished=TERMINAL)
+    runs = {
+        run_id: RunRef(run_id, run.title, run.pr_number, run.state, run.mode)
+        for run_id, run in activity.runs.items()
+    }
     facts = TeamFacts(start, end, {key: RoleFacts(key) for key in crew.roles}, runs)
-    _yesterday(facts, done, votes)
-    _ends(facts, crew, ended)
-    _now(facts, crew, active_ids, history)
+    _yesterday(facts, activity.outputs, activity.votes)
+    _ends(facts, crew, activity.ended)
+    _now(facts, crew, activity.active_ids, activity.history)
     return facts
 
 
-def _in_window(connection: Connection, table: Any, column: Any, start, end) -> list[Any]:
-    query = select(table).where(column >= start, column < end).order_by(table.c.id)
-    return list(connection.execute(query).all())
-
-
-def _runs(connection: Connection, ids: set[int]) -> dict[int, RunRef]:
-    rows = connection.execute(select(_run).where(_run.c.id.in_(sorted(ids)))).all()
-    return {row.id: RunRef(row.id, row.title, row.pr_number, row.state, row.mode) for row in rows}
-
-
-def _yesterday(facts: TeamFacts, done: list[Any], votes: list[Any]) -> None:
+def _yesterday(facts: TeamFacts, done: list[StepOutput], votes: list[Vote]) -> None:
     worked: dict[str, set[int]] = {key: set() for key in facts.roles}
     for row in done:
         role = facts.roles.get(row.role)
@@ -193,16 +164,16 @@ def _yesterday(facts: TeamFacts, done: list[Any], votes: list[Any]) -> None:
                     int(counts.get("failed", 0)) + int(counts.get("errors", 0)),
                 )
             )
-    for row in votes:
-        if row.role in facts.roles:
-            facts.roles[row.role].votes.append(VoteCast(row.run_id, row.round, row.decision))
-            worked[row.role].add(row.run_id)
+    for vote in votes:
+        if vote.role in facts.roles:
+            facts.roles[vote.role].votes.append(VoteCast(vote.run_id, vote.round, vote.decision))
+            worked[vote.role].add(vote.run_id)
     for key, run_ids in worked.items():
         states = Counter(facts.runs[run_id].state for run_id in run_ids)
         facts.roles[key].runs_by_state = dict(sorted(states.items()))
 
 
-def _ends(facts: TeamFacts, crew: Crew, ended: list[Any]) -> None:
+def _ends(facts: TeamFacts, crew: Crew, ended: list[RunTransition]) -> None:
     """Runs that ended in the window; a failure or a budget stop blocks the role whose step
     was running."""
     facts.ended = dict(sorted(Counter(row.to_state for row in ended).items()))
@@ -212,9 +183,9 @@ def _ends(facts: TeamFacts, crew: Crew, ended: list[Any]) -> None:
             facts.roles[role].blockers.append(Blocker(row.run_id, row.to_state, row.reason))
 
 
-def _now(facts: TeamFacts, crew: Crew, active_ids: list[int], history: list[Any]) -> None:
+def _now(facts: TeamFacts, crew: Crew, active_ids: list[int], history: list[StepOutput]) -> None:
     """Today's work, the runs waiting on a human, failing tests, and who waits on whom."""
-    outputs: dict[int, list[Any]] = {run_id: [] for run_id in active_ids}
+    outputs: dict[int, list[StepOutput]] = {run_id: [] for run_id in active_ids}
     for row in history:
         outputs[row.run_id].append(row)
     facts.active = dict(sorted(Counter(facts.runs[i].state for i in active_ids).items()))
@@ -244,7 +215,7 @@ def _now(facts: TeamFacts, crew: Crew, active_ids: list[int], history: list[Any]
             facts.roles[giver].needs.append(Need(run_id, taker, step))
 
 
-def _failing_test(rows: list[Any]) -> str | None:
+def _failing_test(rows: list[StepOutput]) -> str | None:
     """The run's newest test step when it failed and no fix has come since."""
     for row in reversed(rows):
         kind = kind_of(row.step)

@@ -11,16 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-from sqlmodel import select as select_models
-
 from bot.roster.cron import Cron, CronError, parse_cron, parse_zone
 from bot.roster.models import Crew
-from bot.store.models import SlackMessage, StandupSchedule, utcnow
-
-_message = SlackMessage.__table__  # type: ignore[attr-defined]
+from bot.store.channels import channel_name_of
+from bot.store.engine import Engine
+from bot.store.schedules import save_schedule, saved_schedules
 
 
 class ScheduleError(ValueError):
@@ -68,12 +63,7 @@ def channel_name(engine: Engine, channel: str) -> str:
     Slack commands and events carry ids, crew.toml names; one channel must have one standup a
     day however it is named. The outbox learns each name's id on its first post there.
     """
-    c = _message.c
-    with engine.connect() as connection:
-        name = connection.execute(
-            select(func.min(c.channel)).where(c.channel_id == channel, c.channel != channel)
-        ).scalar()
-    return name or channel
+    return channel_name_of(engine, channel_id=channel) or channel
 
 
 def set_schedule(engine: Engine, *, channel: str, cron: str, timezone: str) -> Schedule:
@@ -82,19 +72,8 @@ def set_schedule(engine: Engine, *, channel: str, cron: str, timezone: str) -> S
     Both values are checked first; ScheduleError's message is the answer for the command.
     """
     schedule = make_schedule(channel_name(engine, channel), cron, timezone)
-    channel = schedule.channel
-    row = StandupSchedule(
-        channel=channel, cron=schedule.cron.text, timezone=timezone, updated_at=utcnow()
-    )
-    for _ in range(2):
-        try:
-            with Session(engine) as session:
-                session.merge(row)
-                session.commit()
-            return schedule
-        except IntegrityError:  # another command inserted the channel first: update it
-            continue
-    raise RuntimeError(f"could not set the standup schedule of {channel}")
+    save_schedule(engine, channel=schedule.channel, cron=schedule.cron.text, timezone=timezone)
+    return schedule
 
 
 def schedules(engine: Engine, crew: Crew) -> list[Schedule]:
@@ -115,6 +94,5 @@ def _crew_schedule(crew: Crew, channel: str) -> Schedule:
 
 
 def _own_schedules(engine: Engine) -> dict[str, Schedule]:
-    with Session(engine) as session:
-        rows = session.exec(select_models(StandupSchedule)).all()
+    rows = saved_schedules(engine)
     return {row.channel: make_schedule(row.channel, row.cron, row.timezone) for row in rows}
