@@ -1,8 +1,8 @@
 """GET /metrics (Prometheus text format), and the intake's own counts it includes.
 
 Each app has its own registry (tests build many apps in one process): the deliveries it
-answered and how fast, by source; the store's families (`StoreCollector`); and the process's
-calls to GitHub, Slack and Anthropic (`bot.observability.calls.PROCESS`).
+answered and how fast, by source; the store's families (`StoreCollector`, beside this module);
+and the process's calls to GitHub, Slack and Anthropic (`bot.observability.calls.PROCESS`).
 
 The intake counts every answer, refusals included (401, 400 and 413 are never stored), with
 `observed_intake` around the endpoint: a context variable carries the note of what the store
@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 
 from bot.observability.calls import PROCESS
 from bot.observability.logs import bind, log_context
-from bot.observability.store_metrics import StoreCollector
+from webhooks.store_metrics import StoreCollector
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from sqlalchemy import func, select
 from bot.github import ClientOptions, GitHubApp
 from bot.llm.client import ModelClient, ModelReply, ModelUsage
 from bot.llm.ledger import Ledger
-from bot.observability.store_metrics import StoreCollector
 from bot.runs.progress import create_run, end_run
 from bot.runs.states import RunState
 from bot.store import queue
@@ -51,6 +50,7 @@ from jobs.worker import Worker
 from tests.conftest import GITHUB_SECRET, make_settings
 from tests.support.signing import github_headers, slack_headers
 from webhooks.app import create_app
+from webhooks.store_metrics import StoreCollector
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 REPOCREW = str(Path(sys.executable).with_name("repocrew"))

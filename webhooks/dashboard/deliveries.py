@@ -9,12 +9,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import Engine, func, select
-
-from bot.store.models import Delivery
+from bot.store.dashboard import recent_deliveries
+from bot.store.engine import Engine
 from webhooks.dashboard.text import Redact, mask_text, masked, pretty, shown
-
-_delivery = Delivery.__table__  # type: ignore[attr-defined]
 
 PAGE = 50
 READ_CHARS = 20_000  # of a payload (they reach 25 MB); more than is shown, so redaction sees
@@ -45,30 +42,9 @@ class DeliveriesPage:
 def deliveries_page(
     engine: Engine, *, redact: Redact, before: int | None = None, source: str | None = None
 ) -> DeliveriesPage:
-    c = _delivery.c
-    where = []
-    if before is not None:
-        where.append(c.id < before)
-    if source:
-        where.append(c.source == source)
-    query = (
-        select(
-            c.id,
-            c.source,
-            c.delivery_id,
-            c.event,
-            c.action,
-            c.installation_id,
-            c.received_at,
-            c.outcome,
-            func.substr(c.payload, 1, READ_CHARS).label("payload"),
-        )
-        .where(*where)
-        .order_by(c.id.desc())
-        .limit(PAGE + 1)
+    rows = recent_deliveries(
+        engine, before=before, source=source, limit=PAGE + 1, payload_chars=READ_CHARS
     )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
     views = [
         DeliveryView(
             row.id,

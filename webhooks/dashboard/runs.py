@@ -12,41 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
-
-from bot.store.models import ModelCall, Run, RunTransition, StepOutput, Vote
+from bot.store.dashboard import RunRow, run_records, run_rows
+from bot.store.engine import Engine
+from bot.store.models import ModelCall, StepOutput
 from webhooks.dashboard.text import Redact, first_text, pretty, shown
-
-_run = Run.__table__  # type: ignore[attr-defined]
-_call = ModelCall.__table__  # type: ignore[attr-defined]
-_transition = RunTransition.__table__  # type: ignore[attr-defined]
-_output = StepOutput.__table__  # type: ignore[attr-defined]
-_vote = Vote.__table__  # type: ignore[attr-defined]
 
 PAGE = 50
 GIST_KEYS = ("summary", "body", "plan", "verdict", "reason", "text", "message", "title")
-_TOKENS = ("input_tokens", "output_tokens", "cache_creation_input_tokens")
+_TOKENS: tuple[str, ...] = ("input_tokens", "output_tokens", "cache_creation_input_tokens")
 _TOKENS += ("cache_read_input_tokens",)
-
-
-@dataclass(frozen=True)
-class RunRow:
-    id: int
-    state: str
-    repo: str
-    title: str
-    issue_number: int | None
-    pr_number: int | None
-    branch: str
-    requested_by: str
-    mode: str
-    reason: str
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-    calls: int
-    tokens: int
-    cost_usd: float
 
 
 @dataclass(frozen=True)
@@ -127,79 +101,20 @@ class RunPage:
     votes: list[VoteView]
 
 
-def _spend():
-    c = _call.c
-    tokens = (
-        c.input_tokens + c.output_tokens + c.cache_creation_input_tokens + c.cache_read_input_tokens
-    )
-    return (
-        select(
-            c.run_id,
-            func.count().label("calls"),
-            func.coalesce(func.sum(tokens), 0).label("tokens"),
-            func.coalesce(func.sum(c.cost_usd), 0.0).label("cost_usd"),
-        )
-        .where(c.run_id.is_not(None))
-        .group_by(c.run_id)
-        .subquery()
-    )
-
-
-def _run_rows(engine: Engine, *where: Any, limit: int) -> list[RunRow]:
-    spend = _spend()
-    query = (
-        select(_run, spend.c.calls, spend.c.tokens, spend.c.cost_usd)
-        .outerjoin(spend, spend.c.run_id == _run.c.id)
-        .where(*where)
-        .order_by(_run.c.id.desc())
-        .limit(limit)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
-    return [
-        RunRow(
-            **{name: row[name] for name in RunRow.__dataclass_fields__ if name in _run.c},
-            calls=int(row["calls"] or 0),
-            tokens=int(row["tokens"] or 0),
-            cost_usd=float(row["cost_usd"] or 0.0),
-        )
-        for row in rows
-    ]
-
-
 def runs_page(engine: Engine, *, before: int | None = None, state: str | None = None) -> RunsPage:
     """The newest runs (optionally older than `before`, in `state`), PAGE at a time."""
-    where = []
-    if before is not None:
-        where.append(_run.c.id < before)
-    if state:
-        where.append(_run.c.state == state)
-    rows = _run_rows(engine, *where, limit=PAGE + 1)
+    rows = run_rows(engine, before=before, state=state, limit=PAGE + 1)
     older = rows[PAGE - 1].id if len(rows) > PAGE else None
     return RunsPage(rows[:PAGE], older)
 
 
 def run_page(engine: Engine, run_id: int, *, redact: Redact) -> RunPage | None:
-    found = _run_rows(engine, _run.c.id == run_id, limit=1)
-    if not found:
+    records = run_records(engine, run_id=run_id)
+    if records is None:
         return None
-    with engine.connect() as connection:
-        task = connection.execute(select(_run.c.task).where(_run.c.id == run_id)).scalar_one()
-        transitions = connection.execute(
-            select(_transition).where(_transition.c.run_id == run_id).order_by(_transition.c.id)
-        ).all()
-        outputs = connection.execute(
-            select(_output).where(_output.c.run_id == run_id).order_by(_output.c.id)
-        ).all()
-        calls = connection.execute(
-            select(_call).where(_call.c.run_id == run_id).order_by(_call.c.id)
-        ).all()
-        votes = connection.execute(
-            select(_vote).where(_vote.c.run_id == run_id).order_by(_vote.c.round, _vote.c.id)
-        ).all()
-    steps = _steps(outputs, calls, redact)
+    steps = _steps(records.outputs, records.calls, redact)
     # finish_step saves a result and its transition in one transaction with one timestamp.
-    made_at = {row.created_at: row for row in outputs}
+    made_at = {row.created_at: row for row in records.outputs}
     timeline = [
         TimelineEntry(
             row.at,
@@ -209,18 +124,21 @@ def run_page(engine: Engine, run_id: int, *, redact: Redact) -> RunPage | None:
             made_at[row.at].step if row.at in made_at else "",
             made_at[row.at].role if row.at in made_at else "",
         )
-        for row in transitions
+        for row in records.transitions
     ]
     return RunPage(
-        run=found[0],
-        task=shown(task, redact, 4000),
+        run=records.run,
+        task=shown(records.task, redact, 4000),
         timeline=timeline,
         steps=steps,
-        votes=[VoteView(v.round, v.role, v.decision, shown(v.reason, redact, 1000)) for v in votes],
+        votes=[
+            VoteView(v.round, v.role, v.decision, shown(v.reason, redact, 1000))
+            for v in records.votes
+        ],
     )
 
 
-def _steps(outputs: list[Any], calls: list[Any], redact: Redact) -> list[StepView]:
+def _steps(outputs: list[StepOutput], calls: list[ModelCall], redact: Redact) -> list[StepView]:
     """One view per step: those with a result in the order they finished, then any step whose
     model calls never led to a result (it failed or is under way)."""
     steps: dict[str, StepView] = {}
@@ -234,9 +152,9 @@ def _steps(outputs: list[Any], calls: list[Any], redact: Redact) -> list[StepVie
             content=pretty(content, redact, 6000),
             finished=True,
         )
-    for row in calls:
-        view = steps.setdefault(row.step, StepView(row.step, row.role, row.created_at))
-        view.calls.append(_call_view(row, redact))
+    for call in calls:
+        view = steps.setdefault(call.step, StepView(call.step, call.role, call.created_at))
+        view.calls.append(_call_view(call, redact))
     return list(steps.values())
 
 
@@ -248,7 +166,7 @@ def _vote_gist(content: Any) -> str:
     return f"{approvals}/{len(votes)} approve"
 
 
-def _call_view(row: Any, redact: Redact) -> CallView:
+def _call_view(row: ModelCall, redact: Redact) -> CallView:
     response = json.loads(row.response)
     blocks = (response.get("content") or []) if isinstance(response, dict) else []
     said = [shown(b.get("text", ""), redact, 4000) for b in blocks if b.get("type") == "text"]

@@ -7,14 +7,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, tuple_
-
 from bot.metrics.collaboration import Metrics, collaboration_metrics
-from bot.store.models import HumanUpdate, Standup, utcnow
+from bot.store.dashboard import recent_standups
+from bot.store.engine import Engine
+from bot.store.models import utcnow
 from webhooks.dashboard.text import Redact, shown
-
-_standup = Standup.__table__  # type: ignore[attr-defined]
-_update = HumanUpdate.__table__  # type: ignore[attr-defined]
 
 STANDUPS_SHOWN = 14
 
@@ -94,37 +91,21 @@ def team_page(
 
 
 def _standups(engine: Engine, redact: Redact) -> list[StandupView]:
-    s, u = _standup.c, _update.c
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(_standup).order_by(s.day.desc(), s.id.desc()).limit(STANDUPS_SHOWN)
-        ).all()
-        keys = [(row.channel, row.day) for row in rows]
-        updates = (
-            connection.execute(
-                select(u.channel, u.day, u.slack_user_id, u.text)
-                .where(tuple_(u.channel, u.day).in_(keys))
-                .order_by(u.message_ts, u.id)
-            ).all()
-            if keys
-            else []
+    views = []
+    for found in recent_standups(engine, limit=STANDUPS_SHOWN):
+        standup = found.standup
+        posts = json.loads(standup.summary or "{}").get("posts", [])
+        views.append(
+            StandupView(
+                standup.channel,
+                standup.day,
+                standup.status,
+                standup.posted_at,
+                [
+                    (str(post.get("role", "")), shown(str(post.get("text", "")), redact, 3000))
+                    for post in posts
+                ],
+                [(user, shown(text, redact, 2000)) for user, text in found.replies],
+            )
         )
-    replies: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for update in updates:
-        replies.setdefault((update.channel, update.day), []).append(
-            (update.slack_user_id, shown(update.text, redact, 2000))
-        )
-    return [
-        StandupView(
-            row.channel,
-            row.day,
-            row.status,
-            row.posted_at,
-            [
-                (str(post.get("role", "")), shown(str(post.get("text", "")), redact, 3000))
-                for post in json.loads(row.summary or "{}").get("posts", [])
-            ],
-            replies.get((row.channel, row.day), []),
-        )
-        for row in rows
-    ]
+    return views
