@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from bot.roster.cron import CronError, parse_cron, parse_zone
 
 BERLIN = parse_zone("Europe/Berlin")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bot.roster.loader import ConfigError, apply_repo_overrides, load_crew
 
 from bot.roster.globs import GlobError, GlobSet
+from bot.roster.loader import ConfigError, apply_repo_overrides, load_crew
 from bot.workspace.files import Workspace, WorkspaceError
 
 
