@@ -11,11 +11,11 @@ from bot.crew.loader import (
     ROSTERS,
     ConfigError,
     apply_repo_overrides,
-    key_lines,
     load_crew,
     parse_crew,
     roster_text,
 )
+from bot.crew.toml_lines import key_lines
 from tests.conftest import REPO
 
 DEFAULT = roster_text("default")
