@@ -1,4 +1,10 @@
-"""Reading crew.toml and a repository's .repocrew.toml, with errors that name file, line and key."""
+"""Reading crew.toml and a repository's .repocrew.toml, with errors that name file, line and key.
+
+tomllib, the standard library's strict parser, judges the text and gives the data; tomlkit only
+places keys (bot/roster/toml_lines.py). tomlkit does not judge: it accepts some invalid TOML (a table
+declared twice, in some orders), refuses or fails to unwrap some valid TOML ([[a.b]] [x] [[a.b.c]]),
+and its errors place a table declared twice where the second one ends and count U+2028 as a line.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from pydantic import ValidationError
 
 from bot.roster import models as config
 from bot.roster.models import Crew
+from bot.roster.toml_lines import KeyLines, key_lines
 
 ROSTERS: tuple[str, ...] = ("default", "product-team")
 
@@ -210,103 +217,3 @@ def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, An
         else:
             merged[key] = value
     return merged
-
-
-class KeyLines:
-    """Where each key of a TOML text is defined: tables, dotted keys, array-of-tables items."""
-
-    def __init__(self) -> None:
-        self.explicit: dict[tuple[str | int, ...], int] = {}
-        self.implicit: dict[tuple[str | int, ...], int] = {}
-
-    def record(self, path: tuple[str | int, ...], line: int) -> None:
-        self.explicit.setdefault(path, line)
-        for end in range(1, len(path)):
-            self.implicit.setdefault(path[:end], line)
-
-    def line(self, loc: tuple[str | int, ...]) -> int:
-        """The line of the key, else of the nearest table holding it, else 1."""
-        for end in range(len(loc), 0, -1):
-            for known in (self.explicit, self.implicit):
-                if loc[:end] in known:
-                    return known[loc[:end]]
-        return 1
-
-
-def key_lines(text: str) -> KeyLines:
-    """Index the lines of keys in valid TOML (parse it first): tomllib keeps no positions."""
-    lines = KeyLines()
-    table: tuple[str | int, ...] = ()
-    arrays: dict[tuple[str | int, ...], int] = {}
-    depth, open_string = 0, ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if depth or open_string:  # inside a multi-line array, inline table or string
-            depth, open_string = _scan_value(raw, 0, depth, open_string)
-        elif line.startswith("[["):
-            name = tuple(_read_key(line, 2)[0])
-            arrays[name] = arrays.get(name, -1) + 1
-            table = (*name, arrays[name])
-            lines.record(table, number)
-        elif line.startswith("["):
-            table = tuple(_read_key(line, 1)[0])
-            lines.record(table, number)
-        elif line and not line.startswith("#"):
-            parts, end = _read_key(line, 0)
-            lines.record((*table, *parts), number)
-            depth, open_string = _scan_value(line, end + 1, 0, "")
-    return lines
-
-
-def _read_key(line: str, i: int) -> tuple[list[str], int]:
-    """A dotted key (bare, "basic" or 'literal' parts) starting at i, and where it ends."""
-    parts = []
-    while True:
-        i = len(line) - len(line[i:].lstrip())
-        if line.startswith('"', i):
-            end = _string_end(line, i + 1)
-            parts.append(tomllib.loads(f"k = {line[i:end]}")["k"])
-        elif line.startswith("'", i):
-            end = line.index("'", i + 1) + 1
-            parts.append(line[i + 1 : end - 1])
-        else:
-            end = _BARE_PART.match(line, i).end()  # type: ignore[union-attr]
-            parts.append(line[i:end])
-        i = len(line) - len(line[end:].lstrip())
-        if not line.startswith(".", i):
-            return parts, i
-        i += 1
-
-
-def _string_end(line: str, i: int) -> int:
-    """Index just past the closing quote of a basic string whose body starts at i."""
-    while i < len(line) and line[i] != '"':
-        i += 2 if line[i] == "\\" else 1
-    return i + 1
-
-
-def _scan_value(line: str, i: int, depth: int, open_string: str) -> tuple[int, str]:
-    """Follow brackets and strings through a value so continuation lines are not keys."""
-    while i < len(line):
-        if open_string:
-            if open_string == '"""' and line[i] == "\\":
-                i += 2
-            elif line.startswith(open_string, i):
-                i += 3
-                while line.startswith(open_string[0], i):  # up to two quotes may end the body
-                    i += 1
-                open_string = ""
-            else:
-                i += 1
-        elif line.startswith(('"""', "'''"), i):
-            open_string, i = line[i : i + 3], i + 3
-        elif line[i] == '"':
-            i = _string_end(line, i + 1)
-        elif line[i] == "'":
-            i = line.index("'", i + 1) + 1
-        elif line[i] == "#":
-            break
-        else:
-            depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(line[i], 0)
-            i += 1
-    return depth, open_string

@@ -10,12 +10,12 @@ from bot.roster.loader import (
     ROSTERS,
     ConfigError,
     apply_repo_overrides,
-    key_lines,
     load_crew,
     parse_crew,
     roster_text,
 )
 from bot.roster.models import DEFAULT_PRICES, PROTECTED_PATHS, STEPS, TOOLS, Crew
+from bot.roster.toml_lines import key_lines
 from tests.conftest import REPO
 
 DEFAULT = roster_text("default")
