@@ -1,9 +1,10 @@
 """Reading crew.toml and a repository's .repocrew.toml, with errors that name file, line and key.
 
-tomllib, the standard library's strict parser, judges the text and gives the data; tomlkit only
-places keys (bot/roster/toml_lines.py). tomlkit does not judge: it accepts some invalid TOML (a table
-declared twice, in some orders), refuses or fails to unwrap some valid TOML ([[a.b]] [x] [[a.b.c]]),
-and its errors place a table declared twice where the second one ends and count U+2028 as a line.
+tomllib, the standard library's strict parser, judges the text and gives the data; tomlkit
+only places keys (`toml_lines`). tomlkit does not judge: it accepts some invalid TOML (a table
+declared twice, in some orders), refuses or fails to unwrap some valid TOML ([[a.b]] [x]
+[[a.b.c]]), and its errors place a table declared twice where the second one ends and count
+U+2028 as a line.
 """
 
 from __future__ import annotations
