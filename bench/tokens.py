@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -26,6 +26,7 @@ from bot.llm.client import ModelClient  # noqa: E402
 from bot.roster.loader import load_crew  # noqa: E402
 from bot.runs.driver import drive  # noqa: E402
 from bot.runs.lifecycle import start_local_run
+from bot.runs.states import RunState  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.engine import make_engine  # noqa: E402
 from bot.store.migrate import upgrade  # noqa: E402
@@ -35,6 +36,7 @@ from emulators.anthropic import AnthropicEmulator, Turn, create_app  # noqa: E40
 from emulators.anthropic.script import Script  # noqa: E402
 from emulators.server import running  # noqa: E402
 from repocrew import demo_session  # noqa: E402
+from repocrew.demo_project import make_sample_repository  # noqa: E402
 
 KEY = "sk-ant-bench-emulator-0000"
 
@@ -67,51 +69,11 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory)
-        emulator = AnthropicEmulator(Script(long_coder_session(options.coder_turns), reuse=True))
-        with running(create_app(emulator)) as url:
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                database_url=f"sqlite:///{root / 'bench.db'}",
-                work_dir=root / "work",
-                anthropic_api_key=KEY,
-                anthropic_base_url=url,
-            )
-            engine = make_engine(settings.database_url)
-            upgrade(engine)
-            bare = demo_session.make_sample_repository(root)
-            run_id = start_local_run(
-                engine,
-                crew=load_crew(None),
-                repo=bare,
-                task=demo_session.TASK_BODY,
-                title=demo_session.TASK_TITLE,
-            )
-            model = ModelClient(api_key=KEY, base_url=url)
-            state = drive(services_for(engine, settings, run_id, model=model), run_id)
+        engine, run_id, state = run_team(Path(directory), options.coder_turns)
         with engine.connect() as connection:
             if options.verbose:
-                for row in connection.execute(
-                    select(
-                        ModelCall.step,
-                        ModelCall.seq,
-                        ModelCall.input_tokens,
-                        ModelCall.cache_creation_input_tokens,
-                        ModelCall.cache_read_input_tokens,
-                    ).where(ModelCall.run_id == run_id)
-                ):
-                    print(*row)  # noqa: T201
-            coder = connection.execute(
-                select(
-                    func.count(),
-                    func.sum(ModelCall.input_tokens),
-                    func.sum(ModelCall.cache_creation_input_tokens),
-                    func.sum(ModelCall.cache_read_input_tokens),
-                ).where(ModelCall.run_id == run_id, ModelCall.step == "code-1")
-            ).one()
-            cost = connection.execute(
-                select(func.sum(ModelCall.cost_usd)).where(ModelCall.run_id == run_id)
-            ).scalar_one()
+                print_calls(connection, run_id)
+            coder, cost = ledger_figures(connection, run_id)
         engine.dispose()
 
     calls, uncached, written, read = coder
@@ -121,6 +83,63 @@ def main() -> None:
         f"{written} cache writes + {read} cache reads"
     )
     print(f"tokens: cache_read_share={share:.3f} cost_per_run_usd={cost:.4f}")  # noqa: T201
+
+
+def run_team(root: Path, coder_turns: int) -> tuple[Engine, int, RunState]:
+    """The demo's team run, driven to its end on the emulator: (the store, the run, its state)."""
+    emulator = AnthropicEmulator(Script(long_coder_session(coder_turns), reuse=True))
+    with running(create_app(emulator)) as url:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=f"sqlite:///{root / 'bench.db'}",
+            work_dir=root / "work",
+            anthropic_api_key=KEY,
+            anthropic_base_url=url,
+        )
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        bare = make_sample_repository(root)
+        run_id = start_local_run(
+            engine,
+            crew=load_crew(None),
+            repo=bare,
+            task=demo_session.TASK_BODY,
+            title=demo_session.TASK_TITLE,
+        )
+        model = ModelClient(api_key=KEY, base_url=url)
+        state = drive(services_for(engine, settings, run_id, model=model), run_id)
+    return engine, run_id, state
+
+
+def print_calls(connection: Connection, run_id: int) -> None:
+    """Every model call of the run with its tokens: uncached, cache writes, cache reads."""
+    for row in connection.execute(
+        select(
+            ModelCall.step,
+            ModelCall.seq,
+            ModelCall.input_tokens,
+            ModelCall.cache_creation_input_tokens,
+            ModelCall.cache_read_input_tokens,
+        ).where(ModelCall.run_id == run_id)
+    ):
+        print(*row)  # noqa: T201
+
+
+def ledger_figures(connection: Connection, run_id: int) -> tuple[Row, float]:
+    """From the ledger: the coder's (calls, uncached, cache writes, cache reads) input tokens,
+    and the whole run's cost in dollars."""
+    coder = connection.execute(
+        select(
+            func.count(),
+            func.sum(ModelCall.input_tokens),
+            func.sum(ModelCall.cache_creation_input_tokens),
+            func.sum(ModelCall.cache_read_input_tokens),
+        ).where(ModelCall.run_id == run_id, ModelCall.step == "code-1")
+    ).one()
+    cost = connection.execute(
+        select(func.sum(ModelCall.cost_usd)).where(ModelCall.run_id == run_id)
+    ).scalar_one()
+    return coder, cost
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The demo's sample repository and its recorded model session: a whole run of the default crew.
+"""The demo's recorded model session: the task, and a whole run of the default crew on it.
 
-Used by `repocrew demo`, by `bench/tokens.py` and by the tests of the crew engine.
+Used by `repocrew demo`, by `bench/tokens.py` and by the tests of the crew engine. The sample
+project it works on is `demo_project`; its names stay reachable here for those callers.
 
 The script answers each agent's turn by what the request says (the agent's name in the system
 prompt, its step in the first user message, how many turns it has had), never by order, so a
@@ -9,24 +10,21 @@ worker that crashes and asks again is answered exactly as before.
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 from emulators.anthropic import Turn
 from emulators.anthropic.script import Script
+
+# `name as name`: re-exported, for the callers that build the sample project through here
+from repocrew.demo_project import AGES_BEFORE as AGES_BEFORE
+from repocrew.demo_project import TESTS_BEFORE
+from repocrew.demo_project import git as git
+from repocrew.demo_project import make_sample_repository as make_sample_repository
+from repocrew.demo_project import sample_files as sample_files
 
 TASK_TITLE = "Add input validation to parse_age"
 TASK_BODY = (
     "`calc.ages.parse_age` accepts anything `int()` accepts, including negative ages and "
     "ages over 150. It should reject those with a ValueError that says what is wrong."
 )
-
-AGES_BEFORE = '''"""Reading ages from user input."""
-
-
-def parse_age(text):
-    return int(text)
-'''
 
 AGES_CODED = '''"""Reading ages from user input."""
 
@@ -43,13 +41,6 @@ def parse_age(text):
 
 STRIP_OLD = "    age = int(text)\n"
 STRIP_NEW = "    age = int(str(text).strip())\n"
-
-TESTS_BEFORE = """from calc.ages import parse_age
-
-
-def test_a_number_is_read():
-    assert parse_age("42") == 42
-"""
 
 TESTS_CODED = (
     TESTS_BEFORE
@@ -71,47 +62,6 @@ def test_ages_over_the_maximum_are_refused():
 )
 
 VOTERS = ("Planner", "Researcher", "Coder", "Reviewer", "Tester")
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-# The sample project needs no pytest plugins: its tests skip any installed beside repocrew.
-REPO_CONFIG = """[tests]
-env = { PYTEST_DISABLE_PLUGIN_AUTOLOAD = "1" }
-"""
-
-
-def sample_files() -> dict[str, str]:
-    """The tiny Python project the crew works on in the demo."""
-    return {
-        "calc/__init__.py": "",
-        "calc/ages.py": AGES_BEFORE,
-        "tests/test_ages.py": TESTS_BEFORE,
-        ".gitignore": "__pycache__/\n.pytest_cache/\n",
-        ".repocrew.toml": REPO_CONFIG,
-    }
-
-
-def make_sample_repository(root: Path) -> Path:
-    """A bare repository (the "remote") holding a tiny Python project on `main`."""
-    bare = root / "sample.git"
-    work = root / "sample-src"
-    work.mkdir(parents=True)
-    for name, text in sample_files().items():
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_text(text)
-    git("init", "-q", "-b", "main", cwd=work)
-    git("add", "-A", cwd=work)
-    git(
-        "-c", "user.name=Octo Human", "-c", "user.email=octo@example.com",
-        "commit", "-q", "-m", "A tiny project", cwd=work,
-    )  # fmt: skip
-    git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
-    return bare
 
 
 def _turn(agent: str, step: str, number: int, turn: Turn) -> Turn:

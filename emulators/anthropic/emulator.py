@@ -23,15 +23,9 @@ from emulators.anthropic.faults import (
     StreamStall,
     error_body,
 )
+from emulators.anthropic.message import assistant_message
 from emulators.anthropic.script import Script, Turn, last_user_text, load_script
-from emulators.anthropic.usage import (
-    DEFAULT_MIN_CACHEABLE_TOKENS,
-    InputUsage,
-    PromptCache,
-    output_tokens,
-    prompt_segments,
-    usage_body,
-)
+from emulators.anthropic.usage import DEFAULT_MIN_CACHEABLE_TOKENS, PromptCache, prompt_segments
 from emulators.anthropic.validation import InvalidRequest, validate_messages_request
 
 DEFAULT_REPLY = "Hello from the repocrew Anthropic emulator (no script loaded)."
@@ -265,7 +259,7 @@ class AnthropicEmulator:
         turn = self._next_turn(body, keep=breaking or stall is not None)
         if turn is None:
             return self._error(record, "api_error", self._exhausted_message(body))
-        message = self._message(body, turn)
+        message = assistant_message(body, turn, cache=self.cache, new_id=self.new_id)
         record.response = message
         if not streaming:
             return Reply(200, {}, body=message)
@@ -292,52 +286,3 @@ class AnthropicEmulator:
             f"({len(self.script.turns)} turns, {self.script.remaining} unused). "
             f"Last user message: {last_user!r}"
         )
-
-    def _message(self, body: Mapping[str, Any], turn: Turn) -> dict[str, Any]:
-        content = [self._reply_block(block) for block in turn.content]
-        _link_server_results(content)
-        stop_reason = turn.final_stop_reason
-        input_usage: InputUsage = self.cache.account(body["model"], prompt_segments(body))
-        message: dict[str, Any] = {
-            "model": body["model"],
-            "id": self.new_id("msg_"),
-            "type": "message",
-            "role": "assistant",
-            "content": content,
-            "stop_reason": stop_reason,
-            "stop_sequence": turn.stop_sequence,
-            "usage": usage_body(input_usage, output_tokens(content)),
-        }
-        if stop_reason == "refusal":
-            message["stop_details"] = {"type": "refusal", "category": None, "explanation": None}
-        return message
-
-    def _reply_block(self, block: Mapping[str, Any]) -> dict[str, Any]:
-        if block["type"] == "text":
-            return {"type": "text", "text": block["text"]}
-        if block["type"] == "server_tool_use":
-            return {
-                "type": "server_tool_use",
-                "id": block.get("id") or self.new_id("srvtoolu_"),
-                "name": block["name"],
-                "input": block["input"],
-            }
-        if block["type"] == "web_search_tool_result":
-            return {"type": "web_search_tool_result", **dict(block)}
-        return {
-            "type": "tool_use",
-            "id": block.get("id") or self.new_id("toolu_"),
-            "name": block["name"],
-            "input": block["input"],
-            "caller": {"type": "direct"},
-        }
-
-
-def _link_server_results(content: list[dict[str, Any]]) -> None:
-    """A server tool's result answers the server_tool_use before it, as the API sends them."""
-    last_use = None
-    for block in content:
-        if block["type"] == "server_tool_use":
-            last_use = block["id"]
-        elif block["type"] == "web_search_tool_result" and not block.get("tool_use_id"):
-            block["tool_use_id"] = last_use

@@ -12,27 +12,18 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from emulators.github import hooks
+from emulators.github.defaults import (
+    DEFAULT_EVENTS,
+    DEFAULT_PERMISSIONS,
+    app_key_pair,
+    default_labels,
+)
 from emulators.github.faults import Faults
 from emulators.github.gitrepo import GitRepo, Signature
 from emulators.github.hookshot import Hookshot
-from emulators.github.state import App, Installation, Label, Repository, Token, User
+from emulators.github.state import App, Installation, Repository, Token, User
 
-DEFAULT_PERMISSIONS = {
-    "checks": "write",
-    "contents": "write",
-    "issues": "write",
-    "metadata": "read",
-    "pull_requests": "write",
-    "statuses": "write",
-}
-DEFAULT_LABELS = [
-    ("bug", "d73a4a", "Something isn't working"),
-    ("enhancement", "a2eeef", "New feature or request"),
-]
 # URLs in payloads built outside a request (e.g. `install`) before `base_url` is known
 FALLBACK_URL = "http://localhost"
 
@@ -151,19 +142,7 @@ class GitHubEmulator:
     ) -> App:
         """A GitHub App verifying JWTs with `public_key_pem`, or with the public half of
         `private_key_pem`; given neither, a new RSA key pair (see `App.private_key_pem`)."""
-        if public_key_pem is None:
-            if private_key_pem is None:
-                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                private_key_pem = key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            loaded = serialization.load_pem_private_key(private_key_pem, password=None)
-            public_key_pem = loaded.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        private_pem = private_key_pem
+        public_key_pem, private_pem = app_key_pair(public_key_pem, private_key_pem)
         app_id = app_id or self.next_id()
         bot = User(
             id=self.next_id(),
@@ -181,7 +160,7 @@ class GitHubEmulator:
             private_key_pem=private_pem,
             bot=bot,
             permissions=dict(permissions or DEFAULT_PERMISSIONS),
-            events=list(events or ["issues", "issue_comment", "pull_request"]),
+            events=list(events or DEFAULT_EVENTS),
         )
         self.apps[app.id] = app
         return app
@@ -263,15 +242,7 @@ class GitHubEmulator:
         repo.collaborators = {owner_login: "admin", **(collaborators or {})}
         for login in repo.collaborators:
             self.user(login)
-        for label_name, color, label_description in DEFAULT_LABELS:
-            label = Label(
-                id=self.next_id(),
-                name=label_name,
-                color=color,
-                description=label_description,
-                default=True,
-            )
-            repo.labels[label.name] = label
+        repo.labels.update(default_labels(self.next_id))
         if files:
             data = {path: (v.encode() if isinstance(v, str) else v) for path, v in files.items()}
             sha = git.commit_files(

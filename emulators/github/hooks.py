@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from emulators.github import render, render_work
+from emulators.github import render, render_checks, render_work
 from emulators.github.render import node_id, repo_url
 from emulators.github.state import (
     App,
@@ -136,7 +136,7 @@ def check_run(
     head_branch: str | None,
 ) -> dict[str, Any]:
     """A check run with its suite and the open pull requests whose head it checks."""
-    body = render_work.check_run(api, r, run, app(api, run.app) if run.app else None)
+    body = render_checks.check_run(api, r, run, app(api, run.app) if run.app else None)
     linked = [_check_pull(api, r, p) for p in pulls]
     suite_status = run.status if run.status in ("queued", "completed") else "in_progress"
     suite = {

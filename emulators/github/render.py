@@ -87,9 +87,25 @@ def repo_url(api: str, r: Repository) -> str:
 
 
 def repository(api: str, r: Repository, *, full: bool = True) -> dict[str, Any]:
+    """A repository as GET /repos/{owner}/{repo} answers it; `full=False` is the shorter form
+    embedded in other objects (a pull request's head and base, webhook payloads), without the
+    caller's permissions and the merge settings."""
     url = repo_url(api, r)
-    open_issues = sum(1 for issue in r.issues.values() if issue.state == "open")
-    body: dict[str, Any] = {
+    body = {
+        **_repository_identity(api, r, url),
+        **{name: url + suffix for name, suffix in REPO_URL_TEMPLATES.items()},
+        **_repository_git(api, r),
+        **_repository_counts_and_features(r),
+    }
+    if full:
+        body.update(_repository_settings())
+        if r.owner.type == "Organization":
+            body["organization"] = user(api, r.owner)
+    return body
+
+
+def _repository_identity(api: str, r: Repository, url: str) -> dict[str, Any]:
+    return {
         "id": r.id,
         "node_id": node_id("Repository", r.id),
         "name": r.name,
@@ -101,83 +117,85 @@ def repository(api: str, r: Repository, *, full: bool = True) -> dict[str, Any]:
         "fork": False,
         "url": url,
     }
-    body.update({name: url + suffix for name, suffix in REPO_URL_TEMPLATES.items()})
-    body.update(
-        {
-            "created_at": r.created_at,
-            "updated_at": r.pushed_at or r.created_at,
-            "pushed_at": r.pushed_at or r.created_at,
-            "git_url": r.git.url,
-            "ssh_url": r.git.url,
-            "clone_url": r.http_url or r.git.url,
-            "svn_url": f"{api}/{r.full_name}",
-            "homepage": None,
-            "size": 0,
-            "stargazers_count": 0,
-            "watchers_count": 0,
-            "language": None,
-            "has_issues": True,
-            "has_projects": True,
-            "has_downloads": True,
-            "has_wiki": False,
-            "has_pages": False,
-            "has_discussions": False,
-            "forks_count": 0,
-            "mirror_url": None,
-            "archived": False,
-            "disabled": False,
-            "open_issues_count": open_issues,
-            "license": None,
-            "allow_forking": True,
-            "is_template": False,
-            "web_commit_signoff_required": False,
-            "topics": [],
-            "visibility": "private" if r.private else "public",
-            "forks": 0,
-            "open_issues": open_issues,
-            "watchers": 0,
-            "default_branch": r.default_branch,
-        }
-    )
-    if full:
-        body.update(
-            {
-                "permissions": {
-                    "admin": True,
-                    "maintain": True,
-                    "push": True,
-                    "triage": True,
-                    "pull": True,
-                },
-                "temp_clone_token": None,
-                "allow_squash_merge": True,
-                "allow_merge_commit": True,
-                "allow_rebase_merge": True,
-                "allow_auto_merge": False,
-                "delete_branch_on_merge": False,
-                "allow_update_branch": False,
-                "use_squash_pr_title_as_default": False,
-                "squash_merge_commit_message": "COMMIT_MESSAGES",
-                "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
-                "merge_commit_message": "PR_TITLE",
-                "merge_commit_title": "MERGE_MESSAGE",
-                "network_count": 0,
-                "security_and_analysis": {
-                    name: {"status": "disabled"}
-                    for name in (
-                        "secret_scanning",
-                        "secret_scanning_push_protection",
-                        "dependabot_security_updates",
-                        "secret_scanning_non_provider_patterns",
-                        "secret_scanning_validity_checks",
-                    )
-                },
-                "subscribers_count": 0,
-            }
-        )
-        if r.owner.type == "Organization":
-            body["organization"] = user(api, r.owner)
-    return body
+
+
+def _repository_git(api: str, r: Repository) -> dict[str, Any]:
+    """When it was last pushed to, and where to clone it from."""
+    return {
+        "created_at": r.created_at,
+        "updated_at": r.pushed_at or r.created_at,
+        "pushed_at": r.pushed_at or r.created_at,
+        "git_url": r.git.url,
+        "ssh_url": r.git.url,
+        "clone_url": r.http_url or r.git.url,
+        "svn_url": f"{api}/{r.full_name}",
+    }
+
+
+def _repository_counts_and_features(r: Repository) -> dict[str, Any]:
+    """What the emulator counts (open issues; no stars, forks or watchers) and switches on."""
+    open_issues = sum(1 for issue in r.issues.values() if issue.state == "open")
+    return {
+        "homepage": None,
+        "size": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "language": None,
+        "has_issues": True,
+        "has_projects": True,
+        "has_downloads": True,
+        "has_wiki": False,
+        "has_pages": False,
+        "has_discussions": False,
+        "forks_count": 0,
+        "mirror_url": None,
+        "archived": False,
+        "disabled": False,
+        "open_issues_count": open_issues,
+        "license": None,
+        "allow_forking": True,
+        "is_template": False,
+        "web_commit_signoff_required": False,
+        "topics": [],
+        "visibility": "private" if r.private else "public",
+        "forks": 0,
+        "open_issues": open_issues,
+        "watchers": 0,
+        "default_branch": r.default_branch,
+    }
+
+
+# Every caller sees itself as an admin: the emulator checks access elsewhere (see `auth`).
+CALLER_PERMISSIONS = ("admin", "maintain", "push", "triage", "pull")
+SECURITY_FEATURES = (
+    "secret_scanning",
+    "secret_scanning_push_protection",
+    "dependabot_security_updates",
+    "secret_scanning_non_provider_patterns",
+    "secret_scanning_validity_checks",
+)
+
+
+def _repository_settings() -> dict[str, Any]:
+    """What only the full form shows: the caller's permissions, merge and security settings."""
+    return {
+        "permissions": dict.fromkeys(CALLER_PERMISSIONS, True),
+        "temp_clone_token": None,
+        "allow_squash_merge": True,
+        "allow_merge_commit": True,
+        "allow_rebase_merge": True,
+        "allow_auto_merge": False,
+        "delete_branch_on_merge": False,
+        "allow_update_branch": False,
+        "use_squash_pr_title_as_default": False,
+        "squash_merge_commit_message": "COMMIT_MESSAGES",
+        "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
+        "merge_commit_message": "PR_TITLE",
+        "merge_commit_title": "MERGE_MESSAGE",
+        "network_count": 0,
+        "security_and_analysis": {name: {"status": "disabled"} for name in SECURITY_FEATURES},
+        "subscribers_count": 0,
+    }
 
 
 def app(api: str, a: App) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Pure builders: issues, comments, pull requests, reviews, check runs and statuses as JSON."""
+"""Pure builders: issues, comments, pull requests and reviews as GitHub's JSON."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from typing import Any
 
 from emulators.github.render import label, node_id, repo_url, repository, user
 from emulators.github.state import (
-    CheckRun,
     Comment,
     Issue,
     Pull,
     Repository,
     Review,
     ReviewComment,
-    Status,
     User,
 )
 
@@ -136,28 +134,15 @@ PULL_COMPUTED = (
 def pull(api: str, r: Repository, p: Pull, stats: dict[str, Any]) -> dict[str, Any]:
     """A pull request; `stats` holds what git computes: commits, additions, mergeable..."""
     i = p.issue
-    url = f"{repo_url(api, r)}/pulls/{i.number}"
-    html = f"{api}/{r.full_name}/pull/{i.number}"
-    issue_url = f"{repo_url(api, r)}/issues/{i.number}"
-    statuses_url = f"{repo_url(api, r)}/statuses/{p.head_sha}"
-    links = {
-        "self": url,
-        "html": html,
-        "issue": issue_url,
-        "comments": f"{issue_url}/comments",
-        "review_comments": f"{url}/comments",
-        "review_comment": f"{repo_url(api, r)}/pulls/comments{{/number}}",
-        "commits": f"{url}/commits",
-        "statuses": statuses_url,
-    }
+    links = _pull_links(api, r, p)
     return {
-        "url": url,
+        "url": links["self"],
         "id": p.id,
         "node_id": node_id("PullRequest", p.id),
-        "html_url": html,
-        "diff_url": f"{html}.diff",
-        "patch_url": f"{html}.patch",
-        "issue_url": issue_url,
+        "html_url": links["html"],
+        "diff_url": f"{links['html']}.diff",
+        "patch_url": f"{links['html']}.patch",
+        "issue_url": links["issue"],
         "number": i.number,
         "state": i.state,
         "locked": i.locked,
@@ -180,19 +165,42 @@ def pull(api: str, r: Repository, p: Pull, stats: dict[str, Any]) -> dict[str, A
         "review_comments_url": links["review_comments"],
         "review_comment_url": links["review_comment"],
         "comments_url": links["comments"],
-        "statuses_url": statuses_url,
+        "statuses_url": links["statuses"],
         "head": pull_side(api, r, p.head_ref, p.head_sha),
         "base": pull_side(api, r, p.base_ref, p.base_sha),
         "_links": {name: {"href": href} for name, href in links.items()},
         "author_association": association(r, i.user),
         "auto_merge": None,
         "active_lock_reason": None,
+        **_pull_computed(api, p, stats),
+    }
+
+
+def _pull_links(api: str, r: Repository, p: Pull) -> dict[str, str]:
+    """A pull request's `_links`, whose URLs its own `*_url` fields repeat."""
+    url = f"{repo_url(api, r)}/pulls/{p.number}"
+    issue_url = f"{repo_url(api, r)}/issues/{p.number}"
+    return {
+        "self": url,
+        "html": f"{api}/{r.full_name}/pull/{p.number}",
+        "issue": issue_url,
+        "comments": f"{issue_url}/comments",
+        "review_comments": f"{url}/comments",
+        "review_comment": f"{repo_url(api, r)}/pulls/comments{{/number}}",
+        "commits": f"{url}/commits",
+        "statuses": f"{repo_url(api, r)}/statuses/{p.head_sha}",
+    }
+
+
+def _pull_computed(api: str, p: Pull, stats: dict[str, Any]) -> dict[str, Any]:
+    """The `PULL_COMPUTED` fields, in GitHub's order."""
+    return {
         "merged": p.merged,
         "mergeable": stats["mergeable"],
         "rebaseable": stats["mergeable"],
         "mergeable_state": stats["mergeable_state"],
         "merged_by": user(api, p.merged_by),
-        "comments": len(i.comments),
+        "comments": len(p.issue.comments),
         "review_comments": len(p.review_comments),
         "maintainer_can_modify": p.maintainer_can_modify,
         "commits": stats["commits"],
@@ -261,71 +269,3 @@ def review_comment(api: str, r: Repository, p: Pull, c: ReviewComment) -> dict[s
     if c.in_reply_to_id:
         body["in_reply_to_id"] = c.in_reply_to_id
     return body
-
-
-def check_run(
-    api: str, r: Repository, c: CheckRun, app_json: dict[str, Any] | None
-) -> dict[str, Any]:
-    url = f"{repo_url(api, r)}/check-runs/{c.id}"
-    output = {
-        "title": c.output.get("title"),
-        "summary": c.output.get("summary"),
-        "text": c.output.get("text"),
-        "annotations_count": len(c.annotations),
-        "annotations_url": f"{url}/annotations",
-    }
-    return {
-        "id": c.id,
-        "name": c.name,
-        "node_id": node_id("CheckRun", c.id),
-        "head_sha": c.head_sha,
-        "external_id": c.external_id,
-        "url": url,
-        "html_url": f"{api}/{r.full_name}/runs/{c.id}",
-        "details_url": c.details_url or url,
-        "status": c.status,
-        "conclusion": c.conclusion,
-        "started_at": c.started_at,
-        "completed_at": c.completed_at,
-        "output": output,
-        "check_suite": {"id": c.check_suite_id},
-        "app": app_json,
-        "pull_requests": [],
-    }
-
-
-def status(api: str, r: Repository, s: Status) -> dict[str, Any]:
-    return {
-        "url": f"{repo_url(api, r)}/statuses/{s.sha}",
-        "avatar_url": None,
-        "id": s.id,
-        "node_id": node_id("StatusContext", s.id),
-        "state": s.state,
-        "description": s.description,
-        "target_url": s.target_url,
-        "context": s.context,
-        "created_at": s.created_at,
-        "updated_at": s.updated_at,
-        "creator": user(api, s.creator),
-    }
-
-
-def combined_status(api: str, r: Repository, sha: str, latest: list[Status]) -> dict[str, Any]:
-    states = {s.state for s in latest}
-    if states & {"error", "failure"}:
-        state = "failure"
-    elif not latest or "pending" in states:
-        state = "pending"
-    else:
-        state = "success"
-    return {
-        "state": state,
-        "statuses": [
-            {k: v for k, v in status(api, r, s).items() if k != "creator"} for s in latest
-        ],
-        "sha": sha,
-        "total_count": len(latest),
-        "repository": repository(api, r, full=False),
-        "commit_url": f"{repo_url(api, r)}/commits/{sha}",
-        "url": f"{repo_url(api, r)}/commits/{sha}/status",
-    }

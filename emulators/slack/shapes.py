@@ -76,6 +76,39 @@ def _avatars(sizes: tuple[int, ...]) -> dict:
 
 def user_json(user: User, team: Team) -> dict:
     """A user object as users.info sends it (bots get their bot_id and app in the profile)."""
+    data = {
+        "id": user.id,
+        "team_id": team.id,
+        "name": user.name,
+        "deleted": user.deleted,
+        "color": "9f69e7",
+        "real_name": user.real_name,
+        "tz": user.tz,
+        "tz_label": "Central European Time",
+        "tz_offset": 3600,
+        "profile": _profile_json(user, team),
+        "is_admin": False,
+        "is_owner": False,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": user.is_bot,
+        "is_app_user": False,
+        "is_workflow_bot": False,
+        "is_email_confirmed": not user.is_bot,
+        "who_can_share_contact_card": "EVERYONE",
+        "updated": 1700000000,
+        "locale": "en-US",
+    }
+    if not user.is_bot:
+        data["has_2fa"] = False
+    if team.enterprise_id:
+        data |= _enterprise_fields(user, team)
+    return data
+
+
+def _profile_json(user: User, team: Team) -> dict:
+    """A user's profile: names, an empty status, default avatars; a bot's names its app."""
     first, _, last = user.real_name.partition(" ")
     profile = {
         "title": "",
@@ -107,48 +140,26 @@ def user_json(user: User, team: Team) -> dict:
         profile |= {"bot_id": user.bot_id, "api_app_id": user.app_id, "always_active": True}
     elif user.email:
         profile["email"] = user.email
-    data = {
-        "id": user.id,
-        "team_id": team.id,
-        "name": user.name,
-        "deleted": user.deleted,
-        "color": "9f69e7",
-        "real_name": user.real_name,
-        "tz": user.tz,
-        "tz_label": "Central European Time",
-        "tz_offset": 3600,
-        "profile": profile,
-        "is_admin": False,
-        "is_owner": False,
-        "is_primary_owner": False,
-        "is_restricted": False,
-        "is_ultra_restricted": False,
-        "is_bot": user.is_bot,
-        "is_app_user": False,
-        "is_workflow_bot": False,
-        "is_email_confirmed": not user.is_bot,
-        "who_can_share_contact_card": "EVERYONE",
-        "updated": 1700000000,
-        "locale": "en-US",
-    }
-    if not user.is_bot:
-        data["has_2fa"] = False
-    if team.enterprise_id:
-        data |= {
+    return profile
+
+
+def _enterprise_fields(user: User, team: Team) -> dict:
+    """What a user of an Enterprise Grid team carries besides: its enterprise and teams."""
+    enterprise_name = team.enterprise_name or ""
+    return {
+        "enterprise_id": team.enterprise_id,
+        "enterprise_name": enterprise_name,
+        "teams": [team.id],
+        "enterprise_user": {
+            "id": user.id,
             "enterprise_id": team.enterprise_id,
-            "enterprise_name": team.enterprise_name or "",
+            "enterprise_name": enterprise_name,
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
             "teams": [team.id],
-            "enterprise_user": {
-                "id": user.id,
-                "enterprise_id": team.enterprise_id,
-                "enterprise_name": team.enterprise_name or "",
-                "is_admin": False,
-                "is_owner": False,
-                "is_primary_owner": False,
-                "teams": [team.id],
-            },
-        }
-    return data
+        },
+    }
 
 
 def bot_profile_json(bot: User) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulators.github import hooks, render, render_work
+from emulators.github import hooks, render, render_checks
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
 from emulators.github.pulls import refresh
 from emulators.github.state import CheckRun, Repository
@@ -24,7 +24,7 @@ CONCLUSIONS = (
 
 def _json(ctx: Ctx, repo: Repository, run: CheckRun) -> dict[str, Any]:
     app_json = render.app(ctx.api, run.app) if run.app else None
-    return render_work.check_run(ctx.api, repo, run, app_json)
+    return render_checks.check_run(ctx.api, repo, run, app_json)
 
 
 def _announce(ctx: Ctx, repo: Repository, run: CheckRun, action: str) -> None:

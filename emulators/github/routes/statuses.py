@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulators.github import render_work
+from emulators.github import render_checks
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, route
 from emulators.github.state import Repository, Status
 
@@ -41,7 +41,7 @@ def create_status(ctx: Ctx) -> Reply:
         updated_at=now,
     )
     repo.statuses.append(status)
-    body = render_work.status(ctx.api, repo, status)
+    body = render_checks.status(ctx.api, repo, status)
     return Reply(201, body, {"Location": body["url"]})
 
 
@@ -53,7 +53,7 @@ def _for(repo: Repository, sha: str) -> list[Status]:
 def list_statuses(ctx: Ctx) -> Reply:
     repo = ctx.repo()
     statuses = ctx.page(_for(repo, _sha(repo, ctx.params["ref"])))
-    return Reply(body=[render_work.status(ctx.api, repo, s) for s in statuses])
+    return Reply(body=[render_checks.status(ctx.api, repo, s) for s in statuses])
 
 
 @route("GET", "/repos/{owner}/{repo}/statuses/{ref}")
@@ -69,4 +69,4 @@ def combined_status(ctx: Ctx) -> Reply:
     for status in _for(repo, sha):
         latest.setdefault(status.context, status)
     statuses = sorted(latest.values(), key=lambda s: s.context)
-    return Reply(body=render_work.combined_status(ctx.api, repo, sha, ctx.page(statuses)))
+    return Reply(body=render_checks.combined_status(ctx.api, repo, sha, ctx.page(statuses)))
