@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import ANTHROPIC_BASE_URL, Settings
-from bot.store.runs import latest_run, votes
+from bot.store.run_queries import latest_run
+from bot.store.runs import votes
 from emulators.anthropic import AnthropicEmulator
 from emulators.anthropic import create_app as anthropic_app
 from emulators.github import GitHubEmulator

@@ -8,9 +8,8 @@ run these methods in a thread.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import github
 from github import UnknownObjectException
@@ -21,43 +20,9 @@ from github.Repository import Repository
 from bot.github import convert
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
 from bot.github.convert import Issue
+from bot.github.refused_tokens import forgets_refused_token, renews_refused_token
 from bot.ports.forge import CheckRun, CloneSource, Comment, InlineComment, PostedReview, PullRequest
 from bot.roster.models import Role
-
-Method = TypeVar("Method", bound=Callable[..., Any])
-
-
-def _renews_refused_token(method: Method) -> Method:
-    """On 401 Bad credentials drop the cached tokens and try once more with new ones.
-
-    PyGithub renews a token by its expiry time only; GitHub may refuse one sooner (revoked,
-    or our clock is late). A refused request changed nothing, so sending it again is safe.
-    """
-
-    @functools.wraps(method)
-    def call(self: GitHubForge, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except github.BadCredentialsException:
-            self.forget_tokens()
-            return method(self, *args, **kwargs)
-
-    return call  # type: ignore[return-value]
-
-
-def _forgets_refused_token(method: Method) -> Method:
-    """For several writes in one call: drop the refused tokens, but leave the retry to the
-    step (which finds what the first writes made) rather than repeat them here."""
-
-    @functools.wraps(method)
-    def call(self: GitHubForge, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except github.BadCredentialsException:
-            self.forget_tokens()
-            raise
-
-    return call  # type: ignore[return-value]
 
 
 class GitHubForge:
@@ -121,7 +86,7 @@ class GitHubForge:
             self._repo_info = (repo.clone_url, repo.default_branch)
         return self._repo_info
 
-    @_renews_refused_token
+    @renews_refused_token
     def clone_source(self) -> CloneSource:
         # git cannot say its token was refused, so a fresh read of the repository proves the
         # token first (and a refused one is renewed by the decorator).
@@ -130,17 +95,17 @@ class GitHubForge:
         return CloneSource(url=url, token=self.main.token(), default_branch=branch)
 
     # -- comments --------------------------------------------------------------------------
-    @_renews_refused_token
+    @renews_refused_token
     def list_comments(self, thread: int) -> list[Comment]:
         return [convert.comment(c) for c in self._repo().get_issue(thread).get_comments()]
 
-    @_renews_refused_token
+    @renews_refused_token
     def create_comment(self, thread: int, body: str, *, role: str) -> Comment:
         client = self.client_for(role)
         with client.writing():
             return convert.comment(self._repo(client).get_issue(thread).create_comment(body))
 
-    @_renews_refused_token
+    @renews_refused_token
     def update_comment(self, comment_id: int, body: str, *, role: str) -> Comment:
         # Only a comment's author may edit it: the role that posted it edits it.
         client = self.client_for(role)
@@ -150,7 +115,7 @@ class GitHubForge:
             found.edit(body)
         return convert.comment(found)
 
-    @_renews_refused_token
+    @renews_refused_token
     def read_text(self, path: str) -> str | None:
         """A file of the default branch (e.g. `.repocrew.toml`), or None when there is none."""
         try:
@@ -162,18 +127,18 @@ class GitHubForge:
         return found.decoded_content.decode("utf-8", errors="replace")
 
     # -- pull requests ---------------------------------------------------------------------
-    @_renews_refused_token
+    @renews_refused_token
     def get_pull(self, number: int) -> PullRequest:
         return convert.pull(self._repo().get_pull(number))
 
-    @_renews_refused_token
+    @renews_refused_token
     def find_pull(self, head: str) -> PullRequest | None:
         owner = self.repo_full_name.split("/", 1)[0]
         for found in self._repo().get_pulls(state="open", head=f"{owner}:{head}"):
             return convert.pull(found)
         return None
 
-    @_renews_refused_token
+    @renews_refused_token
     def create_pull(
         self, *, head: str, base: str, title: str, body: str, draft: bool, role: str
     ) -> PullRequest:
@@ -184,7 +149,7 @@ class GitHubForge:
             )
         return convert.pull(created)
 
-    @_renews_refused_token
+    @renews_refused_token
     def update_pull(
         self, number: int, *, title: str, body: str, draft: bool | None = None
     ) -> PullRequest:
@@ -200,14 +165,14 @@ class GitHubForge:
         return convert.pull(found)
 
     # -- reviews ---------------------------------------------------------------------------
-    @_renews_refused_token
+    @renews_refused_token
     def list_reviews(self, number: int) -> list[PostedReview]:
         found = self._repo().get_pull(number)
         reviews = list(found.get_reviews())
         comments = list(found.get_review_comments()) if reviews else []
         return [convert.review(r, comments) for r in reviews]
 
-    @_renews_refused_token
+    @renews_refused_token
     def create_review(
         self,
         number: int,
@@ -241,14 +206,14 @@ class GitHubForge:
         )
 
     # -- checks and statuses ---------------------------------------------------------------
-    @_renews_refused_token
+    @renews_refused_token
     def list_checks(self, sha: str, name: str) -> list[CheckRun]:
         runs = list(self._repo().get_commit(sha).get_check_runs(check_name=name))
         for run in runs:
             self._check_apps[run.id] = run.app.id
         return [self._check(run) for run in runs]
 
-    @_forgets_refused_token
+    @forgets_refused_token
     def create_check(self, sha: str, name: str, *, role: str, **fields: Any) -> CheckRun:
         client = self.client_for(role)
         first, *rest = convert.check_requests(fields, current={"title": name})
@@ -259,7 +224,7 @@ class GitHubForge:
         self._check_apps[run.id] = client.app_id
         return self._check(run)
 
-    @_renews_refused_token
+    @renews_refused_token
     def update_check(self, check_id: int, **fields: Any) -> CheckRun:
         # Only the App that created a check run may update it.
         client = self._check_owner(check_id)
@@ -286,7 +251,7 @@ class GitHubForge:
         notes = run.get_annotations() if run.output.annotations_count else ()
         return convert.check(run, notes)
 
-    @_renews_refused_token
+    @renews_refused_token
     def set_status(self, sha: str, *, context: str, state: str, description: str) -> None:
         with self.main.writing():
             self._repo().get_commit(sha).create_status(
@@ -294,11 +259,11 @@ class GitHubForge:
             )
 
     # -- for the triggers ------------------------------------------------------------------
-    @_renews_refused_token
+    @renews_refused_token
     def get_issue(self, number: int) -> Issue:
         return convert.issue(self._repo().get_issue(number))
 
-    @_renews_refused_token
+    @renews_refused_token
     def create_issue(
         self, title: str, body: str = "", *, labels: Sequence[str] = (), role: str | None = None
     ) -> Issue:
@@ -307,12 +272,12 @@ class GitHubForge:
             created = self._repo(client).create_issue(title=title, body=body, labels=list(labels))
         return convert.issue(created)
 
-    @_renews_refused_token
+    @renews_refused_token
     def add_labels(self, number: int, *labels: str) -> None:
         with self.main.writing():
             self._repo().get_issue(number).add_to_labels(*labels)
 
-    @_renews_refused_token
+    @renews_refused_token
     def remove_label(self, number: int, label: str) -> None:
         """Take `label` off; a label that is not there is already off (GitHub answers 404)."""
         with self.main.writing():
@@ -321,7 +286,7 @@ class GitHubForge:
             except github.UnknownObjectException:
                 pass
 
-    @_renews_refused_token
+    @renews_refused_token
     def permission_of(self, login: str) -> str:
         """`login`'s permission here: admin, maintain, write, triage, read or none."""
         return self.main.permission_of(self.repo_full_name, login)

@@ -14,8 +14,7 @@ from bot.roster.loader import REPO_CONFIG, apply_repo_overrides
 from bot.roster.models import Crew
 from bot.runs.progress import create_run
 from bot.runs.states import TERMINAL, WAITING, RunState
-from bot.store import queue
-from bot.store import runs as stored
+from bot.store import queue, run_queries
 from bot.store.engine import Engine
 from bot.store.models import utcnow
 
@@ -70,7 +69,7 @@ def requeue_orphaned_runs(
     ones are driven in the foreground by `repocrew run`, which has no job to lose.
     """
     working = [state.value for state in RunState if state not in TERMINAL | WAITING]
-    candidates = stored.idle_run_ids(
+    candidates = run_queries.idle_run_ids(
         engine, states=working, forge="github", idle_since=utcnow() - idle_for
     )
     if not candidates:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.runs.states import TERMINAL, TRANSITIONS, RunState, check_transition
+from bot.store import run_queries
 from bot.store import runs as stored
 from bot.store.engine import Engine
 
@@ -106,4 +107,4 @@ def stop_run(engine: Engine, run_id: int, *, reason: str) -> None:
 
 def active_run(engine: Engine, repo: str, *, issue: int | None = None, pr: int | None = None):
     """The run on this issue or pull request that has not ended, if any."""
-    return stored.active_run(engine, repo, ended=TERMINAL, issue=issue, pr=pr)
+    return run_queries.active_run(engine, repo, ended=TERMINAL, issue=issue, pr=pr)

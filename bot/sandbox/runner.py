@@ -115,15 +115,7 @@ def _run(
             preexec_fn=child_setup(limits, cgroup.procs if cgroup else None),
         )
     except OSError as error:  # bwrap reports a missing command itself; this is bwrap's or ours
-        return SandboxResult(
-            command=argv,
-            exit_code=126 if isinstance(error, PermissionError) else 127,
-            output=f"repocrew: cannot run {full[0]}: {error}\n",
-            timed_out=False,
-            limit_hit=None,
-            duration_seconds=time.monotonic() - started,
-            sandboxed=sandboxed,
-        )
+        return _not_started(argv, full[0], error, started=started, sandboxed=sandboxed)
     assert proc.stdout is not None
     capture = OutputCapture(limits.output_bytes)
     exited = False
@@ -152,6 +144,21 @@ def _run(
         duration_seconds=duration,
         sandboxed=sandboxed,
         output_truncated=capture.truncated,
+    )
+
+
+def _not_started(
+    argv: tuple[str, ...], program: str, error: OSError, *, started: float, sandboxed: bool
+) -> SandboxResult:
+    """The shell's answer when a program cannot start: 126 not allowed, 127 not found."""
+    return SandboxResult(
+        command=argv,
+        exit_code=126 if isinstance(error, PermissionError) else 127,
+        output=f"repocrew: cannot run {program}: {error}\n",
+        timed_out=False,
+        limit_hit=None,
+        duration_seconds=time.monotonic() - started,
+        sandboxed=sandboxed,
     )
 
 

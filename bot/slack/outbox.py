@@ -28,10 +28,11 @@ from bot.ports.slack import (
 )
 from bot.roster.loader import load_crew
 from bot.settings import Settings
+from bot.store import slack_leases as leases
 from bot.store import slack_outbox as store
 from bot.store.engine import DatabaseError, Engine
 from bot.store.models import utcnow
-from bot.store.slack_outbox import OutboxMessage
+from bot.store.slack_leases import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def drain(
     for channel in store.channels_with_work(engine):
         if budget <= 0:
             break
-        batch = store.claim_due_messages(
+        batch = leases.claim_due_messages(
             engine,
             channel=channel,
             worker_id=drainer.worker_id,
@@ -152,7 +153,7 @@ class _Drainer:
 
     def _release(self, batch: list[OutboxMessage], tried: int) -> int:
         rest = [message.id for message in batch[tried:]]
-        store.release(self.engine, message_ids=rest, worker_id=self.worker_id)
+        leases.release(self.engine, message_ids=rest, worker_id=self.worker_id)
         return tried
 
     def _send(self, message: OutboxMessage, thread_ts: str | None) -> tuple[Posted | None, bool]:
@@ -193,7 +194,7 @@ class _Drainer:
         again by the next drain, so a failing store is retried for a while before giving up.
         """
         record = functools.partial(
-            store.mark_sent,
+            leases.mark_sent,
             self.engine,
             message=message,
             worker_id=self.worker_id,
@@ -210,7 +211,7 @@ class _Drainer:
 
     def _retry(self, message: OutboxMessage, delay: float, reason: str, *, attempted: bool):
         now = self.now()
-        store.mark_retry(
+        leases.mark_retry(
             self.engine,
             message_id=message.id,
             worker_id=self.worker_id,
@@ -223,7 +224,7 @@ class _Drainer:
 
     def _fail(self, message: OutboxMessage, reason: str) -> None:
         log.warning("Slack message %s to %s failed: %s", message.key, message.channel, reason)
-        store.mark_failed(
+        leases.mark_failed(
             self.engine,
             message_id=message.id,
             worker_id=self.worker_id,

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Engine,
+    ScalarSelect,
+    Update,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from bot.store.models import Job, JobStatus, utcnow
 
@@ -71,24 +83,10 @@ def claim(
     """
     while True:
         now = utcnow()
-        candidate = (
-            select(_job.c.id)
-            .where(
-                or_(
-                    and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now),
-                    and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now),
-                ),
-                _job.c.kind.not_in(skip_kinds) if skip_kinds else true(),
-            )
-            .order_by(_job.c.run_after, _job.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
         with engine.begin() as connection:
             row = connection.execute(
                 update(_job)
-                .where(_job.c.id == candidate)
+                .where(_job.c.id == _oldest_runnable(now, skip_kinds))
                 .values(
                     status=JobStatus.RUNNING,
                     lease_owner=worker_id,
@@ -109,18 +107,7 @@ def claim(
                 return None
             if row.attempts > row.max_attempts:
                 # Only a job whose worker died every time gets here: a crash loop, not a retry.
-                connection.execute(
-                    update(_job)
-                    .where(_job.c.id == row.id)
-                    .values(
-                        status=JobStatus.DEAD,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        last_error="worker lost its lease on every attempt",
-                        finished_at=now,
-                        updated_at=now,
-                    )
-                )
+                connection.execute(_mark_dead(row.id, now))
                 continue
         return ClaimedJob(
             id=row.id,
@@ -130,6 +117,40 @@ def claim(
             attempts=row.attempts,
             max_attempts=row.max_attempts,
         )
+
+
+def _oldest_runnable(now: datetime, skip_kinds: Collection[str]) -> ScalarSelect[Any]:
+    """The id of the job to claim, locked; a job another claim has locked is skipped."""
+    return (
+        select(_job.c.id)
+        .where(
+            or_(
+                and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now),
+                and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now),
+            ),
+            _job.c.kind.not_in(skip_kinds) if skip_kinds else true(),
+        )
+        .order_by(_job.c.run_after, _job.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+
+
+def _mark_dead(job_id: int, now: datetime) -> Update:
+    """End a crash-looping job: dead and unleased, with the reason for the operator."""
+    return (
+        update(_job)
+        .where(_job.c.id == job_id)
+        .values(
+            status=JobStatus.DEAD,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error="worker lost its lease on every attempt",
+            finished_at=now,
+            updated_at=now,
+        )
+    )
 
 
 def _owned(job_id: int, worker_id: str):

@@ -3,13 +3,12 @@
 States are plain strings here: the state machine (`bot.runs.states`) decides which moves are
 allowed, the store only makes each write conditional on the state it was decided from. Every
 write is keyword-only and commits on its own, so a worker killed between two calls leaves the
-store at the last finished step.
+store at the last finished step. The queries that find runs are in `run_queries`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -244,72 +243,3 @@ def last_move(engine: Engine, run_id: int) -> tuple[RunTransition, StepOutput | 
         # write_step writes both in one transaction with one timestamp.
         together = saved is not None and saved.created_at == moved.at
         return moved, saved if together else None
-
-
-def active_run(
-    engine: Engine,
-    repo: str,
-    *,
-    ended: Collection[str],
-    issue: int | None = None,
-    pr: int | None = None,
-) -> Run | None:
-    """The newest run on `repo` (on that issue or pull request) whose state is not `ended`."""
-    query = select_models(Run).where(Run.repo == repo, Run.state.notin_(list(ended)))  # type: ignore[attr-defined]
-    if issue is not None:
-        query = query.where(Run.issue_number == issue)
-    if pr is not None:
-        query = query.where(Run.pr_number == pr)
-    with Session(engine) as session:
-        run = session.exec(query.order_by(Run.id.desc())).first()  # type: ignore[union-attr]
-        if run is not None:
-            session.expunge(run)
-        return run
-
-
-def active_runs(engine: Engine, *, ended: Collection[str], limit: int = 10) -> list[Run]:
-    """The newest runs whose state is not `ended`, newest first."""
-    query = select_models(Run).where(Run.state.notin_(list(ended)))  # type: ignore[attr-defined]
-    with Session(engine) as session:
-        runs = list(session.exec(query.order_by(Run.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
-        for run in runs:
-            session.expunge(run)
-        return runs
-
-
-def run_ids_of_installation(
-    engine: Engine, installation_id: int, *, ended: Collection[str]
-) -> list[int]:
-    with engine.connect() as connection:
-        return list(
-            connection.execute(
-                select(_run.c.id).where(
-                    _run.c.installation_id == installation_id, _run.c.state.notin_(list(ended))
-                )
-            ).scalars()
-        )
-
-
-def idle_run_ids(
-    engine: Engine, *, states: Collection[str], forge: str, idle_since: datetime
-) -> set[int]:
-    """Runs of `forge` in one of `states` that have not moved since `idle_since`."""
-    with engine.connect() as connection:
-        return set(
-            connection.execute(
-                select(_run.c.id).where(
-                    _run.c.state.in_(list(states)),
-                    _run.c.forge == forge,
-                    _run.c.updated_at < idle_since,
-                )
-            ).scalars()
-        )
-
-
-def latest_run(engine: Engine) -> Run | None:
-    """The newest run, if any."""
-    with Session(engine) as session:
-        run = session.exec(select_models(Run).order_by(Run.id.desc())).first()  # type: ignore[union-attr]
-        if run is not None:
-            session.expunge(run)
-        return run

@@ -1,20 +1,16 @@
-"""The Slack outbox in the store: enqueue by idempotency key, claim a channel, record outcomes.
+"""The Slack outbox in the store: enqueue by idempotency key, requeue failures, read the queue.
 
-A drainer owns a channel while it holds leases on that channel's queued rows; claiming checks
-that nobody else holds a live one, under row locks on PostgreSQL (`FOR UPDATE`) and the single
-writer on SQLite, so two drainers never post to one channel at once and order holds.
+A drainer's side (leasing a channel's due messages, recording each outcome) is `slack_leases`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from itertools import takewhile
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as select_model
@@ -22,27 +18,7 @@ from sqlmodel import select as select_model
 from bot.store.models import SlackMessage, SlackMessageStatus, utcnow
 
 _message = SlackMessage.__table__  # type: ignore[attr-defined]
-QUEUED, SENT, FAILED = SlackMessageStatus.QUEUED, SlackMessageStatus.SENT, SlackMessageStatus.FAILED
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """A claimed message, with its thread resolved as far as the store can."""
-
-    id: int
-    key: str
-    channel: str
-    role: str
-    text: str
-    blocks: list[dict] | None
-    revision: int
-    attempts: int
-    channel_id: str | None  # Slack's id of the channel, once posted
-    ts: str | None  # set: the message is on Slack already and this is an edit
-    parent: bool
-    thread_key: str | None
-    thread_ts: str | None  # the thread parent's ts, when it is on Slack
-    waits_for: int | None  # the thread parent's id, when it is queued ahead in this batch
+QUEUED, FAILED = SlackMessageStatus.QUEUED, SlackMessageStatus.FAILED
 
 
 def enqueue_message(
@@ -124,176 +100,6 @@ def _upsert(
     return row.id
 
 
-def channels_with_work(engine: Engine) -> list[str]:
-    """Channels with queued messages, the one waiting longest first."""
-    c = _message.c
-    query = select(c.channel).where(c.status == QUEUED).group_by(c.channel).order_by(func.min(c.id))
-    with engine.connect() as connection:
-        return list(connection.execute(query).scalars())
-
-
-def claim_due_messages(
-    engine: Engine,
-    *,
-    channel: str,
-    worker_id: str,
-    now: datetime,
-    limit: int,
-    lease_seconds: float,
-) -> list[OutboxMessage]:
-    """Lease the channel's sendable prefix: its oldest queued messages up to the first that
-    must wait (Retry-After, backoff). Empty when another drainer holds the channel."""
-    c = _message.c
-    with engine.begin() as connection:
-        queued = connection.execute(
-            select(c.id, c.lease_owner, c.lease_expires_at, c.not_before)
-            .where(c.channel == channel, c.status == QUEUED)
-            .order_by(c.id)
-            .with_for_update()
-        ).all()
-        if any(
-            row.lease_owner not in (None, worker_id)
-            and row.lease_expires_at is not None
-            and row.lease_expires_at > now
-            for row in queued
-        ):
-            return []
-        ready = takewhile(lambda row: row.not_before is None or row.not_before <= now, queued)
-        ids = [row.id for row in ready][:limit]
-        if not ids:
-            return []
-        rows = connection.execute(select(_message).where(c.id.in_(ids)).order_by(c.id)).all()
-        parents = _parents(connection, channel, {row.thread_key for row in rows})
-        connection.execute(
-            update(_message)
-            .where(c.id.in_(ids))
-            .values(lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
-        )
-    return [_outbox_message(row, parents.get(row.thread_key)) for row in rows]
-
-
-def _parents(connection: Connection, channel: str, thread_keys: set[str | None]) -> dict[str, Any]:
-    keys = sorted(key for key in thread_keys if key)
-    if not keys:
-        return {}
-    c = _message.c
-    rows = connection.execute(
-        select(c.id, c.thread_key, c.ts, c.status)
-        .where(c.channel == channel, c.parent.is_(True), c.thread_key.in_(keys))
-        .order_by(c.id.desc())
-    ).all()
-    return {row.thread_key: row for row in rows}  # the oldest parent of a key wins
-
-
-def _outbox_message(row: Any, parent: Any) -> OutboxMessage:
-    thread_ts = waits_for = None
-    if parent is not None and not row.parent and row.ts is None:
-        if parent.ts is not None:
-            thread_ts = parent.ts
-        elif parent.status == QUEUED and parent.id < row.id:
-            waits_for = parent.id
-        # A parent that failed, or is queued behind its reply, leaves the reply unthreaded:
-        # Slack does the same with an unknown thread_ts, and a message is never held forever.
-    return OutboxMessage(
-        id=row.id,
-        key=row.key,
-        channel=row.channel,
-        role=row.role,
-        text=row.text,
-        blocks=json.loads(row.blocks) if row.blocks is not None else None,
-        revision=row.revision,
-        attempts=row.attempts,
-        channel_id=row.channel_id,
-        ts=row.ts,
-        parent=row.parent,
-        thread_key=row.thread_key,
-        thread_ts=thread_ts,
-        waits_for=waits_for,
-    )
-
-
-def _finish(engine: Engine, message_id: int, worker_id: str, values: dict[str, Any]) -> bool:
-    """Record an outcome, if this drainer still holds the message's lease."""
-    c = _message.c
-    values |= {"lease_owner": None, "lease_expires_at": None}
-    owned = and_(c.id == message_id, c.status == QUEUED, c.lease_owner == worker_id)
-    with engine.begin() as connection:
-        return connection.execute(update(_message).where(owned).values(**values)).rowcount == 1
-
-
-def mark_sent(
-    engine: Engine,
-    *,
-    message: OutboxMessage,
-    worker_id: str,
-    channel_id: str,
-    ts: str,
-    now: datetime,
-) -> bool:
-    """Record the post or edit; an enqueue that changed the text meanwhile keeps it queued."""
-    c = _message.c
-    values = {
-        "status": case((c.revision == message.revision, SENT), else_=QUEUED),
-        "channel_id": channel_id,
-        "ts": ts,
-        "attempts": c.attempts + 1,
-        "last_error": None,
-        "not_before": None,
-        "sent_at": func.coalesce(c.sent_at, now),
-        "updated_at": now,
-    }
-    return _finish(engine, message.id, worker_id, values)
-
-
-def mark_retry(
-    engine: Engine,
-    *,
-    message_id: int,
-    worker_id: str,
-    retry_after: float,
-    error: str,
-    now: datetime,
-    attempted: bool = True,
-) -> bool:
-    """Hold the message (and so its channel) until `retry_after` seconds from now.
-
-    `attempted=False` for a rate limit: waiting our turn is not the message's fault.
-    """
-    values = {
-        "not_before": now + timedelta(seconds=retry_after),
-        "last_error": error[-2000:],
-        "attempts": _message.c.attempts + (1 if attempted else 0),
-        "updated_at": now,
-    }
-    return _finish(engine, message_id, worker_id, values)
-
-
-def mark_failed(
-    engine: Engine, *, message_id: int, worker_id: str, error: str, now: datetime
-) -> bool:
-    """Give up on the message, keeping it and the reason; `requeue_failed` brings it back."""
-    values = {
-        "status": FAILED,
-        "last_error": error[-2000:],
-        "attempts": _message.c.attempts + 1,
-        "updated_at": now,
-    }
-    return _finish(engine, message_id, worker_id, values)
-
-
-def release(engine: Engine, *, message_ids: list[int], worker_id: str) -> None:
-    """Hand back leased messages this drainer did not get to."""
-    if not message_ids:
-        return
-    c = _message.c
-    with engine.begin() as connection:
-        connection.execute(
-            update(_message)
-            .where(c.id.in_(message_ids), c.lease_owner == worker_id)
-            .values(lease_owner=None, lease_expires_at=None)
-        )
-
-
 def requeue_failed(
     engine: Engine,
     *,
@@ -316,6 +122,14 @@ def requeue_failed(
     values = {"status": QUEUED, "attempts": 0, "not_before": None, "updated_at": utcnow()}
     with engine.begin() as connection:
         return connection.execute(update(_message).where(*where).values(**values)).rowcount
+
+
+def channels_with_work(engine: Engine) -> list[str]:
+    """Channels with queued messages, the one waiting longest first."""
+    c = _message.c
+    query = select(c.channel).where(c.status == QUEUED).group_by(c.channel).order_by(func.min(c.id))
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
 def failed_with(engine: Engine, *, errors: Collection[str]) -> int:

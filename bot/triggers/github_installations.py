@@ -9,7 +9,7 @@ from bot.runs.progress import stop_run
 from bot.runs.states import TERMINAL
 from bot.services import Services
 from bot.store.installations import change_repositories, record_installation
-from bot.store.runs import run_ids_of_installation
+from bot.store.run_queries import run_ids_of_installation
 from bot.triggers.github_deliveries import router
 
 # What each `installation` action changes on the row (the repositories come with `created`).

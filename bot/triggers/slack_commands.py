@@ -25,7 +25,8 @@ from bot.services import Services
 from bot.slack.blocks import escape
 from bot.standups.run import ALREADY_POSTED, IN_PROGRESS, hold_standup
 from bot.standups.schedule import ScheduleError, set_schedule
-from bot.store.runs import active_runs, get_run, outputs
+from bot.store.run_queries import active_runs
+from bot.store.runs import get_run, outputs
 from bot.store.slack_links import link, link_holder
 from bot.store.slack_outbox import failed_in_thread
 from bot.triggers.slack_actions import send_back, stop

@@ -23,37 +23,10 @@ from bot.workspace.paths import (
     split_path,
     unlink_file,
 )
+from bot.workspace.protections import ALWAYS_PROTECTED, DEFAULT_PROTECTED, DEFAULT_UNREADABLE
 
-__all__ = ["DEFAULT_PROTECTED", "DEFAULT_UNREADABLE", "SearchHit", "Workspace", "WorkspaceError"]
+__all__ = ["SearchHit", "Workspace", "WorkspaceError"]
 
-DEFAULT_PROTECTED: tuple[str, ...] = (
-    ".github/workflows/**",
-    ".git/**",
-    ".env",
-    ".env.*",
-    "**/*.pem",
-    "**/*.key",
-    "**/id_rsa*",
-    "**/id_ed25519*",
-    "**/.npmrc",
-    "**/.pypirc",
-    "**/secrets.*",
-    ".repocrew.toml",
-)
-DEFAULT_UNREADABLE: tuple[str, ...] = (
-    "**/.env",
-    "**/.env.*",
-    "**/*.pem",
-    "**/*.key",
-    "**/id_rsa*",
-    "**/id_ed25519*",
-    "**/.npmrc",
-    "**/.pypirc",
-    "**/secrets.*",
-)
-# Whatever the configuration says: writing into a .git directory (hooks, config) is code
-# execution on the worker the next time git runs.
-ALWAYS_PROTECTED = ("**/.git/**",)
 _PROTECTED_HINT = "configure `protected_paths` to allow"
 _SEARCH_FILE_BYTES = 1_000_000
 _MAX_HIT_CHARS = 300

@@ -20,7 +20,7 @@ from bot.roster.loader import load_crew
 from bot.slack import outbox
 from bot.slack.outbox import MAX_ATTEMPTS, DrainReport, drain, drain_job
 from bot.slack.poster import SlackPoster
-from bot.store import slack_outbox as outbox_store
+from bot.store import slack_leases as outbox_store
 from bot.store.models import utcnow
 from bot.store.slack_outbox import enqueue_message, message_by_key, requeue_failed
 from bot.wiring import build_services

@@ -7,9 +7,12 @@ head branch, so there is only ever one.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
+from bot.ports.forge import CloneSource
+from bot.roster.models import Role
 from bot.runs import comments as render
 from bot.runs.memory import context_for, kind_of
 from bot.runs.publish import ensure_pull
@@ -32,7 +35,8 @@ from bot.runs.steps.workspace_tools import pick, workspace_tools
 from bot.sandbox.test_report import parse_test_output
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
-from bot.workspace.git import branch_name
+from bot.workspace.files import Workspace
+from bot.workspace.git import GitWorkspace, branch_name
 
 FEEDBACK_KINDS = ("review", "test", "vote", "human")
 
@@ -101,16 +105,8 @@ def _change(
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
     started_at = git.head_sha()  # what this step adds is judged by this role's rights
-
-    def tests_for_the_coder() -> str:
-        result = run_tests(services, git)
-        report = parse_test_output(result.output)
-        head = f"exit code {result.exit_code}" + (
-            f", {result.limit_hit} limit" if result.limit_hit else ""
-        )
-        return f"{head}; {report_line(report)}\n{result.output[-8000:]}"
-
     feedback = feedback_text(feedback_key, outputs[feedback_key]) if feedback_key else ""
+    run_tests_tool = functools.partial(_tests_for_the_coder, services, git)
     answer = ask(
         services,
         run,
@@ -119,34 +115,13 @@ def _change(
         kind=kind,
         answer=SUBMIT_CHANGE,
         context=context_for(kind, run, outputs),
-        tools=pick(workspace_tools(files, run_tests=tests_for_the_coder), role.tools),
+        tools=pick(workspace_tools(files, run_tests=run_tests_tool), role.tools),
         feedback=feedback,
     )
-    marker = f"{run.id}/{key}"
-    subject = answer["summary"].strip().splitlines()[0][:72]
-    message = f"{subject}\n\n{answer['summary']}"
-    services.scanner.check_outgoing(message, where="commit message")
-    sha = git.commit_all(
-        message,
-        author=identity(role),
-        co_authors=requester_identity(run),
-        trailers={COMMIT_TRAILER: marker},
-    )
-    if sha is None:
-        sha = git.find_commit_with_trailer(COMMIT_TRAILER, marker)
-        if sha is None:
-            raise StepFailed(f"{role.name} finished without changing any file")
-    touched = [path for path in git.changed_files(started_at, "HEAD") if files.is_protected(path)]
-    if touched:
-        # The model's file tools refuse these, but the tests it ran in the workspace could
-        # have written them, and `commit_all` stages everything. Earlier steps' changes were
-        # judged (by their own role's rights) before they were pushed.
-        raise StepFailed(f"refusing to push changes to protected paths: {', '.join(touched)}")
+    _commit(services, git, run, role, summary=answer["summary"], marker=f"{run.id}/{key}")
+    _refuse_protected_paths(git, files, since=started_at)
     changed = git.changed_files(base, "HEAD")
-    services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
-    source = services.forge.clone_source()
-    if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
-        git.push(branch, allowed_prefix=crew.branch_prefix, token=source.token)
+    source = _push(services, git, branch, base=base)
     pull = ensure_pull(
         services.forge,
         services.scanner,
@@ -166,14 +141,61 @@ def _change(
         "files": changed,
     }
     fields: dict[str, Any] = {"branch": branch, "pr_number": pull.number}
-    if kind == "code":
-        return StepResult(RunState.REVIEWING, key, role, output, fields)
-    fields["fix_rounds"] = run.fix_rounds + 1
-    # Review feedback (the crew's or a human's) is checked by a re-review; test or vote
-    # feedback by the tests.
-    back = (
-        RunState.REVIEWING
-        if kind_of(feedback_key or "") in ("review", "human")
-        else RunState.TESTING
+    if kind != "code":
+        fields["fix_rounds"] = run.fix_rounds + 1
+    return StepResult(_next_state(kind, feedback_key), key, role, output, fields)
+
+
+def _tests_for_the_coder(services: StepServices, git: GitWorkspace) -> str:
+    """The coder's `run_tests` tool: the sandbox's verdict first, then the output's tail."""
+    result = run_tests(services, git)
+    report = parse_test_output(result.output)
+    head = f"exit code {result.exit_code}" + (
+        f", {result.limit_hit} limit" if result.limit_hit else ""
     )
-    return StepResult(back, key, role, output, fields)
+    return f"{head}; {report_line(report)}\n{result.output[-8000:]}"
+
+
+def _commit(
+    services: StepServices, git: GitWorkspace, run: Run, role: Role, *, summary: str, marker: str
+) -> None:
+    """Commit as the role; a resumed step finds its earlier commit by the trailer instead."""
+    subject = summary.strip().splitlines()[0][:72]
+    message = f"{subject}\n\n{summary}"
+    services.scanner.check_outgoing(message, where="commit message")
+    sha = git.commit_all(
+        message,
+        author=identity(role),
+        co_authors=requester_identity(run),
+        trailers={COMMIT_TRAILER: marker},
+    )
+    if sha is None and git.find_commit_with_trailer(COMMIT_TRAILER, marker) is None:
+        raise StepFailed(f"{role.name} finished without changing any file")
+
+
+def _refuse_protected_paths(git: GitWorkspace, files: Workspace, *, since: str) -> None:
+    touched = [path for path in git.changed_files(since, "HEAD") if files.is_protected(path)]
+    if touched:
+        # The model's file tools refuse these, but the tests it ran in the workspace could
+        # have written them, and `commit_all` stages everything. Earlier steps' changes were
+        # judged (by their own role's rights) before they were pushed.
+        raise StepFailed(f"refusing to push changes to protected paths: {', '.join(touched)}")
+
+
+def _push(services: StepServices, git: GitWorkspace, branch: str, *, base: str) -> CloneSource:
+    """Scan what leaves, then push it unless the remote has it already (a resumed step)."""
+    services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
+    source = services.forge.clone_source()
+    if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
+        git.push(branch, allowed_prefix=services.crew.branch_prefix, token=source.token)
+    return source
+
+
+def _next_state(kind: str, feedback_key: str | None) -> RunState:
+    """New code goes to review. Review feedback (the crew's or a human's) is checked by a
+    re-review; test or vote feedback by the tests."""
+    if kind == "code":
+        return RunState.REVIEWING
+    if kind_of(feedback_key or "") in ("review", "human"):
+        return RunState.REVIEWING
+    return RunState.TESTING

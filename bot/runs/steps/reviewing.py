@@ -64,9 +64,7 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
     diff = git.diff(base, "HEAD")
-    earlier = [content for k, content in outputs.items() if kind_of(k) == "review"]
-    already = {f["fingerprint"]: f["label"] for r in earlier for f in r.get("findings", [])}
-    previous = "\n".join(f"- {label}" for label in already.values())
+    already = _earlier_findings(outputs)
     answer = ask(
         services,
         run,
@@ -78,7 +76,7 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
             "review", run, outputs, extra="## The diff\n" + fence_untrusted(diff, source="the diff")
         ),
         tools=pick(workspace_tools(files), role.tools),
-        previous=previous,
+        previous="\n".join(f"- {label}" for label in already.values()),
     )
     fingerprinted = [
         {**c, "fingerprint": fingerprint(c["path"], _line(files, c["path"], c["line"]), c["rule"])}
@@ -90,10 +88,7 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     # An earlier finding the reviewer no longer reports is taken as fixed.
     current = {c["fingerprint"] for c in fingerprinted}
     resolved = [label for fp, label in already.items() if fp not in current]
-    verdict = answer["verdict"]
-    if verdict == "approve" and not crew.review.may_approve:
-        verdict = "comment"
-    event = {"request_changes": "REQUEST_CHANGES", "approve": "APPROVE"}.get(verdict, "COMMENT")
+    event = _review_event(answer["verdict"], may_approve=crew.review.may_approve)
     head = git.head_sha()
     ensure_review(
         services.forge,
@@ -107,24 +102,50 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
         comments=[InlineComment(c["path"], c["line"], render.inline_body(c)) for c in inline],
         role=role.key,
     )
+    output = _review_output(answer, inline, outside, event=event, sha=head, resolved=resolved)
+    if run.mode == "review":  # `/crew review`: the reviewer alone; the humans take it from here
+        return StepResult(RunState.AWAITING_HUMAN, key, role, output)
+    wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
+    return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
+
+
+def _review_event(verdict: str, *, may_approve: bool) -> str:
+    """GitHub's review event for the verdict; an approval the crew may not give is a comment."""
+    if verdict == "approve" and not may_approve:
+        verdict = "comment"
+    return {"request_changes": "REQUEST_CHANGES", "approve": "APPROVE"}.get(verdict, "COMMENT")
+
+
+def _earlier_findings(outputs: dict[str, Any]) -> dict[str, str]:
+    """Label by fingerprint of every finding earlier reviews posted, so none is repeated."""
+    earlier = [content for k, content in outputs.items() if kind_of(k) == "review"]
+    return {f["fingerprint"]: f["label"] for r in earlier for f in r.get("findings", [])}
+
+
+def _review_output(
+    answer: dict[str, Any],
+    inline: list[dict[str, Any]],
+    outside: list[dict[str, Any]],
+    *,
+    event: str,
+    sha: str,
+    resolved: list[str],
+) -> dict[str, Any]:
+    """The saved result: what was posted, and the findings a re-review checks against."""
     findings = [
         {"fingerprint": c["fingerprint"], "label": f"`{c['path']}:{c['line']}` {c['rule']}"}
         for c in inline + outside
     ]
-    output = {
+    return {
         **answer,
         "comments": inline + outside,
         "event": event,
-        "sha": head,
+        "sha": sha,
         "findings": findings,
         "resolved": resolved,
         "inline_comments": len(inline),
         "checklist_items": len(answer["checklist"]),
     }
-    if run.mode == "review":  # `/crew review`: the reviewer alone; the humans take it from here
-        return StepResult(RunState.AWAITING_HUMAN, key, role, output)
-    wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
-    return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
 
 
 def _line(files: Workspace, path: str, line: int) -> str:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from bot.ports.forge import Annotation
+from bot.roster.models import Role
 from bot.runs import comments as render
 from bot.runs.memory import context_for
 from bot.runs.publish import ensure_check
@@ -21,7 +22,8 @@ from bot.runs.steps.common import (
     run_tests,
     step_key,
 )
-from bot.sandbox.test_report import parse_test_output
+from bot.sandbox import SandboxResult
+from bot.sandbox.test_report import TestReport, parse_test_output
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 
@@ -68,40 +70,9 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         limit_hit=result.limit_hit or "",
         output=fence_untrusted(output_tail, source="test output"),
     )
-    passed = result.passed
-    facts = {
-        "passed": passed,
-        "exit_code": result.exit_code,
-        "limit_hit": result.limit_hit,
-        "counts": report_counts(report),
-        "failures": [
-            {"test": f.test_id, "path": f.path, "line": f.line, "message": f.message}
-            for f in report.failures
-        ],
-        "duration_seconds": result.duration_seconds,
-        "sandbox": "bubblewrap sandbox" if result.sandboxed else "NOT sandboxed",
-        "sha": head,
-        "analysis": answer["analysis"],
-        "output": output_tail,
-    }
-    ensure_check(
-        services.forge,
-        services.scanner,
-        sha=head,
-        name=CHECK_NAME,
-        role=role.key,
-        status="completed",
-        conclusion="success" if passed else "failure",
-        title=("Tests passed" if passed else "Tests failed") + f" ({report_line(report)})",
-        summary=render.test_summary(facts),
-        text=f"```\n{output_tail}\n```",
-        annotations=[
-            Annotation(path=f["path"], line=f["line"], message=f["message"])
-            for f in facts["failures"]
-            if f["path"] and f["line"]
-        ],
-    )
-    if passed:
+    facts = _facts(result, report, sha=head, analysis=answer["analysis"], output=output_tail)
+    _complete_check(services, role, facts, summary_line=report_line(report))
+    if result.passed:
         return StepResult(RunState.VOTING, key, role, facts)
     if run.fix_rounds < crew.max_fix_rounds:
         return StepResult(RunState.FIXING, key, role, facts)
@@ -115,3 +86,48 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # a step, not a pytest test
+
+
+def _facts(
+    result: SandboxResult, report: TestReport, *, sha: str, analysis: str, output: str
+) -> dict[str, Any]:
+    """What the sandbox and the tester found: the step's saved result and the check's body."""
+    return {
+        "passed": result.passed,
+        "exit_code": result.exit_code,
+        "limit_hit": result.limit_hit,
+        "counts": report_counts(report),
+        "failures": [
+            {"test": f.test_id, "path": f.path, "line": f.line, "message": f.message}
+            for f in report.failures
+        ],
+        "duration_seconds": result.duration_seconds,
+        "sandbox": "bubblewrap sandbox" if result.sandboxed else "NOT sandboxed",
+        "sha": sha,
+        "analysis": analysis,
+        "output": output,
+    }
+
+
+def _complete_check(
+    services: StepServices, role: Role, facts: dict[str, Any], *, summary_line: str
+) -> None:
+    """Finish the check run on the tested commit, with a failure annotated where it happened."""
+    passed = facts["passed"]
+    ensure_check(
+        services.forge,
+        services.scanner,
+        sha=facts["sha"],
+        name=CHECK_NAME,
+        role=role.key,
+        status="completed",
+        conclusion="success" if passed else "failure",
+        title=("Tests passed" if passed else "Tests failed") + f" ({summary_line})",
+        summary=render.test_summary(facts),
+        text=f"```\n{facts['output']}\n```",
+        annotations=[
+            Annotation(path=f["path"], line=f["line"], message=f["message"])
+            for f in facts["failures"]
+            if f["path"] and f["line"]
+        ],
+    )

@@ -1,4 +1,4 @@
-"""The workspace tools an agent may be given, declared once; `toolbox_for` picks a role's set.
+"""The workspace tools an agent may be given, declared once; `pick` takes a role's set.
 
 Each tool is a thin shell over `bot.workspace.Workspace` (confinement and protected paths
 live there, where the model cannot reach around them) or the sandbox (for `run_tests`).
@@ -7,6 +7,8 @@ live there, where the model cannot reach around them) or the sandbox (for `run_t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bot.llm.tools import Tool, ToolError
@@ -16,7 +18,44 @@ from bot.workspace.files import Workspace, WorkspaceError
 PATH = {"type": "string", "description": "path relative to the repository root"}
 
 
+def _schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+    }
+
+
+def _list_files(workspace: Workspace, a: dict[str, Any]) -> str:
+    files = workspace.list_files(a.get("path", "."), pattern=a.get("pattern"))
+    return "\n".join(files) or "(no files)"
+
+
+def _read_file(workspace: Workspace, a: dict[str, Any]) -> str:
+    return workspace.read(a["path"], start_line=a.get("start_line"), end_line=a.get("end_line"))
+
+
+def _search(workspace: Workspace, a: dict[str, Any]) -> str:
+    hits = workspace.search(a["query"], path=a.get("path", "."), regex=a.get("regex", False))
+    return "\n".join(f"{h.path}:{h.line}: {h.text}" for h in hits) or "(no matches)"
+
+
+def _write_file(workspace: Workspace, a: dict[str, Any]) -> str:
+    return workspace.write(a["path"], a["content"])
+
+
+def _edit_file(workspace: Workspace, a: dict[str, Any]) -> str:
+    return workspace.edit(a["path"], a["old_text"], a["new_text"])
+
+
+def _delete_file(workspace: Workspace, a: dict[str, Any]) -> str:
+    return workspace.delete(a["path"])
+
+
 def _guarded(function: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
+    """A workspace refusal or a missing sandbox becomes a tool error the model reads."""
+
     def run(arguments: dict[str, Any]) -> str:
         try:
             return function(arguments)
@@ -26,102 +65,83 @@ def _guarded(function: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, A
     return run
 
 
+@dataclass(frozen=True)
+class _FileTool:
+    description: str
+    input_schema: dict[str, Any]
+    run: Callable[[Workspace, dict[str, Any]], str]
+
+    def bound(self, name: str, workspace: Workspace) -> Tool:
+        return Tool(
+            name, self.description, self.input_schema, _guarded(partial(self.run, workspace))
+        )
+
+
+# The file tools by name; a role gets its own, in its roster order, through `pick`.
+FILE_TOOLS: dict[str, _FileTool] = {
+    "list_files": _FileTool(
+        "List the repository's files (optionally under a directory, filtered by a glob).",
+        _schema({"path": PATH, "pattern": {"type": "string"}}),
+        _list_files,
+    ),
+    "read_file": _FileTool(
+        "Read a text file, optionally only lines start_line..end_line (1-based).",
+        _schema(
+            {
+                "path": PATH,
+                "start_line": {"type": "integer", "minimum": 1},
+                "end_line": {"type": "integer", "minimum": 1},
+            },
+            ["path"],
+        ),
+        _read_file,
+    ),
+    "search": _FileTool(
+        "Search the repository's text files for a string (or a regex with regex=true).",
+        _schema(
+            {
+                "query": {"type": "string", "minLength": 1},
+                "path": PATH,
+                "regex": {"type": "boolean"},
+            },
+            ["query"],
+        ),
+        _search,
+    ),
+    "write_file": _FileTool(
+        "Create or overwrite a file with the given content.",
+        _schema({"path": PATH, "content": {"type": "string"}}, ["path", "content"]),
+        _write_file,
+    ),
+    "edit_file": _FileTool(
+        "Replace one exact occurrence of old_text with new_text in a file.",
+        _schema(
+            {
+                "path": PATH,
+                "old_text": {"type": "string", "minLength": 1},
+                "new_text": {"type": "string"},
+            },
+            ["path", "old_text", "new_text"],
+        ),
+        _edit_file,
+    ),
+    "delete_file": _FileTool("Delete a file.", _schema({"path": PATH}, ["path"]), _delete_file),
+}
+RUN_TESTS_DESCRIPTION = "Run the repository's test command in the sandbox and show the result."
+
+
 def workspace_tools(
     workspace: Workspace, run_tests: Callable[[], str] | None = None
 ) -> dict[str, Tool]:
-    """Every workspace tool by name, bound to `workspace`."""
-
-    def list_files(a: dict[str, Any]) -> str:
-        files = workspace.list_files(a.get("path", "."), pattern=a.get("pattern"))
-        return "\n".join(files) or "(no files)"
-
-    def read_file(a: dict[str, Any]) -> str:
-        return workspace.read(a["path"], start_line=a.get("start_line"), end_line=a.get("end_line"))
-
-    def search(a: dict[str, Any]) -> str:
-        hits = workspace.search(a["query"], path=a.get("path", "."), regex=a.get("regex", False))
-        return "\n".join(f"{h.path}:{h.line}: {h.text}" for h in hits) or "(no matches)"
-
-    tools = [
-        Tool(
-            "list_files",
-            "List the repository's files (optionally under a directory, filtered by a glob).",
-            _schema({"path": PATH, "pattern": {"type": "string"}}),
-            _guarded(list_files),
-        ),
-        Tool(
-            "read_file",
-            "Read a text file, optionally only lines start_line..end_line (1-based).",
-            _schema(
-                {
-                    "path": PATH,
-                    "start_line": {"type": "integer", "minimum": 1},
-                    "end_line": {"type": "integer", "minimum": 1},
-                },
-                ["path"],
-            ),
-            _guarded(read_file),
-        ),
-        Tool(
-            "search",
-            "Search the repository's text files for a string (or a regex with regex=true).",
-            _schema(
-                {
-                    "query": {"type": "string", "minLength": 1},
-                    "path": PATH,
-                    "regex": {"type": "boolean"},
-                },
-                ["query"],
-            ),
-            _guarded(search),
-        ),
-        Tool(
-            "write_file",
-            "Create or overwrite a file with the given content.",
-            _schema({"path": PATH, "content": {"type": "string"}}, ["path", "content"]),
-            _guarded(lambda a: workspace.write(a["path"], a["content"])),
-        ),
-        Tool(
-            "edit_file",
-            "Replace one exact occurrence of old_text with new_text in a file.",
-            _schema(
-                {
-                    "path": PATH,
-                    "old_text": {"type": "string", "minLength": 1},
-                    "new_text": {"type": "string"},
-                },
-                ["path", "old_text", "new_text"],
-            ),
-            _guarded(lambda a: workspace.edit(a["path"], a["old_text"], a["new_text"])),
-        ),
-        Tool(
-            "delete_file",
-            "Delete a file.",
-            _schema({"path": PATH}, ["path"]),
-            _guarded(lambda a: workspace.delete(a["path"])),
-        ),
-    ]
+    """Every workspace tool by name, bound to `workspace` (and `run_tests`, when given)."""
+    tools = {name: tool.bound(name, workspace) for name, tool in FILE_TOOLS.items()}
     if run_tests is not None:
-        tools.append(
-            Tool(
-                "run_tests",
-                "Run the repository's test command in the sandbox and show the result.",
-                _schema({}),
-                _guarded(lambda _a: run_tests()),
-            )
+        tools["run_tests"] = Tool(
+            "run_tests", RUN_TESTS_DESCRIPTION, _schema({}), _guarded(lambda _a: run_tests())
         )
-    return {tool.name: tool for tool in tools}
+    return tools
 
 
 def pick(available: dict[str, Tool], names: Iterable[str]) -> list[Tool]:
     """The role's tools, in the roster's order; names with no tool here are left out."""
     return [available[name] for name in names if name in available]
-
-
-def _schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required or [],
-        "additionalProperties": False,
-    }

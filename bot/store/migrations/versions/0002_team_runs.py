@@ -3,6 +3,8 @@
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23
+
+Size: one migration is one function; history is not refactored.
 """
 
 import sqlalchemy as sa
