@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,9 +40,9 @@ SLACK_OUTBOX_JOB = "slack.outbox"
 MAX_ATTEMPTS = 8  # transient failures before a message is failed for an operator to look at
 BACKOFF_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
-# Refusals of the token, not of the message: kept and sent again once the token works.
 # How long to keep trying to record a post as sent while the store is away (seconds each).
 RECORD_RETRY_SECONDS = (0.5, 1, 2, 4, 8)
+# Refusals of the token, not of the message: kept and sent again once the token works.
 AUTH_ERRORS = frozenset(
     {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed"}
 )
@@ -68,9 +68,11 @@ def drain(
     max_messages: int = 100,
     worker_id: str | None = None,
     lease_seconds: float = 120.0,
+    record_retry_seconds: Sequence[float] = RECORD_RETRY_SECONDS,
 ) -> DrainReport:
     """Send what is due, at most `max_messages` tries; safe to run from several workers."""
     drainer = _Drainer(engine, poster, personas or {}, now, worker_id, lease_seconds)
+    drainer.record_retry_seconds = record_retry_seconds
     budget = max_messages
     for channel in store.channels_with_work(engine):
         if budget <= 0:
@@ -130,6 +132,7 @@ class _Drainer:
         self.engine, self.poster, self.personas, self.now = engine, poster, personas, now
         self.worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds
+        self.record_retry_seconds: Sequence[float] = RECORD_RETRY_SECONDS
         self.report = DrainReport()
 
     def send_channel(self, batch: list[OutboxMessage]) -> int:
@@ -201,7 +204,7 @@ class _Drainer:
             channel_id=posted.channel,
             ts=posted.ts,
         )
-        for delay in RECORD_RETRY_SECONDS:
+        for delay in self.record_retry_seconds:
             try:
                 return record(now=self.now())
             except DatabaseError:

@@ -10,17 +10,15 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from bot.ports.slack import Persona, personas_for
 from bot.roster.loader import load_crew
-from bot.slack import outbox
 from bot.slack.outbox import MAX_ATTEMPTS, DrainReport, drain, drain_job
 from bot.slack.poster import SlackPoster
-from bot.store import slack_leases as outbox_store
 from bot.store.models import utcnow
 from bot.store.slack_outbox import enqueue_message, message_by_key, requeue_failed
 from bot.wiring import build_services
@@ -28,6 +26,7 @@ from emulators.server import free_port, running
 from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator, create_app
 from emulators.slack.state import BOT_SCOPES, User
 from tests.conftest import make_settings
+from tests.support.store_faults import store_fails
 
 GENERAL, CREW, HUMAN, BOT, TEAM = "C0001", "C0002", "U0001", "U0002", "T0001"
 PERSONAS = personas_for(load_crew(None))
@@ -71,11 +70,13 @@ def poster(api: str) -> SlackPoster:
     return SlackPoster(token=DEFAULT_TOKEN, base_url=api)
 
 
-def drain_all(engine: Engine, poster: SlackPoster, clock: FakeClock) -> list[DrainReport]:
+def drain_all(
+    engine: Engine, poster: SlackPoster, clock: FakeClock, **options: Any
+) -> list[DrainReport]:
     """Drain until nothing is queued, jumping the clock to each Retry-After instead of sleeping."""
     reports = []
     for _ in range(200):
-        reports.append(drain(engine, poster, personas=PERSONAS, now=clock.now))
+        reports.append(drain(engine, poster, personas=PERSONAS, now=clock.now, **options))
         if reports[-1].next_due is None:
             return reports
         clock.advance_to(reports[-1].next_due)
@@ -391,23 +392,16 @@ def test_without_a_bot_token_the_outbox_job_keeps_everything_queued(engine, data
     assert message_by_key(engine, key="a").status == "queued"
 
 
-def test_a_store_blip_after_the_post_does_not_post_it_again(
-    engine, poster, emulator, clock, monkeypatch
-):
+def test_a_store_blip_after_the_post_does_not_post_it_again(engine, poster, emulator, clock):
     """Slack has no idempotency key: a post the store failed to record would be sent twice."""
-    mark_sent, failures = outbox_store.mark_sent, []
 
-    def store_away_twice(*args, **kwargs):
-        if len(failures) < 2:
-            failures.append(True)
-            raise OperationalError("UPDATE slack_message", {}, ConnectionError("restarting"))
-        return mark_sent(*args, **kwargs)
+    def marks_sent(sql: str) -> bool:
+        return sql.lstrip().upper().startswith("UPDATE SLACK_MESSAGE") and "sent_at" in sql
 
-    monkeypatch.setattr(outbox_store, "mark_sent", store_away_twice)
-    monkeypatch.setattr(outbox, "RECORD_RETRY_SECONDS", (0.01, 0.01, 0.01))
     enqueue_message(engine, channel=CREW, key="once", text="Posted once", role="lead")
-    drain_all(engine, poster, clock)
-    drain_all(engine, poster, clock)
+    with store_fails(engine, when=marks_sent, times=2) as failures:
+        drain_all(engine, poster, clock, record_retry_seconds=(0.01, 0.01, 0.01))
+        drain_all(engine, poster, clock)
 
     assert len(failures) == 2 and texts(emulator) == ["Posted once"]
     assert message_by_key(engine, key="once").status == "sent"
