@@ -1,8 +1,9 @@
 """This process's calls to GitHub, Slack and Anthropic, counted by status, and their retries.
 
 Counted where the call is made, at the one hook each SDK adapter already has: the urllib3
-`Retry` PyGithub sends every response through, the Anthropic SDK's per-attempt middleware,
-and the poster's one function every Slack Web API call goes through. No SDK is imported here.
+`Retry` PyGithub sends every response through, the Anthropic SDK's per-attempt middleware (the
+model client retries on its own and counts those), and the poster's one function every Slack
+Web API call goes through. No SDK is imported here.
 
 The counters live in `PROCESS`, a registry of this process (not prometheus_client's global
 one): the web app's `/metrics` includes it, and `repocrew worker --metrics-port N` serves it,
@@ -82,12 +83,11 @@ def counting(retry_class: type[R]) -> type[R]:
 
 
 def count_anthropic_attempt(request: Any, call_next: Callable[[Any], Any]) -> Any:
-    """Anthropic SDK middleware, innermost: it runs once per HTTP attempt, retries included."""
-    if getattr(request, "retries_taken", 0):
-        record_retry("anthropic")
+    """Anthropic SDK middleware, innermost: it runs once per HTTP attempt, retries included.
+    The retries are not the SDK's but the model client's, which counts them (`record_retry`)."""
     try:
         response = call_next(request)
-    except Exception:  # a timeout or a lost connection: the SDK retries or raises it
+    except Exception:  # a timeout or a lost connection: the model client retries or raises it
         record_call("anthropic", ERROR)
         raise
     record_call("anthropic", response.status_code)

@@ -7,6 +7,8 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from itertools import pairwise
 from typing import Any
 
@@ -19,6 +21,7 @@ from bot.llm.client import (
     ModelUnavailable,
     SpendLimitReached,
 )
+from bot.observability.calls import PROCESS
 from emulators.anthropic import AnthropicEmulator, Turn, create_app, sse
 from emulators.server import free_port, running
 
@@ -294,3 +297,75 @@ def test_a_connection_lost_mid_stream_is_sent_again(serve, connect):
     reply = ask(client)
     assert reply.content == [{"type": "text", "text": "Reconnected."}]
     assert len(cuts) == 1 and cuts[0]["stream"] is True and reply.attempts == 2
+
+
+# -- the retry policy's rules, over HTTP ---------------------------------------------------
+
+
+def test_a_retry_after_date_past_the_deadline_ends_the_call_at_once(serve, connect):
+    emulator = AnthropicEmulator()
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    emulator.rate_limit(retry_after=None, headers={"retry-after": later})
+    started = time.monotonic()
+    with pytest.raises(ModelDeadlineExceeded, match="before the next retry"):
+        ask(connect(serve(emulator), retry_delay=0.01), deadline=5)
+    assert time.monotonic() - started < 1.0 and len(emulator.requests) == 1
+
+
+def test_retry_after_ms_is_waited_for_before_retry_after(serve, connect):
+    emulator = AnthropicEmulator([Turn.text("On time.")])
+    emulator.overload(headers={"retry-after-ms": "300", "retry-after": "30"})
+    reply = ask(connect(serve(emulator), retry_delay=0.01))
+    limited, answered = emulator.requests
+    assert reply.attempts == 2 and 0.3 <= answered.received_at - limited.received_at < 2.0
+
+
+def test_an_overload_that_says_x_should_retry_false_is_not_retried(serve, connect):
+    emulator = AnthropicEmulator()
+    emulator.overload(times=2, headers={"x-should-retry": "false"})
+    with pytest.raises(ModelUnavailable, match="529 overloaded_error"):
+        ask(connect(serve(emulator), retry_delay=0.01))
+    assert len(emulator.requests) == 1
+
+
+def test_a_rejection_that_says_x_should_retry_true_is_retried(serve, connect):
+    emulator = AnthropicEmulator([Turn.text("Accepted.")])
+    emulator.fail("invalid_request_error", headers={"x-should-retry": "true"})
+    reply = ask(connect(serve(emulator), retry_delay=0.01))
+    assert reply.attempts == 2 and [r.status for r in emulator.requests] == [400, 200]
+
+
+def test_the_backoff_never_sleeps_past_the_deadline(serve, connect):
+    emulator = AnthropicEmulator()
+    emulator.overload(times=50)  # no retry-after: our backoff, 0.3-0.4 s, 0.6-0.7 s, 1.2-1.3 s
+    client = connect(serve(emulator), max_retries=20, retry_delay=0.4)
+    started = time.monotonic()
+    with pytest.raises(ModelDeadlineExceeded, match="before the next retry"):
+        ask(client, deadline=1.0)
+    assert time.monotonic() - started < 1.0
+    requests = emulator.requests
+    gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(requests)]
+    assert 2 <= len(requests) <= 3 and min(gaps) >= 0.3
+    assert [r.retry_count for r in requests] == list(range(len(requests)))
+
+
+def test_a_resent_stream_is_a_retry_in_its_header_and_metrics(serve, connect):
+    def retries() -> float:
+        return PROCESS.get_sample_value("repocrew_external_retries_total", {"service": "anthropic"})
+
+    emulator = AnthropicEmulator([Turn.text("Again.")])
+    emulator.break_stream()
+    before = retries()
+    reply = ask(connect(serve(emulator), stream_from_max_tokens=1, retry_delay=0.01))
+    assert reply.attempts == 2 and retries() - before == 1
+    assert [r.retry_count for r in emulator.requests] == [0, 1]
+
+
+def test_a_key_echoed_in_a_retried_error_is_redacted_in_the_log(serve, connect, caplog):
+    secret = "sk-ant-api03-echoed-on-retry-0123456789"
+    emulator = AnthropicEmulator([Turn.text("Fine.")])
+    emulator.overload(message=f"overloaded near key {secret}", retry_after=0.01)
+    with caplog.at_level(logging.INFO, logger="bot"):
+        reply = ask(connect(serve(emulator), api_key=secret))
+    assert reply.attempts == 2 and "sending again" in caplog.text
+    assert "near key [REDACTED" in caplog.text and secret not in caplog.text
