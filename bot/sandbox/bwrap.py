@@ -4,7 +4,8 @@ Read-only: /usr, /etc (minus the password hashes and host keys), the /bin and /l
 the Python installation in use and the clone's `.git`. Read-write: the workspace (at its own
 path). Private and size-bounded: /tmp and /dev/shm. Not there at all: the rest of the host
 (home directories, the bot's own checkout and its .env, /run with its sockets), the network,
-the host's pids.
+the host's pids. With registry access (network.py) the sandbox still has no network of its own:
+it also sees the proxy's socket directory and the bridge, read-only, under /run/repocrew.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.sandbox.limits import SandboxLimits
+from bot.sandbox.network import RegistryAccess, bridged, network_binds
 
 SYSTEM_DIRS = ("/usr", "/etc")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # links on merged /usr
@@ -71,8 +73,12 @@ def bwrap_argv(
     limits: SandboxLimits,
     namespaces: Sequence[str] = NAMESPACE_TIERS[0],
     ro_paths: Sequence[Path] = (),
+    network: RegistryAccess | None = None,
 ) -> list[str]:
-    """The full argv: bwrap, its options, then the command. `workspace` must be resolved."""
+    """The full argv: bwrap, its options, then the command. `workspace` must be resolved.
+
+    Every namespace tier unshares the network; `network` adds only the way to the proxy.
+    """
     args = [bwrap, *namespaces]
     if os.geteuid() == 0:  # bwrap run by root keeps every capability unless told otherwise
         args += ["--cap-drop", "ALL"]
@@ -87,6 +93,9 @@ def bwrap_argv(
     args += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace)]
     for path in git_metadata(workspace):
         args += ["--ro-bind", str(path), str(path)]
+    if network is not None:
+        args += network_binds(network)
+        command = bridged(command, network, sandboxed=True)
     args += ["--remount-ro", "/", "--", *command]
     return args
 

@@ -28,7 +28,14 @@ from bot.sandbox.limits import (
     classify_limit,
     shell_exit_code,
 )
-from bot.sandbox.status import ROOT_HINT, SandboxUnavailable, needs_pids_cgroup, sandbox_status
+from bot.sandbox.network import RegistryAccess, bridged
+from bot.sandbox.status import (
+    ROOT_HINT,
+    SandboxStatus,
+    SandboxUnavailable,
+    needs_pids_cgroup,
+    sandbox_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +52,14 @@ def run_sandboxed(
     allow_unsandboxed: bool = False,
     bwrap: str = "bwrap",
     ro_paths: Sequence[Path] = (),
+    network: RegistryAccess | None = None,
 ) -> SandboxResult:
     """Run `command` in `workspace` (read-write, and the cwd) and return what happened.
 
     Raises SandboxUnavailable when bwrap cannot sandbox here, unless `allow_unsandboxed`: then
     the command runs with the limits only (same environment rules) and `sandboxed=False`.
     `ro_paths` are extra host paths to show read-only (a tool cache, another interpreter).
+    `network` is registry-only access through the host's proxy (a set-up); without it, none.
     """
     argv = tuple(command)
     if not argv:
@@ -58,22 +67,18 @@ def run_sandboxed(
     workspace = Path(workspace).resolve(strict=True)
     if not workspace.is_dir() or workspace == workspace.parent:
         raise ValueError(f"the workspace must be a directory other than /: {workspace}")
+    if network is not None:
+        network.check()
     status = sandbox_status(bwrap)
-    if status.available and status.bwrap:
-        full = bwrap_argv(
-            status.bwrap,
-            argv,
-            workspace=workspace,
-            limits=limits,
-            namespaces=status.namespaces,
-            ro_paths=[Path(path).resolve() for path in ro_paths],
-        )
-        home = "/tmp"
-    elif allow_unsandboxed:
-        log.warning("running %s WITHOUT a sandbox: %s", argv[0], status.reason)
-        full, home = list(argv), str(workspace)
-    else:
-        raise SandboxUnavailable(f"refusing to run untrusted code: {status.reason}")
+    full, home = _command_line(
+        argv,
+        status,
+        workspace=workspace,
+        limits=limits,
+        ro_paths=[Path(path).resolve() for path in ro_paths],
+        network=network,
+        allow_unsandboxed=allow_unsandboxed,
+    )
     cgroup = PidsCgroup.create(limits.processes)
     if cgroup is None and status.available and needs_pids_cgroup():
         raise SandboxUnavailable(ROOT_HINT)
@@ -90,6 +95,35 @@ def run_sandboxed(
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+def _command_line(
+    argv: tuple[str, ...],
+    status: SandboxStatus,
+    *,
+    workspace: Path,
+    limits: SandboxLimits,
+    ro_paths: list[Path],
+    network: RegistryAccess | None,
+    allow_unsandboxed: bool,
+) -> tuple[list[str], str]:
+    """What to execute, and the HOME it gets: bwrap's argv, or (allowed) the command alone."""
+    if status.available and status.bwrap:
+        full = bwrap_argv(
+            status.bwrap,
+            argv,
+            workspace=workspace,
+            limits=limits,
+            namespaces=status.namespaces,
+            ro_paths=ro_paths,
+            network=network,
+        )
+        return full, "/tmp"
+    if allow_unsandboxed:
+        log.warning("running %s WITHOUT a sandbox: %s", argv[0], status.reason)
+        full = bridged(argv, network, sandboxed=False) if network else list(argv)
+        return full, str(workspace)
+    raise SandboxUnavailable(f"refusing to run untrusted code: {status.reason}")
 
 
 def _run(
