@@ -1,0 +1,1 @@
+"""Per-repository environments: how a repository is set up, built in the sandbox, cached."""
