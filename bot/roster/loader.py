@@ -30,15 +30,16 @@ REPO_CONFIG = ".repocrew.toml"  # a repository's own tuning of the crew, on its 
 # What a repository's .repocrew.toml may set. Its content is untrusted: it may tune the crew's
 # work, never its credentials, its Slack channel, or the prices its budgets are counted in.
 REPO_KEYS = tuple(
-    "trigger_label branch_prefix protected_paths tests budgets review research roles steps lead"
-    " voters vote_threshold prompts".split()
+    "trigger_label branch_prefix protected_paths tests environment budgets review research roles"
+    " steps lead voters vote_threshold prompts".split()
 )
 CREDENTIALS = {"github": ("app_id", "private_key_path"), "slack": ("bot_token_env",)}
 # Running a repository's own test command outside the sandbox is the operator's call alone.
 OPERATOR_ONLY = (("tests", "allow_unsandboxed"),)
 
 _MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
-_MODELS += (config.Price, config.TestsConfig, config.ReviewConfig, config.ResearchConfig)
+_MODELS += (config.Price, config.TestsConfig, config.EnvironmentConfig, config.ReviewConfig)
+_MODELS += (config.ResearchConfig,)
 _FIELD_NAMES = sorted({"prompts"} | {name for model in _MODELS for name in model.model_fields})
 _BARE_PART = re.compile(r"[A-Za-z0-9_-]+")
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")

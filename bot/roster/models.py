@@ -1,7 +1,7 @@
 """The crew's roster as validated data: the whole crew, who does which step, and its votes.
 
 The parts a crew is made of are defined in `identities` (roles) and `sections` (budgets,
-prices, tests, review, research, standup); they are importable from here as well.
+prices, tests, environment, review, research, standup); they are importable from here as well.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.roster.sections import (
     DEFAULT_PRICES,
     DEFAULT_TEST_COMMAND,
     Budgets,
+    EnvironmentConfig,
     Price,
     ResearchConfig,
     ReviewConfig,
@@ -36,6 +37,7 @@ __all__ = [
     "TOOLS",
     "Budgets",
     "Crew",
+    "EnvironmentConfig",
     "GitHubIdentity",
     "Price",
     "ResearchConfig",
@@ -73,6 +75,7 @@ class Crew(RosterModel):
     budgets: Budgets = Budgets()
     prices: dict[str, Price] = Field(default_factory=dict)
     tests: TestsConfig = TestsConfig()
+    environment: EnvironmentConfig = EnvironmentConfig()
     review: ReviewConfig = ReviewConfig()
     research: ResearchConfig = ResearchConfig()
     standup: StandupConfig = StandupConfig()

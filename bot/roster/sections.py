@@ -1,17 +1,19 @@
-"""The roster's tuning sections: budgets, model prices, tests, review, research and standup."""
+"""The roster's tuning sections: budgets, model prices, tests, environment, review, research
+and standup."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from bot.roster.cron import parse_cron, parse_zone
 from bot.roster.validation import RosterModel, Strings, problems_error
 
-# The tester's command unless crew.toml or .repocrew.toml says otherwise.
+# The tester's command for a Python repository (or one with nothing to set up) unless crew.toml
+# or .repocrew.toml says otherwise; `bot.environments.detect` picks another for other kinds.
 DEFAULT_TEST_COMMAND = (
     "python",
     "-m",
@@ -76,7 +78,8 @@ class TestsConfig(RosterModel):
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
-    command: Strings = Field(default=DEFAULT_TEST_COMMAND, min_length=1)
+    # None: detected from the repository (`bot.environments.detect`); set, it always wins.
+    command: Annotated[Strings, Field(min_length=1)] | None = None
     # Variables the tests see on top of the sandbox's clean environment (never the host's).
     env: dict[str, str] = Field(default_factory=dict)
     wall_seconds: float = Field(default=600, gt=0)
@@ -96,6 +99,43 @@ class TestsConfig(RosterModel):
         if bad:
             raise ValueError(f"not environment variable names: {', '.join(map(repr, bad))}")
         return env
+
+
+_PYTHON_VERSION = re.compile(r"3(\.\d{1,2})?")
+_NODE_VERSION = re.compile(r"\d{1,3}(\.\d{1,4}){0,2}")
+
+
+class EnvironmentConfig(RosterModel):
+    """How a repository's environment is set up before its tests run; what is unset here is
+    detected from the repository's files, and what is set always wins over detection."""
+
+    # Shell commands run in order at the repository root; they create `.venv` or
+    # `node_modules` there. None: detected; an empty list: nothing to set up.
+    setup: Strings | None = None
+    python: str | None = None  # "3.12": the interpreter (python3.12) that creates .venv
+    node: str | None = None  # "20": a version hint for whoever provides node
+    cache: bool = True  # reuse an environment built from the same files and commands
+
+    @field_validator("setup")
+    @classmethod
+    def _commands_say_something(cls, setup: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if setup is not None and any(not command.strip() for command in setup):
+            raise ValueError("a set-up command must not be empty")
+        return setup
+
+    @field_validator("python")
+    @classmethod
+    def _a_python_version(cls, version: str | None) -> str | None:
+        if version is not None and not _PYTHON_VERSION.fullmatch(version):
+            raise ValueError(f'must be a Python version like "3.12" (got {version!r})')
+        return version
+
+    @field_validator("node")
+    @classmethod
+    def _a_node_version(cls, version: str | None) -> str | None:
+        if version is not None and not _NODE_VERSION.fullmatch(version):
+            raise ValueError(f'must be a Node version like "20" or "20.11" (got {version!r})')
+        return version
 
 
 class ReviewConfig(RosterModel):

@@ -33,6 +33,7 @@ from sqlalchemy import MetaData, select
 
 from bot.llm.client import ModelClient
 from bot.roster.loader import load_crew
+from bot.roster.models import DEFAULT_TEST_COMMAND
 from bot.runs.driver import drive
 from bot.runs.lifecycle import crew_snapshot
 from bot.runs.progress import create_run
@@ -427,7 +428,7 @@ def _crew():
     """The default crew, its test command without the worker's pytest plugins (the sandbox runs
     the worker's interpreter, and loading every plugin it has costs seconds per test run)."""
     crew = load_crew(None)
-    command = ("env", "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1", *crew.tests.command)
+    command = ("env", "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1", *DEFAULT_TEST_COMMAND)
     return crew.model_copy(update={"tests": crew.tests.model_copy(update={"command": command})})
 
 

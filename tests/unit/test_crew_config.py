@@ -352,3 +352,69 @@ x = 2
 def test_the_readme_names_both_rosters():
     readme = (REPO / "README.md").read_text()
     assert all(f"--roster {name}" in readme for name in ROSTERS)
+
+
+# --- [environment] and the optional [tests] command ---------------------------------------------
+
+
+def test_the_packaged_rosters_leave_the_test_command_and_set_up_to_detection():
+    for name in ROSTERS:
+        crew = parse_crew(roster_text(name), source=f"{name}.toml")
+        assert crew.tests.command is None
+        assert (crew.environment.setup, crew.environment.python) == (None, None)
+        assert crew.environment.cache is True
+
+
+def test_an_explicit_environment_and_test_command_parse():
+    text = _edit("# command = [", 'command = "npx vitest run"\n# command = [')
+    environment = (
+        'setup = ["python3.12 -m venv .venv", ".venv/bin/pip install -e ."]\n'
+        'python = "3.12"\nnode = "20.11"\ncache = false'
+    )
+    text = _edit("cache = true", environment, after="[environment]", text=text)
+    crew = parse_crew(text, source="crew.toml")
+    assert crew.tests.command == ("npx", "vitest", "run")
+    assert crew.environment.setup == ("python3.12 -m venv .venv", ".venv/bin/pip install -e .")
+    assert (crew.environment.python, crew.environment.node) == ("3.12", "20.11")
+    assert crew.environment.cache is False
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "message"),
+    [
+        ("cache = true", "cahce = true", "environment.cahce", "unknown key; did you mean 'cache'?"),
+        ("cache = true", 'cache = "yes"', "environment.cache", "must be a valid boolean"),
+        ("cache = true", 'python = "py3"', "environment.python", 'like "3.12"'),
+        ("cache = true", 'node = "lts"', "environment.node", 'like "20"'),
+        ("cache = true", 'setup = ["make", " "]', "environment.setup", "must not be empty"),
+        ("cache = true", 'setup = "make venv"', "environment.setup", "must be an array"),
+        ("# command = [", 'command = ""\n# command = [', "tests.command", "at least 1"),
+    ],
+)
+def test_a_bad_environment_or_test_command_names_file_line_and_key(old, new, key, message):
+    text = _edit(old, new, after="[environment]" if "command" not in new else "")
+    where = f"crew.toml:{_line_of(text, new.splitlines()[0])}: {key}: "
+    assert any(line.startswith(where) and message in line for line in _error(text).splitlines())
+
+
+def test_a_repository_may_set_its_environment_and_test_command():
+    text = """
+[tests]
+command = ["npm", "test"]
+
+[environment]
+setup = ["npm ci"]
+node = "20"
+"""
+    merged = apply_repo_overrides(load_crew(None), text)
+    assert merged.tests.command == ("npm", "test")
+    assert (merged.environment.setup, merged.environment.node) == (("npm ci",), "20")
+    assert merged.environment.cache is True
+
+
+def test_a_repository_environment_typo_names_the_repo_file_line_and_key():
+    with pytest.raises(ConfigError) as caught:
+        apply_repo_overrides(load_crew(None), '\n[environment]\npyhton = "3.12"\n')
+    assert str(caught.value) == (
+        ".repocrew.toml:3: environment.pyhton: unknown key; did you mean 'python'?"
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.environments.detect import detect_environment
 from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
 from bot.llm.tools import Tool, Toolbox
 from bot.prompts import PromptLibrary
@@ -145,9 +146,17 @@ def sandbox_limits(services: StepServices) -> SandboxLimits:
     return SandboxLimits(**{**limits, **services.sandbox_overrides})
 
 
+def test_command(services: StepServices, git: GitWorkspace) -> tuple[str, ...]:
+    """The tests' command: `[tests] command` when the roster sets one, else detected from the
+    checkout (pytest for Python and for a repository with nothing to set up, npm test for Node)."""
+    crew = services.crew
+    plan = detect_environment(git.root, tests=crew.tests, environment=crew.environment)
+    return plan.test_command
+
+
 def run_tests(services: StepServices, git: GitWorkspace) -> SandboxResult:
     return run_sandboxed(
-        list(services.crew.tests.command),
+        list(test_command(services, git)),
         workspace=git.root,
         limits=sandbox_limits(services),
         env=services.crew.tests.env,

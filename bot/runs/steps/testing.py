@@ -21,6 +21,7 @@ from bot.runs.steps.common import (
     report_line,
     run_tests,
     step_key,
+    test_command,
 )
 from bot.sandbox import SandboxResult
 from bot.sandbox.test_report import TestReport, parse_test_output
@@ -65,7 +66,7 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         kind="test",
         answer=SUBMIT_TEST_REPORT,
         context=context_for("test", run, outputs),
-        command=" ".join(crew.tests.command),
+        command=" ".join(test_command(services, git)),
         exit_code=result.exit_code,
         limit_hit=result.limit_hit or "",
         output=fence_untrusted(output_tail, source="test output"),
