@@ -15,6 +15,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.sandbox.layout import Layout, git_metadata
+
+__all__ = ["Layout", "bwrap_argv", "git_metadata", "python_paths", "sandbox_env"]
 from bot.sandbox.limits import SandboxLimits
 from bot.sandbox.network import RegistryAccess, bridged, network_binds
 
@@ -74,6 +77,7 @@ def bwrap_argv(
     namespaces: Sequence[str] = NAMESPACE_TIERS[0],
     ro_paths: Sequence[Path] = (),
     network: RegistryAccess | None = None,
+    layout: Layout = Layout(),  # noqa: B008 - frozen
 ) -> list[str]:
     """The full argv: bwrap, its options, then the command. `workspace` must be resolved.
 
@@ -90,22 +94,12 @@ def bwrap_argv(
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]
     for path in [*python_paths(), *ro_paths]:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace)]
-    for path in git_metadata(workspace):
-        args += ["--ro-bind", str(path), str(path)]
+    args += layout.bwrap_args(workspace)
     if network is not None:
         args += network_binds(network)
         command = bridged(command, network, sandboxed=True)
     args += ["--remount-ro", "/", "--", *command]
     return args
-
-
-def git_metadata(workspace: Path) -> list[Path]:
-    """The clone's `.git`, shown read-only: the host runs git in this workspace afterwards (with
-    the installation token), so tests that rewrote its config (the remote URL, a proxy, a
-    filter driver) would run code or send the token where they chose, outside the sandbox."""
-    path = workspace / ".git"
-    return [path] if path.exists() and not path.is_symlink() else []
 
 
 def sandbox_env(*, home: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

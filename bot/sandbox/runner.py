@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.sandbox.bwrap import bwrap_argv, sandbox_env
 from bot.sandbox.capture import OutputCapture
 from bot.sandbox.cgroup import PidsCgroup
+from bot.sandbox.layout import Layout
 from bot.sandbox.limits import (
     SandboxLimits,
     SandboxResult,
@@ -53,6 +54,7 @@ def run_sandboxed(
     bwrap: str = "bwrap",
     ro_paths: Sequence[Path] = (),
     network: RegistryAccess | None = None,
+    layout: Layout = Layout(),  # noqa: B008 - frozen
 ) -> SandboxResult:
     """Run `command` in `workspace` (read-write, and the cwd) and return what happened.
 
@@ -60,6 +62,7 @@ def run_sandboxed(
     the command runs with the limits only (same environment rules) and `sandboxed=False`.
     `ro_paths` are extra host paths to show read-only (a tool cache, another interpreter).
     `network` is registry-only access through the host's proxy (a set-up); without it, none.
+    `layout`: where the workspace shows inside, and what else is bound (needs the sandbox).
     """
     argv = tuple(command)
     if not argv:
@@ -78,6 +81,7 @@ def run_sandboxed(
         ro_paths=[Path(path).resolve() for path in ro_paths],
         network=network,
         allow_unsandboxed=allow_unsandboxed,
+        layout=layout,
     )
     cgroup = PidsCgroup.create(limits.processes)
     if cgroup is None and status.available and needs_pids_cgroup():
@@ -106,6 +110,7 @@ def _command_line(
     ro_paths: list[Path],
     network: RegistryAccess | None,
     allow_unsandboxed: bool,
+    layout: Layout,
 ) -> tuple[list[str], str]:
     """What to execute, and the HOME it gets: bwrap's argv, or (allowed) the command alone."""
     if status.available and status.bwrap:
@@ -117,8 +122,11 @@ def _command_line(
             namespaces=status.namespaces,
             ro_paths=ro_paths,
             network=network,
+            layout=layout,
         )
         return full, "/tmp"
+    if allow_unsandboxed and layout != Layout():
+        raise SandboxUnavailable(f"a built environment needs the sandbox: {status.reason}")
     if allow_unsandboxed:
         log.warning("running %s WITHOUT a sandbox: %s", argv[0], status.reason)
         full = bridged(argv, network, sandboxed=False) if network else list(argv)
