@@ -90,6 +90,20 @@ class Settings(BaseSettings):
         default=Path(".repocrew"),
         description="Where runs keep their workspace clones and local runs their posts.",
     )
+    registry_allowlist: str = Field(
+        default="pypi.org,files.pythonhosted.org,registry.npmjs.org",
+        description=(
+            "Where a repository's set-up may connect (comma-separated hosts, `*.suffix`,"
+            " host:port); index and registry URLs of the host's pip and npm configuration are"
+            " added."
+        ),
+    )
+    env_cache_max_mb: int = Field(
+        default=10_240, gt=0, description="Total size of the cache of built environments."
+    )
+    env_cache_max_age_days: float = Field(
+        default=14, gt=0, description="A built environment unused this long is dropped."
+    )
     dashboard_token: SecretStr | None = Field(
         default=None,
         description="Token that logs in to the read-only dashboard (/dashboard); unset, it is off.",
@@ -111,6 +125,10 @@ class Settings(BaseSettings):
             # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
+
+    @property
+    def registries(self) -> list[str]:
+        return [entry.strip() for entry in self.registry_allowlist.split(",") if entry.strip()]
 
     @cached_property
     def github_app_private_key(self) -> str | None:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from functools import cached_property
 
+from bot.environments.build import Environments, default_environments
 from bot.github.client import ClientOptions, GitHubApps
 from bot.github.gateway import forge_for, gateway_for, installation_of
 from bot.llm.client import ModelClient
@@ -67,6 +68,16 @@ class Wiring:
         )
 
     @cached_property
+    def environments(self) -> Environments:
+        settings = self.settings
+        return default_environments(
+            settings.work_dir / "environments",
+            allow=settings.registries,
+            max_bytes=settings.env_cache_max_mb * 1024**2,
+            max_age_seconds=settings.env_cache_max_age_days * 86400,
+        )
+
+    @cached_property
     def poster(self) -> SlackPoster | None:
         return make_poster(self.settings) if self.settings.slack_bot_token is not None else None
 
@@ -104,6 +115,7 @@ class Wiring:
             model=model if model is not None else self.model,
             scanner=scanner_for_settings(self.settings),
             work_root=self.settings.work_dir / "workspaces",
+            environments=self.environments,
         )
 
     def services(self) -> Services:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from repocrew import cli_crew, cli_operator, cli_processes
+from repocrew import cli_crew, cli_eval, cli_operator, cli_processes
 from repocrew.cli_operator import manifest_text
 from repocrew.setup import report_missing_credentials
 
@@ -28,6 +28,7 @@ COMMANDS = {
     "replay": cli_crew.replay,
     "metrics": cli_crew.metrics,
     "demo": cli_crew.demo,
+    "eval": cli_eval.evaluate,
     "start": cli_processes.start,
     "doctor": cli_operator.doctor,
 }

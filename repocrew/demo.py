@@ -8,7 +8,6 @@ personas. The summary is read back from the emulators, not from repocrew's memor
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,22 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.settings import ANTHROPIC_BASE_URL, Settings
-from bot.store.run_queries import latest_run
+from bot.settings import Settings
 from bot.store.runs import votes
-from emulators.anthropic import AnthropicEmulator
-from emulators.anthropic import create_app as anthropic_app
-from emulators.github import GitHubEmulator
-from emulators.github import create_app as github_app
-from emulators.server import running
-from emulators.slack import DEFAULT_TOKEN, Policy, SlackEmulator
-from emulators.slack import create_app as slack_app
 from repocrew import demo_session
-from repocrew.demo_human import Human
-from repocrew.serve import serve_app
+from repocrew.world import World, emulated_world
 
 REPO = "octo-org/ages"
-ENDED = {"awaiting_human", "done", "failed", "stopped", "budget_exhausted"}
 
 
 @dataclass
@@ -63,48 +52,24 @@ def run_demo(
 ) -> DemoSummary:
     """Run the demo in a temporary directory; `live_model` (settings with a key) uses the API."""
     with tempfile.TemporaryDirectory(prefix="repocrew-demo-") as directory:
-        root = Path(directory)
-        hub = GitHubEmulator.with_defaults()
-        hub.create_repo(REPO, files=demo_session.sample_files(), collaborators={"octocat": "admin"})
-        model = AnthropicEmulator(demo_session.whole_run_script())
-        chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(20, burst=20, per="channel")})
-        secret = secrets.token_hex(16)
-        with (
-            running(github_app(hub)) as hub_url,
-            running(anthropic_app(model)) as model_url,
-            running(slack_app(chat)) as slack_url,
-        ):
-            hub.base_url = hub_url  # clone and push over smart HTTP, as with GitHub
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                database_url=f"sqlite:///{root / 'demo.db'}",
-                work_dir=root / "work",
-                github_webhook_secret=secret,
-                github_app_id=1,
-                github_private_key=hub.apps[1].private_key_pem.decode(),
-                github_api_url=hub_url,
-                slack_bot_token=DEFAULT_TOKEN,
-                slack_api_url=f"{slack_url}/api/",
-                anthropic_api_key=(
-                    live_model.anthropic_api_key if live_model else "sk-ant-demo-emulated-0000"
-                ),
-                anthropic_base_url=ANTHROPIC_BASE_URL if live_model else model_url,
-                worker_poll_seconds=0.05,
-                job_backoff_seconds=0.5,
-            )
-            app = serve_app(settings, scheduler=False)
-            with running(app) as crew_url:
-                hub.webhooks.configure(f"{crew_url}/github/webhook", secret)
-                say(f"GitHub, Slack and the model are emulated; repocrew listens on {crew_url}")
-                return _play(hub, chat, app.state.engine, hub_url, timeout, say)
+        with emulated_world(
+            repo=REPO,
+            files=demo_session.sample_files(),
+            script=demo_session.whole_run_script(),
+            root=Path(directory),
+            live_model=live_model,
+        ) as world:
+            say("GitHub, Slack and the model are emulated; repocrew listens on loopback")
+            return _play(world, timeout, say)
 
 
-def _play(hub, chat, engine, hub_url: str, timeout: float, say) -> DemoSummary:
-    human = Human(hub_url, "ghp_octocat", REPO)
+def _play(world: World, timeout: float, say) -> DemoSummary:
+    hub, chat, engine = world.hub, world.chat, world.engine
+    human = world.human()
     number = human.open_issue(demo_session.TASK_TITLE, demo_session.TASK_BODY)
     say(f"octocat opened {REPO}#{number}: {demo_session.TASK_TITLE!r} and labelled it `crew`")
     human.label(number, "crew")
-    run = _wait(engine, timeout, say)
+    run = world.wait_for_run(timeout, say)
     summary = DemoSummary(run_state=run.state if run else "not started")
     if run is None:
         return summary
@@ -132,21 +97,6 @@ def _play(hub, chat, engine, hub_url: str, timeout: float, say) -> DemoSummary:
     summary.transcript = chat.render_transcript()
     human.close()
     return summary
-
-
-def _wait(engine, timeout: float, say):
-    deadline = time.monotonic() + timeout
-    seen = ""
-    run = None
-    while time.monotonic() < deadline:
-        run = latest_run(engine)
-        if run is not None and run.state != seen:
-            seen = run.state
-            say(f"run {run.id}: {run.state}")
-        if run is not None and run.state in ENDED:
-            return run
-        time.sleep(0.2)
-    return run
 
 
 def _is_standup(post: Any) -> bool:

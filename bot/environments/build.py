@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shlex
 import shutil
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.environments.cache import EnvironmentCache
-from bot.environments.host_config import ClientConfig
+from bot.environments.host_config import ClientConfig, client_config
 from bot.environments.interpreters import Interpreter, find_interpreter
 from bot.environments.plan import EnvironmentPlan
 from bot.environments.proxy import RegistryProxy
@@ -30,6 +31,7 @@ from bot.sandbox import SandboxLimits, run_sandboxed, sandbox_status
 from bot.sandbox.layout import WORKSPACE, Bind, Layout
 
 KEY_FORMAT = 1
+DEFAULT_REGISTRIES = ("pypi.org", "files.pythonhosted.org", "registry.npmjs.org")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 SETUP_LIMITS = SandboxLimits(
     cpu_seconds=1200,
@@ -150,6 +152,18 @@ class Environments:
         seconds = time.monotonic() - started
         mounts = tuple(entry.mounts())
         return Environment(plan, interpreter, key, mounts, True, seconds, result.output, refused)
+
+
+def default_environments(
+    root: Path,
+    *,
+    allow: Sequence[str] = DEFAULT_REGISTRIES,
+    max_bytes: int = 10 * 1024**3,
+    max_age_seconds: float = 14 * 86400,
+) -> Environments:
+    """Environments cached under `root`, the host's package-client configuration carried in."""
+    cache = EnvironmentCache(root, max_age_seconds=max_age_seconds, max_bytes=max_bytes)
+    return Environments(cache, tuple(allow), client_config(os.environ, Path.home()))
 
 
 def setup_script(commands: Sequence[str]) -> str:

@@ -179,9 +179,21 @@ def expand(
     return found
 
 
+SHELLS = frozenset({"sh", "bash", "dash"})
+
+
+def shell_line(command: Sequence[str]) -> str | None:
+    """The line of `sh -c LINE` (a shell command given as one string), else None."""
+    if len(command) == 3 and command[0].rsplit("/", 1)[-1] in SHELLS and command[1] == "-c":
+        return command[2]
+    return None
+
+
 def runner_of(command: Sequence[str], scripts: Mapping[str, str] | None = None) -> TestRunner:
-    """Which test runner a command runs, looking through the package.json scripts it calls."""
-    for words in expand(shlex.join(command), scripts or {}):
+    """Which test runner a command runs, looking through the package.json scripts it calls
+    (and into a shell's `-c` line: `sh -c "python -m pytest"` runs pytest)."""
+    line = shell_line(command)
+    for words in expand(line if line is not None else shlex.join(command), scripts or {}):
         program = program_of(words)
         if not program:
             continue
@@ -193,6 +205,9 @@ def runner_of(command: Sequence[str], scripts: Mapping[str, str] | None = None) 
             return "pytest" if module == "pytest" else "unittest"
         if name == "node" and "--test" in args:
             return "node-test"
+        script = next((arg for arg in args if not arg.startswith("-")), "")
+        if name == "node" and script.rsplit("/", 1)[-1] in RUNNER_WORDS:  # node …/.bin/tape
+            return RUNNER_WORDS[script.rsplit("/", 1)[-1]]
         if name == "react-scripts" and "test" in args:
             return "jest"
     return "unknown"

@@ -7,20 +7,23 @@ the workspace (coverage files, caches) is removed afterwards, so none of it is c
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.environments.build import Environment
-from bot.environments.plan import EnvironmentPlan
-from bot.environments.untracked import untracked
+from bot.environments.plan import EnvironmentPlan, shell_line
+from bot.environments.untracked import tracked, untracked
 from bot.results import ResultsUnreadable, TestResults, read_junit, read_pytest_text, read_tap
 from bot.sandbox import SandboxLimits, SandboxResult, run_sandboxed, sandbox_status
 from bot.sandbox.layout import RESULTS, WORKSPACE, Layout
 
 SCRIPT_RUNNERS = ("npm", "yarn", "pnpm", "bun")
+TAP = re.compile(r"^(TAP version \d+|(not )?ok \d+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,17 +70,23 @@ def run_tests(
     if before is not None:
         _remove_leftovers(workspace, before)
     root = str(WORKSPACE) if sandboxed and environment.isolated else str(workspace)
-    return TestRun(result, read_results(report, result.output, plan, root=root))
+    files = tracked(workspace) if before is not None else ()
+    return TestRun(result, read_results(report, result.output, plan, root=root, files=files))
 
 
 def read_results(
-    junit: str | None, output: str, plan: EnvironmentPlan, *, root: str = ""
+    junit: str | None,
+    output: str,
+    plan: EnvironmentPlan,
+    *,
+    root: str = "",
+    files: Collection[str] = (),
 ) -> TestResults:
     """The best report there is: the JUnit file, else TAP in the output, else pytest's text."""
     readers = []
     if junit:
-        readers.append(lambda: read_junit(junit, root=root))
-    if plan.test_runner in ("tape", "tap", "node-test"):
+        readers.append(lambda: read_junit(junit, root=root, files=files))
+    if plan.test_runner in ("tape", "tap", "node-test") or TAP.search(output):
         readers.append(lambda: read_tap(output, root=root))
     for reader in readers:
         try:
@@ -93,7 +102,9 @@ def junit_request(
     """(arguments, variables) that make the runner also write JUnit XML to the results folder."""
     runner = plan.test_runner
     if runner == "pytest":
-        return ("--junitxml", junit, "-o", "junit_family=xunit1"), {}
+        # xunit2: no `file` attribute, which names where a test is defined (a mixin's module),
+        # not the module it runs in; the repository's files settle the module instead.
+        return ("--junitxml", junit, "-o", "junit_family=xunit2"), {}
     if runner == "node-test":
         options = "--test-reporter=spec --test-reporter-destination=stdout"
         options += f" --test-reporter=junit --test-reporter-destination={junit}"
@@ -116,6 +127,9 @@ def _with_args(command: tuple[str, ...], args: tuple[str, ...]) -> tuple[str, ..
     """The command with `args` for the runner: after `--` when a package script runs it."""
     if not args:
         return command
+    line = shell_line(command)
+    if line is not None:  # a shell line: the runner is its last program
+        return (*command[:2], f"{line} {shlex.join(args)}")
     if command and command[0] in SCRIPT_RUNNERS and "--" not in command:
         return (*command, "--", *args)
     return (*command, *args)

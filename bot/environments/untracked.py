@@ -22,6 +22,11 @@ def untracked(workspace: Path) -> list[str]:
     return paths
 
 
+def tracked(workspace: Path) -> list[str]:
+    """The repository's own files."""
+    return [path for path in run_git(["ls-files", "-z"], cwd=workspace).stdout.split("\0") if path]
+
+
 def changed_tracked(workspace: Path) -> list[str]:
     listed = run_git(["diff", "--name-only", "-z"], cwd=workspace).stdout
     return [path for path in listed.split("\0") if path]

@@ -112,6 +112,8 @@ def inline_body(comment: dict[str, Any]) -> str:
 def test_summary(report: dict[str, Any]) -> str:
     counts = ", ".join(f"{n} {k}" for k, n in report["counts"].items() if n) or "no tests ran"
     lines = [f"**{counts}** in {report['duration_seconds']:.1f} s ({report['sandbox']})"]
+    if report.get("compared"):
+        lines.append(f"Compared with the base: {report['compared']}.")
     for failure in report.get("failures", [])[:20]:
         lines.append(f"- `{failure['test']}`: {failure['message']}")
     if report.get("analysis"):

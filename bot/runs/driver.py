@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from bot.environments.setup_report import SetupFailed
 from bot.llm.client import ModelRequestRejected, SpendLimitReached
 from bot.llm.loop import AgentStopped, BudgetExhausted, ModelRefused
 from bot.observability.logs import log_context
@@ -87,6 +88,8 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
         return _end(services, run, RunState.FAILED, f"the model account's spend limit: {error}")
     except (AgentStopped, ModelRequestRejected, SandboxUnavailable, SecretLeak) as error:
         return _end(services, run, RunState.FAILED, str(error))
+    except SetupFailed as error:  # the report says what to configure; everywhere the run shows
+        return _end(services, run, RunState.FAILED, services.scanner.redact(error.report()))
     try:
         finish_step(
             services.engine,

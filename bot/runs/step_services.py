@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bot.environments.build import Environments, default_environments
 from bot.llm import pricing
 from bot.llm.client import ModelUsage
 from bot.llm.ledger import Ledger
@@ -36,6 +37,13 @@ class StepServices:
     prompts_from_repo: bool = False
     # Tests use a smaller sandbox; production takes the crew's tests config.
     sandbox_overrides: dict[str, Any] = field(default_factory=dict)
+    # Builds and finds repositories' environments (one per process); None: `work_root`'s.
+    environments: Environments | None = None
+
+    def environments_or_default(self) -> Environments:
+        if self.environments is None:
+            self.environments = default_environments(self.work_root.parent / "environments")
+        return self.environments
 
     def workspace_dir(self, run_id: int) -> Path:
         return self.work_root / f"run-{run_id}"

@@ -11,6 +11,7 @@ import functools
 import json
 from typing import Any
 
+from bot.environments.build import Environment
 from bot.ports.forge import CloneSource
 from bot.roster.models import Role
 from bot.runs import comments as render
@@ -19,12 +20,14 @@ from bot.runs.publish import ensure_pull
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_CHANGE
+from bot.runs.steps.baseline import baseline
 from bot.runs.steps.common import (
     COMMIT_TRAILER,
     StepFailed,
     StepResult,
     ask,
     clone,
+    environment_of,
     identity,
     report_line,
     requester_identity,
@@ -32,7 +35,6 @@ from bot.runs.steps.common import (
     step_key,
 )
 from bot.runs.steps.workspace_tools import pick, workspace_tools
-from bot.sandbox.test_report import parse_test_output
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace
@@ -74,9 +76,7 @@ def feedback_text(key: str, content: dict[str, Any]) -> str:
         ]
         return "\n".join(["The reviewer requested changes:", content["summary"], *lines, *failed])
     if kind == "test":
-        return "The tests failed in the sandbox:\n" + fence_untrusted(
-            content.get("output", ""), source="test output"
-        )
+        return _test_feedback(content)
     if kind == "vote":
         return "The team's vote asked for changes:\n" + "\n".join(
             f"- {v['role']}: {v['reason']}"
@@ -86,6 +86,18 @@ def feedback_text(key: str, content: dict[str, Any]) -> str:
     return "A human reviewer asked for changes:\n" + fence_untrusted(
         json.dumps(content, ensure_ascii=False), source="a human's review"
     )
+
+
+def _test_feedback(content: dict[str, Any]) -> str:
+    """The tester's report: its analysis, the failures the change caused, then the output."""
+    broken = (content.get("comparison") or {}).get("broken")
+    failures = [f for f in content.get("failures", []) if broken is None or f["test"] in broken]
+    lines = ["The tests failed in the sandbox."]
+    if content.get("compared"):
+        lines.append(f"Compared with the base branch: {content['compared']}.")
+    lines += [f"- `{f['test']}`: {f['message']}" for f in failures[:30]]
+    report = "\n".join([content.get("analysis", ""), content.get("output", "")]).strip()
+    return "\n".join(lines) + "\n" + fence_untrusted(report, source="test output")
 
 
 def _change(
@@ -105,8 +117,9 @@ def _change(
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
     started_at = git.head_sha()  # what this step adds is judged by this role's rights
+    environment, known = _prepare(services, git, kind, started_at)
     feedback = feedback_text(feedback_key, outputs[feedback_key]) if feedback_key else ""
-    run_tests_tool = functools.partial(_tests_for_the_coder, services, git)
+    run_tests_tool = functools.partial(_tests_for_the_coder, services, git, environment)
     answer = ask(
         services,
         run,
@@ -135,6 +148,7 @@ def _change(
     )
     output = {
         **answer,
+        **known,
         "sha": git.head_sha(),
         "branch": branch,
         "pr": pull.number,
@@ -146,14 +160,30 @@ def _change(
     return StepResult(_next_state(kind, feedback_key), key, role, output, fields)
 
 
-def _tests_for_the_coder(services: StepServices, git: GitWorkspace) -> str:
+def _prepare(
+    services: StepServices, git: GitWorkspace, kind: str, started_at: str
+) -> tuple[Environment, dict[str, Any]]:
+    """The environment, set up before the coder starts (a set-up that fails ends the run with
+    its report), and on the first change, which tests already fail on the base."""
+    environment = environment_of(services, git)
+    if kind != "code":
+        return environment, {}
+    return environment, {
+        "base": started_at,
+        "baseline": baseline(services, git, started_at).summary,
+    }
+
+
+def _tests_for_the_coder(
+    services: StepServices, git: GitWorkspace, environment: Environment
+) -> str:
     """The coder's `run_tests` tool: the sandbox's verdict first, then the output's tail."""
-    result = run_tests(services, git)
-    report = parse_test_output(result.output)
+    done = run_tests(services, git, environment)
+    result = done.result
     head = f"exit code {result.exit_code}" + (
         f", {result.limit_hit} limit" if result.limit_hit else ""
     )
-    return f"{head}; {report_line(report)}\n{result.output[-8000:]}"
+    return f"{head}; {report_line(done.results)}\n{result.output[-8000:]}"
 
 
 def _commit(

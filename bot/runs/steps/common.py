@@ -8,16 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.environments.build import Environment
 from bot.environments.detect import detect_environment
+from bot.environments.plan import EnvironmentPlan
+from bot.environments.test_run import TestRun
+from bot.environments.test_run import run_tests as run_tests_in
 from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
 from bot.llm.tools import Tool, Toolbox
 from bot.prompts import PromptLibrary
+from bot.results import Outcome, TestResults
 from bot.roster.models import Role
 from bot.runs.memory import kind_of
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
-from bot.sandbox import SandboxLimits, SandboxResult, run_sandboxed
-from bot.sandbox.test_report import TestReport
+from bot.sandbox import SandboxLimits
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.store.models import Run
 from bot.workspace.files import Workspace
@@ -149,15 +153,27 @@ def sandbox_limits(services: StepServices) -> SandboxLimits:
 def test_command(services: StepServices, git: GitWorkspace) -> tuple[str, ...]:
     """The tests' command: `[tests] command` when the roster sets one, else detected from the
     checkout (pytest for Python and for a repository with nothing to set up, npm test for Node)."""
+    return environment_plan(services, git).test_command
+
+
+def environment_plan(services: StepServices, git: GitWorkspace) -> EnvironmentPlan:
     crew = services.crew
-    plan = detect_environment(git.root, tests=crew.tests, environment=crew.environment)
-    return plan.test_command
+    return detect_environment(git.root, tests=crew.tests, environment=crew.environment)
 
 
-def run_tests(services: StepServices, git: GitWorkspace) -> SandboxResult:
-    return run_sandboxed(
-        list(test_command(services, git)),
-        workspace=git.root,
+def environment_of(services: StepServices, git: GitWorkspace) -> Environment:
+    """The checkout's environment: from the cache, or set up now (SetupFailed if it cannot)."""
+    return services.environments_or_default().prepare(git.root, environment_plan(services, git))
+
+
+def run_tests(
+    services: StepServices, git: GitWorkspace, environment: Environment | None = None
+) -> TestRun:
+    """The repository's tests in its environment, in the sandbox, with their results read."""
+    environment = environment or environment_of(services, git)
+    return run_tests_in(
+        git.root,
+        environment,
         limits=sandbox_limits(services),
         env=services.crew.tests.env,
         allow_unsandboxed=services.crew.tests.allow_unsandboxed,
@@ -177,14 +193,20 @@ def requester_identity(run: Run) -> list[GitIdentity]:
     return []
 
 
-def report_counts(report: TestReport) -> dict[str, int]:
-    kinds = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
-    return {kind: getattr(report, kind) for kind in kinds}
+COUNTED = {
+    "passed": Outcome.PASSED,
+    "failed": Outcome.FAILED,
+    "errors": Outcome.ERROR,
+    "skipped": Outcome.SKIPPED,
+    "xfailed": Outcome.XFAILED,
+    "xpassed": Outcome.XPASSED,
+}
 
 
-def report_line(report: TestReport) -> str:
-    """pytest's own summary line, or the counts when pytest never printed one."""
-    if report.summary:
-        return report.summary
-    counts = ", ".join(f"{n} {kind}" for kind, n in report_counts(report).items() if n)
-    return counts or "no tests ran"
+def report_counts(results: TestResults) -> dict[str, int]:
+    return {kind: results.count(outcome) for kind, outcome in COUNTED.items()}
+
+
+def report_line(results: TestResults) -> str:
+    """The run's counts in one line ("2 failed, 40 passed, 3 subtests passed")."""
+    return results.summary

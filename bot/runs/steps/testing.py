@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.environments.setup_report import SetupFailed
 from bot.ports.forge import Annotation
 from bot.roster.models import Role
 from bot.runs import comments as render
@@ -13,20 +14,23 @@ from bot.runs.publish import ensure_check
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_TEST_REPORT
+from bot.runs.steps.baseline import baseline
 from bot.runs.steps.common import (
     StepResult,
     ask,
     clone,
+    environment_of,
     report_counts,
     report_line,
     run_tests,
     step_key,
     test_command,
 )
-from bot.sandbox import SandboxResult
-from bot.sandbox.test_report import TestReport, parse_test_output
+from bot.runs.steps.judging import Judgement, judge
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
+from bot.workspace.git import GitWorkspace
+from bot.workspace.gitcli import run_git
 
 CHECK_NAME = "repocrew / tests"
 # pytest's "in 0.12s": noise to the tester, and it would make every replay of a run differ.
@@ -55,9 +59,15 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         status="in_progress",
         title="Running the tests in the sandbox",
     )
-    result = run_tests(services, git)
-    report = parse_test_output(result.output)
+    try:
+        judgement = _judged_run(services, git, outputs)
+    except SetupFailed as failed:
+        _report_setup_failure(services, role, head, failed)
+        raise
+    result = judgement.run.result
     output_tail = services.scanner.redact(without_timings(result.output[-OUTPUT_TAIL:]))
+    base_branch = services.forge.clone_source().default_branch
+    compared = judgement.summary(base_branch)
     answer = ask(
         services,
         run,
@@ -70,10 +80,12 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         exit_code=result.exit_code,
         limit_hit=result.limit_hit or "",
         output=fence_untrusted(output_tail, source="test output"),
+        compared=compared,
     )
-    facts = _facts(result, report, sha=head, analysis=answer["analysis"], output=output_tail)
-    _complete_check(services, role, facts, summary_line=report_line(report))
-    if result.passed:
+    facts = _facts(judgement, sha=head, analysis=answer["analysis"], output=output_tail)
+    facts["compared"] = compared
+    _complete_check(services, role, facts, summary_line=report_line(judgement.run.results))
+    if facts["passed"]:
         return StepResult(RunState.VOTING, key, role, facts)
     if run.fix_rounds < crew.max_fix_rounds:
         return StepResult(RunState.FIXING, key, role, facts)
@@ -86,28 +98,72 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
     )
 
 
+def _report_setup_failure(
+    services: StepServices, role: Role, head: str, failed: SetupFailed
+) -> None:
+    """The check run says why no test ran: the set-up's report."""
+    ensure_check(
+        services.forge,
+        services.scanner,
+        sha=head,
+        name=CHECK_NAME,
+        role=role.key,
+        status="completed",
+        conclusion="failure",
+        title="The environment could not be set up",
+        summary=services.scanner.redact(failed.report()),
+    )
+
+
+def _judged_run(services: StepServices, git: GitWorkspace, outputs: dict[str, Any]) -> Judgement:
+    """The tests of the change, once more for what failed (flaky?), against the base's."""
+    environment = environment_of(services, git)
+    first = run_tests(services, git, environment)
+    if first.passed or not first.results.failures:
+        return judge(first, None, None)
+    again = run_tests(services, git, environment)
+    base = _base_sha(services, git, outputs)
+    return judge(first, again, baseline(services, git, base) if base else None)
+
+
+def _base_sha(services: StepServices, git: GitWorkspace, outputs: dict[str, Any]) -> str:
+    """Where the change started: the coder's record, else where the branch leaves the base."""
+    for content in outputs.values():
+        if isinstance(content, dict) and content.get("base"):
+            return str(content["base"])
+    default = services.forge.clone_source().default_branch
+    found = run_git(["merge-base", "HEAD", f"origin/{default}"], cwd=git.root, ok=(0, 1))
+    return found.stdout.strip()
+
+
 test.__test__ = False  # type: ignore[attr-defined]  # a step, not a pytest test
 
 
-def _facts(
-    result: SandboxResult, report: TestReport, *, sha: str, analysis: str, output: str
-) -> dict[str, Any]:
+def _facts(judgement: Judgement, *, sha: str, analysis: str, output: str) -> dict[str, Any]:
     """What the sandbox and the tester found: the step's saved result and the check's body."""
+    result, results = judgement.run.result, judgement.run.results
     return {
-        "passed": result.passed,
+        "passed": judgement.passed,
         "exit_code": result.exit_code,
         "limit_hit": result.limit_hit,
-        "counts": report_counts(report),
+        "counts": report_counts(results),
         "failures": [
-            {"test": f.test_id, "path": f.path, "line": f.line, "message": f.message}
-            for f in report.failures
+            {"test": case.id, "path": case.path, "line": case.line, "message": case.message}
+            for case in results.failures
         ],
         "duration_seconds": result.duration_seconds,
         "sandbox": "bubblewrap sandbox" if result.sandboxed else "NOT sandboxed",
         "sha": sha,
         "analysis": analysis,
         "output": output,
+        **judgement.as_facts(),
     }
+
+
+def check_title(passed: bool, summary_line: str, compared: str) -> str:
+    """ "Tests passed (3 passed)"; with old or flaky failures, what they are."""
+    title = ("Tests passed" if passed else "Tests failed") + f" ({summary_line})"
+    return f"{title}: {compared}" if compared else title
 
 
 def _complete_check(
@@ -123,7 +179,7 @@ def _complete_check(
         role=role.key,
         status="completed",
         conclusion="success" if passed else "failure",
-        title=("Tests passed" if passed else "Tests failed") + f" ({summary_line})",
+        title=check_title(passed, summary_line, facts.get("compared", "")),
         summary=render.test_summary(facts),
         text=f"```\n{facts['output']}\n```",
         annotations=[
