@@ -39,7 +39,6 @@ def evaluate(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each run.")] = 900.0,
 ) -> None:
     """Run the crew on real bug-fix tasks and score it as SWE-bench does."""
-    from repocrew.evaluation.manifest import ManifestError, load_manifest
     from repocrew.evaluation.run import Options, summary_line
     from repocrew.evaluation.run import as_json as detail
     from repocrew.evaluation.run import evaluate as evaluate_task
@@ -52,16 +51,7 @@ def evaluate(
     if live_model and settings.anthropic_api_key is None:
         typer.echo("--live-model needs ANTHROPIC_API_KEY", err=True)
         raise typer.Exit(2)
-    try:
-        tasks = load_manifest(manifest)
-    except ManifestError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    unknown = sorted(set(task or ()) - {t.name for t in tasks})
-    if unknown:
-        typer.echo(f"no such task in {manifest}: {', '.join(unknown)}", err=True)
-        raise typer.Exit(2)
-    chosen = [t for t in tasks if not task or t.name in task]
+    chosen = _chosen(manifest, task or [])
     results = []
     with tempfile.TemporaryDirectory(prefix="repocrew-eval-") as directory:
         options = Options(
@@ -79,3 +69,19 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps([detail(r) for r in results], indent=2))
     typer.echo(summary_line(results))
+
+
+def _chosen(manifest: Path, names: list[str]) -> list:
+    """The manifest's tasks, or those named; a clear error and exit 2 otherwise."""
+    from repocrew.evaluation.manifest import ManifestError, load_manifest
+
+    try:
+        tasks = load_manifest(manifest)
+    except ManifestError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    unknown = sorted(set(names) - {t.name for t in tasks})
+    if unknown:
+        typer.echo(f"no such task in {manifest}: {', '.join(unknown)}", err=True)
+        raise typer.Exit(2)
+    return [t for t in tasks if not names or t.name in names]

@@ -75,14 +75,12 @@ class Options:
     inspect: Callable[[World], None] | None = None
 
 
-def evaluate(task: Task, options: Options) -> TaskResult:
+def evaluate(task: Task, options: Options, trees: tuple[Path, Path] | None = None) -> TaskResult:
+    """One task; `trees` (base, fixed) stand in for the releases (a project of one's own)."""
     result = TaskResult(task.name)
     root = options.root / task.name
     shutil.rmtree(root, ignore_errors=True)
-    base = unpack(fetch(task, task.base_version, task.base_sha256, options.cache), root / "base")
-    fixed = unpack(
-        fetch(task, task.fixed_version, task.fixed_sha256, options.cache), root / "fixed"
-    )
+    base, fixed = trees or _releases(task, options.cache, root)
     files = with_config(repository_files(base), task, detect=options.detect)
     fixed_text = {name: (fixed / name).read_text(encoding="utf-8") for name in task.fix_files}
     script = oracle_script(task.title, fixed_text) if options.oracle else options.script
@@ -108,6 +106,12 @@ def evaluate(task: Task, options: Options) -> TaskResult:
         if options.inspect is not None:
             options.inspect(world)
     return result
+
+
+def _releases(task: Task, cache: Path, root: Path) -> tuple[Path, Path]:
+    base = unpack(fetch(task, task.base_version, task.base_sha256, cache), root / "base")
+    fixed = unpack(fetch(task, task.fixed_version, task.fixed_sha256, cache), root / "fixed")
+    return base, fixed
 
 
 def _clone(world: World, target: Path, branch: str | None = None) -> Path:

@@ -8,6 +8,9 @@ Needs the shared corpus beside the repository, the package registries and bubble
 
 from __future__ import annotations
 
+import json
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,60 @@ def test_nothing_of_the_fixed_release_reaches_the_model(downloads, tmp_path):
         leaked = [line for line in new if len(line.strip()) >= 20 and line.strip() in asked]
         assert leaked == [], name
     assert not any(test in asked for test in task.fail_to_pass)
+
+
+# A Node project of our own, on a real npm package and node's test runner: set-up from the
+# registry, the baseline, JUnit results, and the oracle's fix, through the same pipeline.
+NODE_PACKAGE = {
+    "name": "positive",
+    "version": "1.0.0",
+    "private": True,
+    "scripts": {"test": "node --test"},
+    "dependencies": {"is-number": "7.0.0"},
+}
+NODE_BUGGY = """const isNumber = require('is-number');
+// Whether `value` is a number above zero.
+module.exports = (value) => isNumber(value) && Number(value) >= 0;
+"""
+NODE_FIXED = NODE_BUGGY.replace(">= 0", "> 0")
+NODE_TESTS = """const test = require('node:test');
+const assert = require('node:assert');
+const positive = require('../index.js');
+
+test('five is positive', () => { assert.equal(positive(5), true); });
+test('text is not', () => { assert.equal(positive('five'), false); });
+"""
+NODE_NEW_TEST = NODE_TESTS + "test('zero is not', () => { assert.equal(positive(0), false); });\n"
+
+
+def _tree(root: Path, index: str, tests: str) -> Path:
+    (root / "test").mkdir(parents=True)
+    (root / "package.json").write_text(json.dumps(NODE_PACKAGE))
+    (root / "index.js").write_text(index)
+    (root / "test" / "positive.test.js").write_text(tests)
+    return root
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="no npm")
+def test_a_node_project_is_set_up_tested_and_fixed(downloads, tmp_path):
+    task = replace(
+        _task("parse"),
+        name="positive",
+        ecosystem="npm",
+        title="positive(0) says true",
+        body="Zero is not positive, but `positive(0)` returns true.",
+        install_command="npm install",
+        test_command="npm test",
+        fix_files=("index.js",),
+        test_files=("test/positive.test.js",),
+        fail_to_pass=("zero is not",),
+        pass_to_pass=None,
+    )
+    trees = (
+        _tree(tmp_path / "base", NODE_BUGGY, NODE_TESTS),
+        _tree(tmp_path / "fixed", NODE_FIXED, NODE_NEW_TEST),
+    )
+    result = evaluate(task, Options(cache=downloads, root=tmp_path / "eval"), trees=trees)
+    assert (result.env_ok, result.baseline_ok, result.resolved) == (True, True, True), result
+    assert result.baseline == "2 passed" and result.fail_to_pass == {"zero is not": True}
+    assert result.warm_setup_s <= result.cold_setup_s / 10

@@ -369,8 +369,9 @@ CASES = [
         "file content",
         _workflow,
         files={"README.md": INJECTIONS["workflow"]},
-        expect="failed",
-        expect_reason="protected paths: .github/workflows/ci.yml",
+        # What the tests wrote is removed after they ran, so the workflow the sneaky test
+        # planted never reaches a commit (checked below: no protected path on any ref).
+        expect="awaiting_human",
     ),  # fmt: skip
     Case(
         "push-main",
