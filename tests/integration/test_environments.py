@@ -119,7 +119,7 @@ def test_a_python_repository_gets_its_own_environment_once(tmp_path):
 def test_a_set_up_that_reaches_beyond_the_registries_is_refused_and_reported(tmp_path):
     root = _repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT})
     fetch = (
-        "python3 -c \"import urllib.request; "
+        'python3 -c "import urllib.request; '
         "urllib.request.urlopen('http://example.com/', timeout=10)\""
     )
     plan = _plan(root, f"[environment]\nsetup = [{json.dumps(fetch)}]\n")
