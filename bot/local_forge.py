@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -24,6 +24,7 @@ from bot.ports.forge import (
     InlineComment,
     PostedReview,
     PullRequest,
+    ReviewDraft,
 )
 
 _EMPTY: dict[str, Any] = {
@@ -151,24 +152,15 @@ class LocalForge:
         with self._state() as state:
             return [_review(r) for r in state["reviews"] if r["pull"] == number]
 
-    def create_review(
-        self,
-        number: int,
-        *,
-        body: str,
-        event: str,
-        commit_sha: str,
-        comments: Sequence[InlineComment],
-        role: str,
-    ) -> PostedReview:
+    def create_review(self, number: int, draft: ReviewDraft, *, role: str) -> PostedReview:
         with self._state() as state:
             review = {
                 "id": self._new_id(state),
                 "pull": number,
-                "body": body,
-                "event": event,
-                "commit_sha": commit_sha,
-                "comments": [asdict(c) for c in comments],
+                "body": draft.body,
+                "event": draft.event,
+                "commit_sha": draft.commit_sha,
+                "comments": [asdict(c) for c in draft.comments],
                 "role": role,
             }
             state["reviews"].append(review)

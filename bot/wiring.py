@@ -119,15 +119,9 @@ class Wiring:
         )
 
     def services(self) -> Services:
-        return Services(
-            engine=self.engine,
-            settings=self.settings,
-            repo_gateway=self.repo_gateway,
-            installation_of=self.installation_of,
-            step_services=self.step_services,
-            slack_replies=self.slack_replies,
-            slack_poster=lambda: self.poster,
-        )
+        github = (self.repo_gateway, self.installation_of)  # in `Services`' order
+        slack = (self.slack_replies, lambda: self.poster)
+        return Services(self.engine, self.settings, *github, self.step_services, *slack)
 
 
 def build_services(settings: Settings, engine: Engine | None = None, **options) -> Services:

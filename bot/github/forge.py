@@ -21,7 +21,7 @@ from bot.github import convert
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
 from bot.github.convert import Issue
 from bot.github.refused_tokens import forgets_refused_token, renews_refused_token
-from bot.ports.forge import CheckRun, CloneSource, Comment, InlineComment, PostedReview, PullRequest
+from bot.ports.forge import CheckRun, CloneSource, Comment, PostedReview, PullRequest, ReviewDraft
 from bot.roster.models import Role
 
 
@@ -173,18 +173,15 @@ class GitHubForge:
         return [convert.review(r, comments) for r in reviews]
 
     @renews_refused_token
-    def create_review(
-        self,
-        number: int,
-        *,
-        body: str,
-        event: str,
-        commit_sha: str,
-        comments: Sequence[InlineComment],
-        role: str,
-    ) -> PostedReview:
+    def create_review(self, number: int, draft: ReviewDraft, *, role: str) -> PostedReview:
         client = self.client_for(role)
         repo = self._repo(client)
+        body, event, commit_sha, comments = (
+            draft.body,
+            draft.event,
+            draft.commit_sha,
+            draft.comments,
+        )
         found, commit = repo.get_pull(number), repo.get_commit(commit_sha)
         inline = [convert.inline(c) for c in comments]
         with client.writing():

@@ -7,7 +7,6 @@ crew finds its earlier posts by hidden markers and edits them instead of posting
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,6 +56,17 @@ class PostedReview:
 
 
 @dataclass(frozen=True)
+class ReviewDraft:
+    """A review to submit: its body, verdict (COMMENT, APPROVE, REQUEST_CHANGES), the commit it
+    reviews, and its inline comments."""
+
+    body: str
+    event: str
+    commit_sha: str
+    comments: tuple[InlineComment, ...] = ()
+
+
+@dataclass(frozen=True)
 class Annotation:
     path: str
     line: int
@@ -102,16 +112,7 @@ class Forge(Protocol):
 
     def list_reviews(self, number: int) -> list[PostedReview]: ...
 
-    def create_review(
-        self,
-        number: int,
-        *,
-        body: str,
-        event: str,
-        commit_sha: str,
-        comments: Sequence[InlineComment],
-        role: str,
-    ) -> PostedReview: ...
+    def create_review(self, number: int, draft: ReviewDraft, *, role: str) -> PostedReview: ...
 
     def list_checks(self, sha: str, name: str) -> list[CheckRun]: ...
 

@@ -8,10 +8,10 @@ before it leaves: a leak stops the step, it is never posted redacted-and-hoped-f
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
-from bot.ports.forge import CheckRun, Comment, Forge, InlineComment, PostedReview, PullRequest
+from bot.ports.forge import CheckRun, Comment, Forge, PostedReview, PullRequest, ReviewDraft
 
 _MARKER = re.compile(r"<!-- repocrew:run=(\d+) step=([\w.-]+) -->")
 
@@ -86,22 +86,17 @@ def ensure_review(
     run_id: int,
     step: str,
     number: int,
-    body: str,
-    event: str,
-    commit_sha: str,
-    comments: Sequence[InlineComment],
+    draft: ReviewDraft,
     role: str,
 ) -> PostedReview:
     """Submit a review once per step (reviews cannot be edited wholesale on GitHub either)."""
-    text = with_marker(body, run_id, step)
-    guard.check_outgoing(text + "".join(c.body for c in comments), where=f"{step} review")
+    text = with_marker(draft.body, run_id, step)
+    guard.check_outgoing(text + "".join(c.body for c in draft.comments), where=f"{step} review")
     tag = marker(run_id, step)
     for review in forge.list_reviews(number):
         if tag in review.body:
             return review
-    return forge.create_review(
-        number, body=text, event=event, commit_sha=commit_sha, comments=comments, role=role
-    )
+    return forge.create_review(number, replace(draft, body=text), role=role)
 
 
 def ensure_check(

@@ -14,7 +14,6 @@ import signal
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +117,5 @@ class PidsCgroup:
     def __enter__(self) -> PidsCgroup:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.remove()

@@ -175,19 +175,7 @@ def renew(engine: Engine, *, job_id: int, worker_id: str, lease_seconds: float) 
 
 def complete(engine: Engine, *, job_id: int, worker_id: str) -> bool:
     now = utcnow()
-    with engine.begin() as connection:
-        result = connection.execute(
-            update(_job)
-            .where(_owned(job_id, worker_id))
-            .values(
-                status=JobStatus.DONE,
-                lease_owner=None,
-                lease_expires_at=None,
-                finished_at=now,
-                updated_at=now,
-            )
-        )
-        return result.rowcount == 1
+    return _let_go(engine, job_id, worker_id, status=JobStatus.DONE, finished_at=now)
 
 
 def backoff_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> float:
@@ -219,19 +207,23 @@ def fail(
 
 def release(engine: Engine, *, job_id: int, worker_id: str) -> bool:
     """Give a job back unfinished (graceful shutdown); the attempt does not count."""
-    now = utcnow()
+    return _let_go(
+        engine,
+        job_id,
+        worker_id,
+        status=JobStatus.QUEUED,
+        attempts=_job.c.attempts - 1,
+        run_after=utcnow(),
+    )
+
+
+def _let_go(engine: Engine, job_id: int, worker_id: str, **values: Any) -> bool:
+    """End this worker's lease on the job with `values`; False if it no longer held it."""
     with engine.begin() as connection:
         result = connection.execute(
             update(_job)
             .where(_owned(job_id, worker_id))
-            .values(
-                status=JobStatus.QUEUED,
-                lease_owner=None,
-                lease_expires_at=None,
-                attempts=_job.c.attempts - 1,
-                run_after=now,
-                updated_at=now,
-            )
+            .values(lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **values)
         )
         return result.rowcount == 1
 

@@ -114,18 +114,25 @@ def write_step(
         with engine.begin() as connection:
             _move(connection, run_id, expected, target, values, now)
             if content is not None:
-                connection.execute(
-                    insert(_output).values(
-                        run_id=run_id,
-                        step=step,
-                        role=role,
-                        content=json.dumps(content),
-                        created_at=now,
-                    )
-                )
+                _insert_output(connection, run_id, step, role, content, now)
     except _NotMoved:
         return False
     return True
+
+
+def _insert_output(
+    connection: Connection,
+    run_id: int,
+    step: str,
+    role: str,
+    content: dict[str, Any],
+    now: datetime,
+) -> None:
+    connection.execute(
+        insert(_output).values(
+            run_id=run_id, step=step, role=role, content=json.dumps(content), created_at=now
+        )
+    )
 
 
 class _NotMoved(Exception):
@@ -168,15 +175,7 @@ def save_output(
     """Remember a step's result; saving the same step twice keeps the first (a resumed step)."""
     try:
         with engine.begin() as connection:
-            connection.execute(
-                insert(_output).values(
-                    run_id=run_id,
-                    step=step,
-                    role=role,
-                    content=json.dumps(content),
-                    created_at=utcnow(),
-                )
-            )
+            _insert_output(connection, run_id, step, role, content, utcnow())
     except IntegrityError:
         pass
 

@@ -14,7 +14,7 @@ import pytest
 from github import Auth
 
 from bot.github import ClientOptions, GitHubApp, GitHubApps, GitHubForge
-from bot.ports.forge import Annotation, InlineComment
+from bot.ports.forge import Annotation, InlineComment, ReviewDraft
 from bot.roster.models import GitHubIdentity, Role, SlackIdentity
 from bot.runs import publish
 from bot.security.secrets import SecretScanner
@@ -217,10 +217,7 @@ def test_a_review_puts_its_comments_on_the_new_lines(world: World) -> None:
     ]
     posted = forge.create_review(
         pull.number,
-        body="Two notes",
-        event="REQUEST_CHANGES",
-        commit_sha=head,
-        comments=comments,
+        ReviewDraft("Two notes", "REQUEST_CHANGES", head, tuple(comments)),
         role="reviewer",
     )
     assert (posted.event, posted.commit_sha, posted.comments) == (
@@ -243,10 +240,7 @@ def test_a_verdict_on_the_apps_own_pull_request_is_posted_as_a_comment(world: Wo
     )
     posted = forge.create_review(
         pull.number,
-        body="Changes, please",
-        event="REQUEST_CHANGES",
-        commit_sha=head,
-        comments=[],
+        ReviewDraft("Changes, please", "REQUEST_CHANGES", head, ()),
         role="reviewer",
     )
     assert posted.event == "COMMENT"
@@ -323,10 +317,7 @@ def test_publishing_twice_makes_one_of_each(world: World) -> None:
             run_id=7,
             step="review-1",
             number=pull.number,
-            body="Fine",
-            event="COMMENT",
-            commit_sha=head,
-            comments=[InlineComment("src/new.py", 1, "ok")],
+            draft=ReviewDraft("Fine", "COMMENT", head, (InlineComment("src/new.py", 1, "ok"),)),
             role="reviewer",
         )
     assert len(world.state().pulls[pull.number].reviews) == 1

@@ -4,12 +4,11 @@ preview of its payload (credential-named fields masked, the rest redacted)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.store.dashboard import recent_deliveries
+from bot.store.dashboard import DeliveryRow, recent_deliveries
 from bot.store.engine import Engine
 from webhooks.dashboard.text import Redact, mask_text, masked, pretty, shown
 
@@ -20,21 +19,8 @@ SOURCES = ("github", "slack")
 
 
 @dataclass(frozen=True)
-class DeliveryView:
-    id: int
-    source: str
-    delivery_id: str
-    event: str
-    action: str
-    installation_id: int | None
-    received_at: datetime
-    outcome: str
-    payload: str
-
-
-@dataclass(frozen=True)
 class DeliveriesPage:
-    deliveries: list[DeliveryView]
+    deliveries: list[DeliveryRow]
     older: int | None
     source: str | None
 
@@ -45,17 +31,12 @@ def deliveries_page(
     rows = recent_deliveries(
         engine, before=before, source=source, limit=PAGE + 1, payload_chars=READ_CHARS
     )
+    # The store's rows, as shown: ids and payloads redacted, the payload cut to a preview.
     views = [
-        DeliveryView(
-            row.id,
-            row.source,
-            shown(row.delivery_id, redact, 128),
-            row.event,
-            row.action,
-            row.installation_id,
-            row.received_at,
-            row.outcome,
-            _preview(row.payload, redact),
+        replace(
+            row,
+            delivery_id=shown(row.delivery_id, redact, 128),
+            payload=_preview(row.payload, redact),
         )
         for row in rows[:PAGE]
     ]

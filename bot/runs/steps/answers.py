@@ -25,18 +25,19 @@ def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     }
 
 
+def _array(items: dict[str, Any], max_items: int, min_items: int = 0) -> dict[str, Any]:
+    """An array schema, its keys in the order the model has always been sent them."""
+    bounds = {"minItems": min_items} if min_items else {}
+    return {"type": "array", **bounds, "maxItems": max_items, "items": items}
+
+
 SUBMIT_PLAN: Tool = final_tool(
     "submit_plan",
     "Give the plan for the task.",
     _object(
         {
             "summary": TEXT,
-            "steps": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 20,
-                "items": _object({"title": SHORT, "detail": TEXT}, ["title"]),
-            },
+            "steps": _array(_object({"title": SHORT, "detail": TEXT}, ["title"]), 20, 1),
             "unknowns": TEXTS,
             "approach": TEXT,
             "files": TEXTS,
@@ -65,11 +66,7 @@ SUBMIT_CHANGE: Tool = final_tool(
     _object(
         {
             "summary": TEXT,
-            "changes": {
-                "type": "array",
-                "maxItems": 50,
-                "items": _object({"path": SHORT, "what": SHORT}, ["path", "what"]),
-            },
+            "changes": _array(_object({"path": SHORT, "what": SHORT}, ["path", "what"]), 50),
             "testing": TEXT,
             "risks": TEXTS,
         },
@@ -84,10 +81,8 @@ SUBMIT_REVIEW: Tool = final_tool(
         {
             "summary": TEXT,
             "verdict": {"enum": ["comment", "request_changes", "approve"]},
-            "comments": {
-                "type": "array",
-                "maxItems": 50,
-                "items": _object(
+            "comments": _array(
+                _object(
                     {
                         "path": SHORT,
                         "line": {"type": "integer", "minimum": 1},
@@ -98,16 +93,16 @@ SUBMIT_REVIEW: Tool = final_tool(
                     },
                     ["path", "line", "body", "severity", "rule"],
                 ),
-            },
-            "checklist": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 20,
-                "items": _object(
+                50,
+            ),
+            "checklist": _array(
+                _object(
                     {"item": SHORT, "status": {"enum": ["pass", "fail", "n/a"]}, "reason": SHORT},
                     ["item", "status", "reason"],
                 ),
-            },
+                20,
+                1,
+            ),
         },
         ["summary", "verdict", "comments", "checklist"],
     ),

@@ -7,7 +7,7 @@ import hashlib
 import re
 from typing import Any
 
-from bot.ports.forge import InlineComment
+from bot.ports.forge import InlineComment, ReviewDraft
 from bot.roster.models import ReviewConfig
 from bot.runs import comments as render
 from bot.runs.diff import commentable_lines
@@ -96,10 +96,12 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
         run_id=run.id or 0,
         step=key,
         number=run.pr_number or 0,
-        body=render.review_body(role, answer, resolved=resolved, unplaced=outside, dropped=dropped),
-        event=event,
-        commit_sha=head,
-        comments=[InlineComment(c["path"], c["line"], render.inline_body(c)) for c in inline],
+        draft=ReviewDraft(
+            render.review_body(role, answer, resolved=resolved, unplaced=outside, dropped=dropped),
+            event,
+            head,
+            tuple(InlineComment(c["path"], c["line"], render.inline_body(c)) for c in inline),
+        ),
         role=role.key,
     )
     output = _review_output(answer, inline, outside, event=event, sha=head, resolved=resolved)

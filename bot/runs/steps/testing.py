@@ -50,15 +50,7 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
     key = step_key("test", outputs)
     git, _files = clone(services, run, role, run.branch)
     head = git.head_sha()
-    ensure_check(
-        services.forge,
-        services.scanner,
-        sha=head,
-        name=CHECK_NAME,
-        role=role.key,
-        status="in_progress",
-        title="Running the tests in the sandbox",
-    )
+    _check(services, role, head, status="in_progress", title="Running the tests in the sandbox")
     try:
         judgement = _judged_run(services, git, outputs)
     except SetupFailed as failed:
@@ -102,12 +94,10 @@ def _report_setup_failure(
     services: StepServices, role: Role, head: str, failed: SetupFailed
 ) -> None:
     """The check run says why no test ran: the set-up's report."""
-    ensure_check(
-        services.forge,
-        services.scanner,
-        sha=head,
-        name=CHECK_NAME,
-        role=role.key,
+    _check(
+        services,
+        role,
+        head,
         status="completed",
         conclusion="failure",
         title="The environment could not be set up",
@@ -171,12 +161,10 @@ def _complete_check(
 ) -> None:
     """Finish the check run on the tested commit, with a failure annotated where it happened."""
     passed = facts["passed"]
-    ensure_check(
-        services.forge,
-        services.scanner,
-        sha=facts["sha"],
-        name=CHECK_NAME,
-        role=role.key,
+    _check(
+        services,
+        role,
+        facts["sha"],
         status="completed",
         conclusion="success" if passed else "failure",
         title=check_title(passed, summary_line, facts.get("compared", "")),
@@ -187,4 +175,10 @@ def _complete_check(
             for f in facts["failures"]
             if f["path"] and f["line"]
         ],
+    )
+
+
+def _check(services: StepServices, role: Role, sha: str, **fields: Any) -> None:
+    ensure_check(
+        services.forge, services.scanner, sha=sha, name=CHECK_NAME, role=role.key, **fields
     )
