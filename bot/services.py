@@ -34,3 +34,5 @@ class Services:
     # Sends the Slack outbox; None while no bot token is set.
     slack_poster: Callable[[], Poster | None]
     clock: Callable[[], datetime] = utcnow
+    # Lets go of the clients' connections when the process stops.
+    close: Callable[[], None] = lambda: None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 
 from bot.environments.build import Environments, default_environments
@@ -121,7 +122,17 @@ class Wiring:
     def services(self) -> Services:
         github = (self.repo_gateway, self.installation_of)  # in `Services`' order
         slack = (self.slack_replies, lambda: self.poster)
-        return Services(self.engine, self.settings, *github, self.step_services, *slack)
+        services = Services(self.engine, self.settings, *github, self.step_services, *slack)
+        return replace(services, close=self.close)
+
+    def close(self) -> None:
+        """Close the clients this process made (their connections would otherwise linger)."""
+        built = self.__dict__  # cached_property keeps what was built there
+        if built.get("apps") is not None:
+            built["apps"].close()
+        model = built.get("model")
+        if model is not None and model is not self._model and hasattr(model, "close"):
+            model.close()
 
 
 def build_services(settings: Settings, engine: Engine | None = None, **options) -> Services:

@@ -69,7 +69,10 @@ def worker(
 
         # The calls this process makes; the store's families are the web app's /metrics.
         start_http_server(metrics_port, registry=PROCESS)
-    job_worker.run()
+    try:
+        job_worker.run()
+    finally:
+        services.close()
 
 
 def scheduler() -> None:

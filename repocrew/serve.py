@@ -62,5 +62,6 @@ def start_background(services: Services, workers: bool, scheduler: bool) -> Call
     def stop_all() -> None:
         for stop in reversed(stops):
             stop()
+        services.close()
 
     return stop_all

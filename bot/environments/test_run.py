@@ -12,7 +12,7 @@ import shlex
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.environments.build import Environment
@@ -23,6 +23,7 @@ from bot.sandbox import SandboxLimits, SandboxResult, run_sandboxed, sandbox_sta
 from bot.sandbox.layout import RESULTS, WORKSPACE, Layout
 
 SCRIPT_RUNNERS = ("npm", "yarn", "pnpm", "bun")
+GENERATED = re.compile(r"^-* ?generated xml file: .*\n", re.MULTILINE)
 TAP = re.compile(r"^(TAP version \d+|(not )?ok \d+)", re.MULTILINE)
 
 
@@ -63,6 +64,8 @@ def run_tests(
             ro_paths=environment.ro_paths(),
             layout=environment.layout(folder) if sandboxed else Layout(),
         )
+        # pytest's "generated xml file: …" line is about our report, not the repository's tests.
+        result = replace(result, output=GENERATED.sub("", result.output))
         written = folder / "junit.xml"
         report = written.read_text(errors="replace") if written.is_file() else None
     finally:

@@ -68,6 +68,9 @@ class InstallationAuth:
     def __repr__(self) -> str:
         return f"InstallationAuth(app_id={self.app_id})"
 
+    def close(self) -> None:
+        self._integration.close()
+
     def token_for(self, installation_id: int) -> str:
         """A token for the installation, valid for at least `refresh_margin` more seconds."""
         with self._lock:

@@ -180,6 +180,14 @@ class GitHubApp:
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self.app_id})"
 
+    def close(self) -> None:
+        """Let go of the connections of every client (the process is stopping)."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.github.close()
+        self.tokens.close()
+
     @property
     def app_id(self) -> int:
         return self.tokens.app_id
@@ -244,6 +252,12 @@ class GitHubApps:
             clock=clock,
         )
         return cls(main, key_dir=settings.crew_file.parent, options=options, clock=clock)
+
+    def close(self) -> None:
+        with self._lock:
+            apps = list(self._apps.values())
+        for app in apps:
+            app.close()
 
     def app_for(self, identity: GitHubIdentity) -> GitHubApp | None:
         """The role's own App, or None when it posts as the main App."""

@@ -117,7 +117,7 @@ def _change(
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
     started_at = git.head_sha()  # what this step adds is judged by this role's rights
-    environment, known = _prepare(services, git, kind, started_at)
+    environment = _prepare(services, git, kind, started_at)
     feedback = feedback_text(feedback_key, outputs[feedback_key]) if feedback_key else ""
     run_tests_tool = functools.partial(_tests_for_the_coder, services, git, environment)
     answer = ask(
@@ -148,7 +148,6 @@ def _change(
     )
     output = {
         **answer,
-        **known,
         "sha": git.head_sha(),
         "branch": branch,
         "pr": pull.number,
@@ -160,18 +159,13 @@ def _change(
     return StepResult(_next_state(kind, feedback_key), key, role, output, fields)
 
 
-def _prepare(
-    services: StepServices, git: GitWorkspace, kind: str, started_at: str
-) -> tuple[Environment, dict[str, Any]]:
+def _prepare(services: StepServices, git: GitWorkspace, kind: str, started_at: str) -> Environment:
     """The environment, set up before the coder starts (a set-up that fails ends the run with
-    its report), and on the first change, which tests already fail on the base."""
+    its report); on the first change, the base's test results too (kept for the tester)."""
     environment = environment_of(services, git)
-    if kind != "code":
-        return environment, {}
-    return environment, {
-        "base": started_at,
-        "baseline": baseline(services, git, started_at).summary,
-    }
+    if kind == "code":
+        baseline(services, git, started_at)
+    return environment
 
 
 def _tests_for_the_coder(

@@ -52,7 +52,7 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
     head = git.head_sha()
     _check(services, role, head, status="in_progress", title="Running the tests in the sandbox")
     try:
-        judgement = _judged_run(services, git, outputs)
+        judgement = _judged_run(services, git)
     except SetupFailed as failed:
         _report_setup_failure(services, role, head, failed)
         raise
@@ -75,7 +75,8 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         compared=compared,
     )
     facts = _facts(judgement, sha=head, analysis=answer["analysis"], output=output_tail)
-    facts["compared"] = compared
+    if compared:
+        facts["compared"] = compared
     _complete_check(services, role, facts, summary_line=report_line(judgement.run.results))
     if facts["passed"]:
         return StepResult(RunState.VOTING, key, role, facts)
@@ -105,22 +106,19 @@ def _report_setup_failure(
     )
 
 
-def _judged_run(services: StepServices, git: GitWorkspace, outputs: dict[str, Any]) -> Judgement:
+def _judged_run(services: StepServices, git: GitWorkspace) -> Judgement:
     """The tests of the change, once more for what failed (flaky?), against the base's."""
     environment = environment_of(services, git)
     first = run_tests(services, git, environment)
     if first.passed or not first.results.failures:
         return judge(first, None, None)
     again = run_tests(services, git, environment)
-    base = _base_sha(services, git, outputs)
+    base = _base_sha(services, git)
     return judge(first, again, baseline(services, git, base) if base else None)
 
 
-def _base_sha(services: StepServices, git: GitWorkspace, outputs: dict[str, Any]) -> str:
-    """Where the change started: the coder's record, else where the branch leaves the base."""
-    for content in outputs.values():
-        if isinstance(content, dict) and content.get("base"):
-            return str(content["base"])
+def _base_sha(services: StepServices, git: GitWorkspace) -> str:
+    """Where the change started: where the branch leaves the base branch."""
     default = services.forge.clone_source().default_branch
     found = run_git(["merge-base", "HEAD", f"origin/{default}"], cwd=git.root, ok=(0, 1))
     return found.stdout.strip()
