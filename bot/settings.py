@@ -90,6 +90,17 @@ class Settings(BaseSettings):
         default=Path(".repocrew"),
         description="Where runs keep their workspace clones and local runs their posts.",
     )
+    model_timeout_s: float = Field(
+        default=120, gt=0, description="Each attempt of a model call (a stream: between reads)."
+    )
+    model_deadline_s: float = Field(
+        default=900, gt=0, description="A whole model call, its retries included."
+    )
+    model_stream_from_tokens: int = Field(
+        default=4096,
+        gt=0,
+        description="Calls that may answer this many tokens or more are streamed.",
+    )
     registry_allowlist: str = Field(
         default="pypi.org,files.pythonhosted.org,registry.npmjs.org",
         description=(

@@ -63,9 +63,13 @@ class Wiring:
             return self._model
         if self.settings.anthropic_api_key is None:
             return None
+        settings = self.settings
         return ModelClient(
-            api_key=self.settings.anthropic_api_key.get_secret_value(),
-            base_url=self.settings.anthropic_base_url,
+            api_key=settings.anthropic_api_key.get_secret_value(),
+            base_url=settings.anthropic_base_url,
+            attempt_timeout=settings.model_timeout_s,
+            deadline=settings.model_deadline_s,
+            stream_from_max_tokens=settings.model_stream_from_tokens,
         )
 
     @cached_property

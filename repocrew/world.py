@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.settings import ANTHROPIC_BASE_URL, Settings
+from bot.settings import Settings
 from bot.store.engine import Engine
 from bot.store.run_queries import latest_run
 from emulators.anthropic import AnthropicEmulator
@@ -98,7 +98,7 @@ def emulated_world(
             anthropic_api_key=(
                 live_model.anthropic_api_key if live_model else "sk-ant-emulated-0000"
             ),
-            anthropic_base_url=ANTHROPIC_BASE_URL if live_model else model_url,
+            anthropic_base_url=live_model.anthropic_base_url if live_model else model_url,
             worker_poll_seconds=0.05,
             job_backoff_seconds=0.5,
         )
