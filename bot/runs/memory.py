@@ -1,8 +1,9 @@
 """The team's shared memory: what each step is shown of the task and of earlier steps.
 
-Each step sees what it needs, not the whole history: the coder the plan and research, the
-reviewer the change and its diff, the fixer the feedback it must answer. Text that came from
-outside the crew (the task, file contents, test output, human comments) is fenced as untrusted.
+Each step sees what it needs, not the whole history: the coder the plan and research (in its
+fixes too), the reviewer the change and its diff, the fixer the feedback it must answer. Text
+that came from outside the crew (the task, file contents, test output, human comments) is
+fenced as untrusted.
 The context is fixed for a step, so it is part of the cached prompt prefix.
 """
 
@@ -21,7 +22,7 @@ SHOWN: Mapping[str, tuple[str, ...]] = {
     "research": ("plan",),
     "code": ("plan", "research"),
     "review": ("plan", "code", "fix"),
-    "fix": ("plan", "code", "fix"),
+    "fix": ("plan", "research", "code", "fix"),
     "test": ("code", "fix", "ci"),
     "vote": ("plan", "code", "fix", "review", "test", "ci"),
 }
