@@ -25,6 +25,10 @@ class Tool:
     run: Callable[[dict[str, Any]], str]
     # A final tool ends the agent's turn: its (validated) input is the agent's answer.
     final: bool = False
+    # A final tool's check of its input against the step's facts (what the schema cannot
+    # say, e.g. that a comment's line is in the diff): a message makes the call a tool error
+    # the model corrects in the same turn; None accepts the answer.
+    check: Callable[[dict[str, Any]], str | None] | None = None
 
     def definition(self) -> dict[str, Any]:
         return {
@@ -73,6 +77,9 @@ class Toolbox:
             problems = "; ".join(_describe(error) for error in errors[:5])
             return ToolOutcome(f"invalid input for `{name}`: {problems}", True)
         if tool.final:
+            problem = tool.check(arguments) if tool.check else None
+            if problem:
+                return ToolOutcome(f"`{name}` not accepted: {problem}", True)
             return ToolOutcome("received", final_input=arguments)
         try:
             return ToolOutcome(tool.run(arguments))
@@ -85,10 +92,15 @@ def _describe(error: Any) -> str:
     return f"{where}: {error.message}"
 
 
-def final_tool(name: str, description: str, schema: Mapping[str, Any]) -> Tool:
+def final_tool(
+    name: str,
+    description: str,
+    schema: Mapping[str, Any],
+    check: Callable[[dict[str, Any]], str | None] | None = None,
+) -> Tool:
     """A tool whose call is the agent's structured answer (plan, review, vote ...)."""
 
     def _unused(_arguments: dict[str, Any]) -> str:  # pragma: no cover - final tools don't run
         return "received"
 
-    return Tool(name=name, description=description, input_schema=schema, run=_unused, final=True)
+    return Tool(name, description, schema, _unused, final=True, check=check)

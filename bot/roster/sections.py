@@ -145,6 +145,8 @@ class ReviewConfig(RosterModel):
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "low"
     may_approve: bool = False
     unasked: bool = False
+    # The numbered diff the reviewer reads stops here; the files past it are only listed.
+    max_diff_bytes: int = Field(default=60_000, ge=1_000)
 
 
 class ResearchConfig(RosterModel):

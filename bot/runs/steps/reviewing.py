@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
+from bot.llm.tools import Tool
 from bot.ports.forge import InlineComment, ReviewDraft
 from bot.roster.models import ReviewConfig
 from bot.runs import comments as render
-from bot.runs.diff import commentable_lines
+from bot.runs.diff import FileDiff, parse_diff
 from bot.runs.memory import context_for, kind_of
 from bot.runs.publish import ensure_review
+from bot.runs.review_diff import ATTRIBUTES, HEAD_LINES, ReviewDiff, misplaced_comments, review_diff
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_REVIEW
@@ -21,6 +25,7 @@ from bot.runs.steps.workspace_tools import pick, workspace_tools
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace, WorkspaceError
+from bot.workspace.git import GitWorkspace
 
 SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
 
@@ -63,7 +68,10 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     branch = run.branch or services.forge.get_pull(run.pr_number or 0).head
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
-    diff = git.diff(base, "HEAD")
+    changed = parse_diff(git.diff(base, "HEAD"))
+    placeable = {f.path: f.commentable for f in changed if f.status != "deleted"}
+    tools = pick(workspace_tools(files), role.tools)
+    view = _view(git, files, changed, max_bytes=crew.review.max_diff_bytes, tools=tools)
     already = _earlier_findings(outputs)
     answer = ask(
         services,
@@ -71,11 +79,15 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
         role,
         key,
         kind="review",
-        answer=SUBMIT_REVIEW,
+        # A comment on a line outside the diff is a tool error the reviewer corrects.
+        answer=replace(SUBMIT_REVIEW, check=partial(misplaced_comments, placeable)),
         context=context_for(
-            "review", run, outputs, extra="## The diff\n" + fence_untrusted(diff, source="the diff")
+            "review",
+            run,
+            outputs,
+            extra="## The diff\n" + fence_untrusted(view.text, source="the diff"),
         ),
-        tools=pick(workspace_tools(files), role.tools),
+        tools=tools,
         previous="\n".join(f"- {label}" for label in already.values()),
     )
     fingerprinted = [
@@ -83,7 +95,7 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
         for c in answer["comments"]
     ]
     inline, outside, dropped = triage(
-        fingerprinted, placeable=commentable_lines(diff), already=already, config=crew.review
+        fingerprinted, placeable=placeable, already=already, config=crew.review
     )
     # An earlier finding the reviewer no longer reports is taken as fixed.
     current = {c["fingerprint"] for c in fingerprinted}
@@ -109,6 +121,34 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
         return StepResult(RunState.AWAITING_HUMAN, key, role, output)
     wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
     return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
+
+
+def _view(
+    git: GitWorkspace,
+    files: Workspace,
+    changed: list[FileDiff],
+    *,
+    max_bytes: int,
+    tools: list[Tool],
+) -> ReviewDiff:
+    """The numbered diff the reviewer reads; files past the cap are named with the tools that
+    read them."""
+    names = [tool.name for tool in tools if tool.name in ("read_file", "git_diff")]
+    return review_diff(
+        changed,
+        attributes=git.attributes([f.path for f in changed], ATTRIBUTES),
+        head=lambda path: _head(files, path),
+        max_bytes=max_bytes,
+        readers=" or ".join(names) or "your tools",
+    )
+
+
+def _head(files: Workspace, path: str) -> str:
+    """A file's first lines, where a generator leaves its marker ("" if it cannot be read)."""
+    try:
+        return files.read(path, start_line=1, end_line=HEAD_LINES)
+    except WorkspaceError:
+        return ""
 
 
 def _review_event(verdict: str, *, may_approve: bool) -> str:
