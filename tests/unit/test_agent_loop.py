@@ -119,6 +119,46 @@ def test_bad_input_unknown_tools_and_non_objects_become_tool_errors(engine):
     assert "takes a JSON object" in errors[2]["content"]
 
 
+def _even_only(arguments: dict[str, Any]) -> str | None:
+    return None if arguments["value"] % 2 == 0 else f"value {arguments['value']} is odd"
+
+
+def checked_turn(engine, model, max_turns: int = 6) -> AgentTurn:
+    checked = final_tool("submit_answer", "Answer.", ANSWER.input_schema, check=_even_only)
+    return AgentTurn(
+        model=model,
+        ledger=Ledger(engine, run_id=None, step="unit-1", role="reviewer"),
+        toolbox=Toolbox([checked]),
+        model_name="claude-haiku-4-5",
+        system="You are a test agent.",
+        context="## The task\nAnswer an even number.",
+        prompt="[step: unit-1] Answer.",
+        max_tokens=1000,
+        max_turns=max_turns,
+    )
+
+
+def test_a_final_answer_its_check_refuses_is_a_tool_error_corrected_in_the_same_turn(engine):
+    model = ScriptedModel(
+        [{"type": "text", "text": "Three."}, use("submit_answer", {"value": 3})],
+        [use("submit_answer", {"value": 4})],
+    )
+    result = checked_turn(engine, model).run()
+
+    assert result.answer == {"value": 4} and result.turns == 2
+    (refused,) = tool_results(model.requests[1])
+    assert refused["is_error"] is True
+    assert refused["content"] == "`submit_answer` not accepted: value 3 is odd"
+    assert [c["error"] for c in result.tool_calls] == [True, False]
+
+
+def test_a_check_that_is_never_satisfied_ends_at_the_turn_limit(engine):
+    model = ScriptedModel(*[[use("submit_answer", {"value": 1})] for _ in range(3)])
+    with pytest.raises(TurnLimitReached):
+        checked_turn(engine, model, max_turns=3).run()
+    assert len(model.requests) == 3
+
+
 def test_the_model_cannot_leave_the_workspace_or_touch_protected_paths(engine, workspace, tmp_path):
     model = ScriptedModel(
         [use("write_file", {"path": "../evil.py", "content": "x"})],
