@@ -67,7 +67,7 @@ def summary_reason(file: FileDiff, attributes: Mapping[str, str], head: str) -> 
         return "generated (linguist-generated)"
     if attributes.get("diff") == "unset":
         return "no diff (-diff in .gitattributes)"
-    name = PurePosixPath(file.path).name
+    name = _name(file.path)
     if name in LOCKFILES:
         return "lockfile"
     if name.endswith(GENERATED_SUFFIXES):
@@ -75,6 +75,10 @@ def summary_reason(file: FileDiff, attributes: Mapping[str, str], head: str) -> 
     if any(_MARKER.search(line) for line in head.splitlines()[:HEAD_LINES]):
         return "generated (marked in its first lines)"
     return None
+
+
+def _name(path: str) -> str:
+    return PurePosixPath(path).name
 
 
 def first_lines(file: FileDiff) -> str:
@@ -100,6 +104,8 @@ def review_diff(
     listed, and a later, smaller one may still be shown. `readers`: the tools that read a
     listed file, named in the listing.
     """
+    if any(".gitattributes" in (_name(f.path), _name(f.old_path)) for f in files):
+        attributes = {}  # the change could mark its own code generated to hide it: trust none
     blocks: list[str] = []
     shown: list[str] = []
     summarised: list[str] = []

@@ -387,3 +387,19 @@ def test_a_missing_repository_and_a_missing_token_fail_cleanly(http_remote, tmp_
     with pytest.raises(GitError) as caught:
         GitWorkspace.clone(f"{http_remote.url}/missing.git", tmp_path / "other", token=TOKEN)
     assert TOKEN not in str(caught.value) and HEADER not in str(caught.value)
+
+
+def test_attributes_are_read_as_git_resolves_them(remote, tmp_path):
+    ws = _clone(remote, tmp_path)
+    Workspace(ws.root).write(".gitattributes", "gen/** linguist-generated\n*.dat binary\n")
+    Workspace(ws.root).write("web/.gitattributes", "yarn.lock -linguist-generated\n")
+
+    found = ws.attributes(
+        ["gen/api.py", "blob.dat", "web/yarn.lock", "café notes.md"], ["linguist-generated", "diff"]
+    )
+
+    assert found["gen/api.py"] == {"linguist-generated": "set", "diff": "unspecified"}
+    assert found["blob.dat"]["diff"] == "unset"  # the `binary` macro is -diff
+    assert found["web/yarn.lock"]["linguist-generated"] == "unset"  # a nested file counts
+    assert found["café notes.md"] == {"linguist-generated": "unspecified", "diff": "unspecified"}
+    assert ws.attributes([], ["diff"]) == {}

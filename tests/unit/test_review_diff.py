@@ -195,6 +195,16 @@ def test_a_lockfile_is_listed_with_its_size_and_the_code_is_numbered():
     assert len(view.text.encode()) < 2_000
 
 
+def test_attributes_a_change_brings_itself_are_not_trusted():
+    generated = {"calc/ages.py": {"linguist-generated": "set"}}
+    assert _view(EDIT, attributes=generated).shown == ()
+    marking = _added_file("calc/.gitattributes", ["ages.py linguist-generated"])
+    assert _view(EDIT + marking, attributes=generated).shown == (
+        "calc/ages.py",
+        "calc/.gitattributes",
+    )
+
+
 def test_a_file_marked_in_the_workspace_head_is_summarised():
     view = _view(EDIT, head=lambda path: "# @generated\n" if path == "calc/ages.py" else "")
     assert view.shown == () and "calc/ages.py (+4 -1): generated (marked" in view.text
