@@ -278,18 +278,6 @@ class GitWorkspace:
         names = self._git("diff", "--name-only", "-z", "--no-renames", f"{base}...{head}", "--")
         return sorted({name for name in names.split("\0") if name})
 
-    def attributes(self, paths: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, str]]:
-        """`.gitattributes` values of `names` for each path, as git resolves them (nested files,
-        macros such as `binary`): `set`, `unset`, `unspecified` or the value given."""
-        if not paths:
-            return {}
-        out = self._git("check-attr", "-z", "--stdin", *names, stdin="\0".join(paths) + "\0")
-        fields = out.split("\0")
-        found: dict[str, dict[str, str]] = {}
-        for path, name, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
-            found.setdefault(path, {})[name] = value
-        return found
-
     def status_paths(self) -> list[str]:
         """Paths with uncommitted changes, untracked files included."""
         out = self._git("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")

@@ -148,3 +148,17 @@ def run_git(
             stderr=stderr,
         )
     return done
+
+
+def check_attr(root: Path, paths: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """`.gitattributes` values of `names` for each path in the checkout at `root`, as git
+    resolves them (nested files, macros such as `binary`): `set`, `unset`, `unspecified` or the
+    value given."""
+    if not paths:
+        return {}
+    args = ["check-attr", "-z", "--stdin", *names]
+    fields = run_git(args, cwd=root, stdin="\0".join(paths) + "\0").stdout.split("\0")
+    found: dict[str, dict[str, str]] = {}
+    for path, name, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
+        found.setdefault(path, {})[name] = value
+    return found

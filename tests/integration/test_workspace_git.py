@@ -16,6 +16,7 @@ import pytest
 
 from bot.workspace.files import Workspace
 from bot.workspace.git import GitError, GitIdentity, GitWorkspace, branch_name
+from bot.workspace.gitcli import check_attr
 
 TOKEN = "ghs_secret1234567890abcdefTOKEN"
 HEADER = "Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
@@ -394,12 +395,11 @@ def test_attributes_are_read_as_git_resolves_them(remote, tmp_path):
     Workspace(ws.root).write(".gitattributes", "gen/** linguist-generated\n*.dat binary\n")
     Workspace(ws.root).write("web/.gitattributes", "yarn.lock -linguist-generated\n")
 
-    found = ws.attributes(
-        ["gen/api.py", "blob.dat", "web/yarn.lock", "café notes.md"], ["linguist-generated", "diff"]
-    )
+    paths = ["gen/api.py", "blob.dat", "web/yarn.lock", "café notes.md"]
+    found = check_attr(ws.root, paths, ["linguist-generated", "diff"])
 
     assert found["gen/api.py"] == {"linguist-generated": "set", "diff": "unspecified"}
     assert found["blob.dat"]["diff"] == "unset"  # the `binary` macro is -diff
     assert found["web/yarn.lock"]["linguist-generated"] == "unset"  # a nested file counts
     assert found["café notes.md"] == {"linguist-generated": "unspecified", "diff": "unspecified"}
-    assert ws.attributes([], ["diff"]) == {}
+    assert check_attr(ws.root, [], ["diff"]) == {}

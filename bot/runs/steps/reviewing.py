@@ -26,6 +26,7 @@ from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace, WorkspaceError
 from bot.workspace.git import GitWorkspace
+from bot.workspace.gitcli import check_attr
 
 SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
 
@@ -136,7 +137,7 @@ def _view(
     names = [tool.name for tool in tools if tool.name in ("read_file", "git_diff")]
     return review_diff(
         changed,
-        attributes=git.attributes([f.path for f in changed], ATTRIBUTES),
+        attributes=check_attr(git.root, [f.path for f in changed], ATTRIBUTES),
         head=lambda path: _head(files, path),
         max_bytes=max_bytes,
         readers=" or ".join(names) or "your tools",
