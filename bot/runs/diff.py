@@ -106,9 +106,9 @@ def _path(name: str | None) -> str:
     return name[2:] if name[:2] in ("a/", "b/") else name
 
 
-def commentable_lines(diff: str) -> dict[str, set[int]]:
-    """New-side line numbers in each file's hunks (added and context lines) of a `git diff`."""
-    return {f.path: f.commentable for f in parse_diff(diff) if f.status != "deleted"}
+def commentable_lines(files: list[FileDiff]) -> dict[str, set[int]]:
+    """Each file's new-side numbers a comment may sit on (none for a deleted or binary file)."""
+    return {f.path: f.commentable for f in files}
 
 
 def numbered(file: FileDiff) -> str:

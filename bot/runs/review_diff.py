@@ -42,6 +42,7 @@ _MARKER = re.compile(
     r"|(?i:\bthis file (?:is|was) (?:auto-?)?generated\b)"
 )
 HEAD_LINES = 5
+MAX_LISTED = 100  # files per listing
 
 
 @dataclass(frozen=True)
@@ -136,20 +137,22 @@ def review_diff(
 def _listings(
     summarised: list[str], unchanged: list[str], over: list[str], cap: int, readers: str
 ) -> str:
-    parts = []
-    if summarised:
-        parts.append(
-            "Summarised, not shown (lockfiles and generated files):\n" + "\n".join(summarised)
-        )
-    if unchanged:
-        parts.append("Deleted, binary or renamed without a change (no line to comment on):\n"
-                     + "\n".join(unchanged))  # fmt: skip
-    if over:
-        parts.append(
+    sections = [
+        ("Summarised, not shown (lockfiles and generated files):", summarised),
+        ("Deleted, binary or renamed without a change (no line to comment on):", unchanged),
+        (
             f"Not shown: past the diff's size cap ({cap:,} bytes). Read them with {readers} "
-            "where they matter; their changed lines take comments too:\n" + "\n".join(over)
-        )
-    return "".join(f"\n{part}\n" for part in parts)
+            "where they matter; their changed lines take comments too:",
+            over,
+        ),
+    ]
+    return "".join(f"\n{title}\n{_capped(items)}\n" for title, items in sections if items)
+
+
+def _capped(items: list[str]) -> str:
+    """The list, at most MAX_LISTED lines of it: a change to thousands of files stays short."""
+    more = len(items) - MAX_LISTED
+    return "\n".join(items[:MAX_LISTED] + ([f"- ... and {more} more"] if more > 0 else []))
 
 
 def misplaced_comments(placeable: Mapping[str, set[int]], answer: dict[str, Any]) -> str | None:

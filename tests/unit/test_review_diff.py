@@ -100,12 +100,13 @@ def test_commentable_sets_follow_githubs_rule_on_tricky_diffs():
     assert files["docs/café notes.md"].commentable == {1, 2}  # git's quoting undone
     assert files["gone.txt"].status == "deleted" and files["new.txt"].status == "renamed"
     assert files["new.txt"].old_path == "old.txt" and files["logo.png"].binary
-    assert commentable_lines(TRICKY) == {
+    assert commentable_lines(list(files.values())) == {
         "db/schema.sql": {1, 2, 3},
         "docs/café notes.md": {1, 2},
+        "gone.txt": set(),  # a deleted file has no new side
         "new.txt": set(),
         "logo.png": set(),
-    }  # a deleted file has no new side
+    }
 
 
 def test_ranges_read_as_runs():
@@ -231,7 +232,7 @@ def test_deleted_binary_and_pure_renames_are_listed_not_shown():
 
 
 def test_a_misplaced_comment_is_named_with_the_lines_its_file_takes():
-    placeable = {f.path: f.commentable for f in parse_diff(EDIT + TRICKY)}
+    placeable = commentable_lines(parse_diff(EDIT + TRICKY))
     answer = {
         "comments": [
             {"path": "calc/ages.py", "line": 4},
@@ -250,3 +251,10 @@ def test_a_misplaced_comment_is_named_with_the_lines_its_file_takes():
     assert misplaced_comments(placeable, {"comments": [{"path": "calc/ages.py", "line": 21}]}) is (
         None
     )
+
+
+def test_a_change_to_thousands_of_files_lists_a_hundred_of_them():
+    locks = "".join(_added_file(f"pkg{n}/yarn.lock", ["x"]) for n in range(250))
+    view = _view(locks)
+    assert view.text.count("yarn.lock (+1 -0, new): lockfile") == 100
+    assert "- ... and 150 more" in view.text and len(view.summarised) == 250

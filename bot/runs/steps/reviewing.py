@@ -13,7 +13,7 @@ from bot.llm.tools import Tool
 from bot.ports.forge import InlineComment, ReviewDraft
 from bot.roster.models import ReviewConfig
 from bot.runs import comments as render
-from bot.runs.diff import FileDiff, parse_diff
+from bot.runs.diff import FileDiff, commentable_lines, parse_diff
 from bot.runs.memory import context_for, kind_of
 from bot.runs.publish import ensure_review
 from bot.runs.review_diff import ATTRIBUTES, HEAD_LINES, ReviewDiff, misplaced_comments, review_diff
@@ -70,7 +70,7 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     git, files = clone(services, run, role, branch)
     base = f"origin/{services.forge.clone_source().default_branch}"
     changed = parse_diff(git.diff(base, "HEAD"))
-    placeable = {f.path: f.commentable for f in changed if f.status != "deleted"}
+    placeable = commentable_lines(changed)
     tools = pick(workspace_tools(files), role.tools)
     view = _view(git, files, changed, max_bytes=crew.review.max_diff_bytes, tools=tools)
     already = _earlier_findings(outputs)
