@@ -139,7 +139,7 @@ def _listings(
 ) -> str:
     sections = [
         ("Summarised, not shown (lockfiles and generated files):", summarised),
-        ("Deleted, binary or renamed without a change (no line to comment on):", unchanged),
+        ("No line to comment on (deleted, binary, or renamed or mode changed only):", unchanged),
         (
             f"Not shown: past the diff's size cap ({cap:,} bytes). Read them with {readers} "
             "where they matter; their changed lines take comments too:",

@@ -47,7 +47,8 @@ def triage(
     """Split fingerprinted comments into (inline, outside the diff) and count those dropped.
 
     Findings already posted (by fingerprint) are dropped, findings under the minimum severity
-    are dropped, and at most `max_findings` are kept, the most severe first.
+    are dropped, and at most `max_findings` are kept, the most severe first. (The answer's check
+    already sent any comment off the diff back to the reviewer: "outside" is a safety net.)
     """
     minimum = SEVERITY_ORDER.index(config.min_severity)
     fresh = [
