@@ -99,9 +99,9 @@ def test_the_device_flow_links_the_account_github_names(world):
     code = user_code_in(wait_until(lambda: _with_code(world, STRANGER), "the device code"))
     assert f"<{world.hub_url}/login/device>" in told(world, STRANGER)
     approve_device(world.hub_url, "reader", code)
-    wait_until(lambda: linked(world), "the link")
+    confirmed = "Linked: GitHub confirmed you are @reader."
+    wait_until(lambda: confirmed in told(world, STRANGER), "the link")  # said once stored
     assert linked(world) == [("reader", world.hub.users["reader"].id)]
-    assert "Linked: GitHub confirmed you are @reader." in told(world, STRANGER)
 
     # Linked, but a reader: the task is refused and GitHub is not touched.
     command(world, "task octo-org/ages Add input validation", user=STRANGER)
