@@ -114,6 +114,13 @@ class Settings(BaseSettings):
             " added."
         ),
     )
+    markdown_allowed_hosts: str = Field(
+        default="",
+        description=(
+            "Hosts (comma-separated) the crew's Markdown may link to and show images from,"
+            " besides the repository's own GitHub host."
+        ),
+    )
     env_cache_max_mb: int = Field(
         default=10_240, gt=0, description="Total size of the cache of built environments."
     )
@@ -145,6 +152,10 @@ class Settings(BaseSettings):
     @property
     def registries(self) -> list[str]:
         return [entry.strip() for entry in self.registry_allowlist.split(",") if entry.strip()]
+
+    @property
+    def markdown_hosts(self) -> list[str]:
+        return [entry.strip() for entry in self.markdown_allowed_hosts.split(",") if entry.strip()]
 
     @cached_property
     def github_app_private_key(self) -> str | None:

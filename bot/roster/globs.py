@@ -6,9 +6,12 @@ path the model names against them.
 
 from __future__ import annotations
 
+import posixpath
 import re
+import unicodedata
 from collections.abc import Iterable
 
+from anyascii import anyascii
 from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore import GitIgnorePatternError
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
@@ -78,5 +81,31 @@ class GlobSet:
         self._spec = GitIgnoreSpec(compiled, backend="simple")
 
     def matches(self, relative: str) -> bool:
-        path = "/".join(part for part in relative.split("/") if part not in ("", "."))
-        return bool(path) and self._spec.match_file(path)
+        """Whether any spelling of the path matches (`spellings`)."""
+        return any(self._spec.match_file(path) for path in spellings(relative))
+
+
+def spellings(relative: str) -> set[str]:
+    """The names a path may stand for: as given, tidied (backslashes as `/`, `.` `..` and `//`
+    resolved, trailing dots and spaces dropped as Windows does, an NTFS `:stream` cut off), and
+    folded (NFKC, invisible characters removed, look-alike letters as ASCII: `.\u0435nv` is
+    `.env`). Matching all of them only ever protects more.
+    """
+    tidied = _tidy(relative)
+    folded = unicodedata.normalize("NFKC", tidied)
+    folded = "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Mn", "Cc"))
+    found = {tidied, _tidy(folded), _tidy(anyascii(folded))}
+    found |= {_tidy("/".join(part.split(":")[0] for part in path.split("/"))) for path in found}
+    return {path for path in found if path}
+
+
+def _tidy(path: str) -> str:
+    parts: list[str] = []
+    for part in path.replace("\\", "/").split("/"):
+        part = part.rstrip(" .") if part.strip(".") else part.strip()
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return posixpath.join(*parts) if parts else ""

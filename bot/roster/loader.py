@@ -34,6 +34,8 @@ REPO_KEYS = tuple(
     " steps lead voters vote_threshold prompts".split()
 )
 CREDENTIALS = {"github": ("app_id", "private_key_path"), "slack": ("bot_token_env",)}
+# Only the operator may let a role change protected paths; a repository may only add some.
+ROLE_OPERATOR_ONLY = ("may_edit",)
 # Running a repository's own test command outside the sandbox is the operator's call alone.
 OPERATOR_ONLY = (("tests", "allow_unsandboxed"),)
 
@@ -102,6 +104,9 @@ def apply_repo_overrides(crew: Crew, text: str, *, source: str = ".repocrew.toml
     ]
     if refused:
         raise ConfigError(refused)
+    added = overrides.get("protected_paths")
+    if isinstance(added, list):  # they add to the operator's, never replace them
+        overrides = {**overrides, "protected_paths": [*crew.protected_paths, *added]}
     merged = _deep_merge(crew.model_dump(by_alias=True), overrides)
     return _validate(merged, source=source, lines=lines)
 
@@ -123,6 +128,10 @@ def _refusals(overrides: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
             refusals.append(((table, name), "only crew.toml may set this, not a repository"))
     roles = overrides.get("roles")
     for role_key, role in roles.items() if isinstance(roles, dict) else ():
+        for name in ROLE_OPERATOR_ONLY if isinstance(role, dict) else ():
+            if name in role:
+                message = "only crew.toml may let a role change protected paths"
+                refusals.append((("roles", role_key, name), message))
         for table, names in CREDENTIALS.items():
             identity = role.get(table) if isinstance(role, dict) else None
             for name in names if isinstance(identity, dict) else ():

@@ -32,7 +32,6 @@ __all__ = [
     "DATED_SUFFIX",
     "DEFAULT_PRICES",
     "DEFAULT_TEST_COMMAND",
-    "PROTECTED_PATHS",
     "STEPS",
     "TOOLS",
     "Budgets",
@@ -51,9 +50,6 @@ __all__ = [
 # The run's working steps; each is done by exactly one role (Crew.steps).
 STEPS = ("plan", "research", "code", "review", "fix", "test")
 
-# Paths no role changes unless its may_edit allows: CI that runs with secrets, and secrets.
-PROTECTED_PATHS = (".github/workflows/**", ".env", ".env.*", "**/*.pem", "**/*.key")
-
 DATED_SUFFIX = re.compile(r"-\d{8}$")  # claude-sonnet-4-5-20250929 is claude-sonnet-4-5
 
 
@@ -71,7 +67,10 @@ class Crew(RosterModel):
     vote_threshold: Literal["all"] | int | float = "all"
     # Review, test or vote feedback sends the coder back at most this many times per run.
     max_fix_rounds: int = Field(default=2, ge=0, le=10)
-    protected_paths: Strings = PROTECTED_PATHS
+    # Added to the built-in protected set (bot.roster.protected); nothing takes paths out of it.
+    protected_paths: Strings = ()
+    # Secret files (bot.roster.protected.SECRET_FILES) the tools may read and the tests see.
+    readable_secrets: Strings = ()
     budgets: Budgets = Budgets()
     prices: dict[str, Price] = Field(default_factory=dict)
     tests: TestsConfig = TestsConfig()
@@ -100,7 +99,7 @@ class Crew(RosterModel):
         return data
 
     # GlobError is a ValueError: a `!` or a line git would skip is reported against the key.
-    @field_validator("protected_paths")
+    @field_validator("protected_paths", "readable_secrets")
     @classmethod
     def _usable_globs(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
         GlobSet(paths)

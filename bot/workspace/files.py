@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.roster.globs import GlobSet
+from bot.roster.protected import BUILT_IN, SECRET_FILES, Protection
 from bot.workspace import listing, text
 from bot.workspace.paths import (
     WorkspaceError,
@@ -23,11 +23,10 @@ from bot.workspace.paths import (
     split_path,
     unlink_file,
 )
-from bot.workspace.protections import ALWAYS_PROTECTED, DEFAULT_PROTECTED, DEFAULT_UNREADABLE
 
 __all__ = ["SearchHit", "Workspace", "WorkspaceError"]
 
-_PROTECTED_HINT = "configure `protected_paths` to allow"
+_PROTECTED_HINT = "only the operator's crew file can let a role change it, with `may_edit`"
 _SEARCH_FILE_BYTES = 1_000_000
 _MAX_HIT_CHARS = 300
 
@@ -46,16 +45,18 @@ class Workspace:
         self,
         root: Path,
         *,
-        protected: Sequence[str] = DEFAULT_PROTECTED,
-        unreadable: Sequence[str] = DEFAULT_UNREADABLE,
+        protection: Protection | None = None,
+        protected: Sequence[str] = BUILT_IN,
+        unreadable: Sequence[str] = SECRET_FILES,
         max_read_bytes: int = 200_000,
         max_write_bytes: int = 1_000_000,
     ) -> None:
         self.root = Path(root).resolve(strict=True)
         if not self.root.is_dir():
             raise ValueError(f"workspace root {self.root} is not a directory")
-        self._protected = GlobSet((*ALWAYS_PROTECTED, *protected))
-        self._unreadable = GlobSet(unreadable)
+        # `protection` is the role's (bot.roster.protected); `protected` and `unreadable`, for
+        # a workspace without a crew, replace the built-in globs (.git stays protected).
+        self.protection = protection or Protection(tuple(protected), (), tuple(unreadable))
         self.max_read_bytes = max_read_bytes
         self.max_write_bytes = max_write_bytes
 
@@ -66,10 +67,10 @@ class Workspace:
         return self.root.joinpath(*self._parts(path))
 
     def is_protected(self, relative: str) -> bool:
-        return self._protected.matches(relative)
+        return self.protection.blocks_change(relative)
 
     def is_unreadable(self, relative: str) -> bool:
-        return self._unreadable.matches(relative)
+        return self.protection.blocks_read(relative)
 
     def _parts(self, path: str) -> tuple[str, ...]:
         parts = split_path(path)

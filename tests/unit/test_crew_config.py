@@ -14,7 +14,7 @@ from bot.roster.loader import (
     parse_crew,
     roster_text,
 )
-from bot.roster.models import DEFAULT_PRICES, PROTECTED_PATHS, STEPS, TOOLS, Crew
+from bot.roster.models import DEFAULT_PRICES, STEPS, TOOLS, Crew
 from bot.roster.toml_lines import key_lines
 from tests.conftest import REPO
 
@@ -59,7 +59,7 @@ def test_every_packaged_roster_loads_and_is_complete(name):
         == len(crew.roles)
     )
     assert crew.roles[crew.lead].model == "claude-haiku-4-5"
-    assert crew.protected_paths == PROTECTED_PATHS  # the file documents the defaults
+    assert crew.protected_paths == ()  # the built-in set needs no repeating
     assert {model: (p.input, p.output) for model, p in crew.prices.items()} == {
         model: (p["input"], p["output"]) for model, p in DEFAULT_PRICES.items()
     }

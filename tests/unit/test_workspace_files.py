@@ -146,7 +146,7 @@ def test_fifos_do_not_hang_a_read(ws, root):
     ],
 )
 def test_protected_paths_refuse_every_change(ws, root, path):
-    message = _refused(lambda: ws.write(path, "x"), "is a protected path", "protected_paths")
+    message = _refused(lambda: ws.write(path, "x"), "is a protected path", "may_edit")
     assert message.startswith("`")
     _refused(lambda: ws.edit(path, "push", "pull"), "is a protected path")
     _refused(lambda: ws.delete(path), "is a protected path")
@@ -166,7 +166,8 @@ def test_the_protected_list_is_configurable_but_dot_git_always_is(root):
 
 
 def test_look_alikes_of_protected_paths_are_writable(ws):
-    for path in (".gitignore", ".github/dependabot.yml", ".envrc", "docs/env.md", "keys.py"):
+    names = (".gitignore", ".github-notes.md", "github/ci.yml", "docs/env.md", "keys.py", "env.py")
+    for path in (*names, "src/environment.yml", "docs/.envs/readme.md", "notes/secrets.py"):
         assert ws.write(path, "x\n").startswith("Created")
 
 

@@ -17,7 +17,8 @@ from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
 from bot.llm.tools import Tool, Toolbox
 from bot.prompts import PromptLibrary
 from bot.results import Outcome, TestResults
-from bot.roster.models import Role
+from bot.roster.models import Crew, Role
+from bot.roster.protected import Protection, protection
 from bot.runs.memory import kind_of
 from bot.runs.repository import remember_repository, repository_context
 from bot.runs.states import RunState
@@ -135,8 +136,14 @@ def clone(
                 "(start a new run to try again)"
             )
         git.checkout_new_branch(branch)
-    protected = [p for p in services.crew.protected_paths if p not in role.may_edit]
-    return git, Workspace(root, protected=protected)
+    return git, Workspace(root, protection=protection_of(services.crew, role))
+
+
+def protection_of(crew: Crew, role: Role) -> Protection:
+    """What `role` may not change or read: the built-in set plus the crew's additions."""
+    return protection(
+        crew.protected_paths, may_edit=role.may_edit, readable_secrets=crew.readable_secrets
+    )
 
 
 MAX_PROMPT_BYTES = 50_000
