@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from bot.roster.protected import protection
 from bot.runs.step_services import StepServices
 from bot.security.untrusted import fence_untrusted
 from bot.workspace.files import Workspace
@@ -49,7 +50,7 @@ def remember_repository(services: StepServices, root: Path) -> None:
     it costs no clone of its own)."""
     if services.repository is None:
         chars = services.repo_map_chars
-        services.repository = repository_block(Workspace(root), chars) if chars > 0 else ""
+        services.repository = repository_block(_workspace(services, root), chars) if chars else ""
 
 
 def repository_block(workspace: Workspace, budget: int) -> str:
@@ -84,6 +85,12 @@ def _instructions(workspace: Workspace, allowance: int) -> str:
     return "\n\n" + INSTRUCTIONS_HEADING + "".join(pieces) if pieces else ""
 
 
+def _workspace(services: StepServices, root: Path) -> Workspace:
+    """The clone as the tools see it: the crew's secret files are not read for symbols."""
+    crew = services.crew
+    return Workspace(root, protection=protection(readable_secrets=crew.readable_secrets))
+
+
 def _from_own_clone(services: StepServices) -> str:
     """A shallow look at the default branch when no step has cloned it yet in this process."""
     source = services.forge.clone_source()
@@ -92,6 +99,6 @@ def _from_own_clone(services: StepServices) -> str:
     try:
         root = where / "repository"
         GitWorkspace.clone(source.url, root, token=source.token, branch=source.default_branch)
-        return repository_block(Workspace(root), services.repo_map_chars)
+        return repository_block(_workspace(services, root), services.repo_map_chars)
     finally:
         shutil.rmtree(where, ignore_errors=True)

@@ -41,9 +41,9 @@ FILES = {
 def workspace(tmp_path: Path) -> Workspace:
     root = tmp_path / "repo"
     root.mkdir()
-    workspace = commit_files(root, FILES)
+    commit_files(root, FILES)
     (root / "untracked.py").write_text("def stray():\n    pass\n")  # left by a test run
-    return workspace
+    return Workspace(root, unreadable=["**/secrets.py"])
 
 
 def size(name: str) -> str:
