@@ -11,6 +11,7 @@ from typing import Any
 from bot.environments.build import Environment
 from bot.environments.detect import detect_environment
 from bot.environments.plan import EnvironmentPlan
+from bot.environments.selection import TestSelection
 from bot.environments.test_run import TestRun
 from bot.environments.test_run import run_tests as run_tests_in
 from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
@@ -191,9 +192,12 @@ def environment_of(services: StepServices, git: GitWorkspace) -> Environment:
 
 
 def run_tests(
-    services: StepServices, git: GitWorkspace, environment: Environment | None = None
+    services: StepServices,
+    git: GitWorkspace,
+    environment: Environment | None = None,
+    selection: TestSelection = TestSelection(),  # noqa: B008 - frozen
 ) -> TestRun:
-    """The repository's tests in its environment, in the sandbox, with their results read."""
+    """The repository's tests (or a selection) in its environment, in the sandbox, read."""
     environment = environment or environment_of(services, git)
     return run_tests_in(
         git.root,
@@ -201,6 +205,7 @@ def run_tests(
         limits=sandbox_limits(services),
         env=services.crew.tests.env,
         allow_unsandboxed=services.crew.tests.allow_unsandboxed,
+        selection=selection,
     )
 
 
