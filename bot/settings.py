@@ -101,12 +101,24 @@ class Settings(BaseSettings):
         gt=0,
         description="Calls that may answer this many tokens or more are streamed.",
     )
+    repo_map_chars: int = Field(
+        default=16_000,
+        ge=0,
+        description="Characters of the repository map in every model request (0: no map).",
+    )
     registry_allowlist: str = Field(
         default="pypi.org,files.pythonhosted.org,registry.npmjs.org",
         description=(
             "Where a repository's set-up may connect (comma-separated hosts, `*.suffix`,"
             " host:port); index and registry URLs of the host's pip and npm configuration are"
             " added."
+        ),
+    )
+    markdown_allowed_hosts: str = Field(
+        default="",
+        description=(
+            "Hosts (comma-separated) the crew's Markdown may link to and show images from,"
+            " besides the repository's own GitHub host."
         ),
     )
     env_cache_max_mb: int = Field(
@@ -140,6 +152,10 @@ class Settings(BaseSettings):
     @property
     def registries(self) -> list[str]:
         return [entry.strip() for entry in self.registry_allowlist.split(",") if entry.strip()]
+
+    @property
+    def markdown_hosts(self) -> list[str]:
+        return [entry.strip() for entry in self.markdown_allowed_hosts.split(",") if entry.strip()]
 
     @cached_property
     def github_app_private_key(self) -> str | None:

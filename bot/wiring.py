@@ -23,6 +23,7 @@ from bot.local_forge import LocalForge
 from bot.ports.forge import Forge
 from bot.roster.models import Crew
 from bot.runs.lifecycle import default_branch
+from bot.runs.outgoing import allowed_hosts, safe_forge
 from bot.runs.step_services import StepServices
 from bot.security.secrets import scanner_for_settings
 from bot.services import Services
@@ -92,7 +93,8 @@ class Wiring:
         return self.poster
 
     def repo_gateway(self, installation_id: int, repo: str):
-        return gateway_for(self.apps, installation_id, repo)
+        hosts = allowed_hosts(self.settings, on_github=True)
+        return safe_forge(gateway_for(self.apps, installation_id, repo), hosts)
 
     def installation_of(self, repo: str) -> int | None:
         return installation_of(self.apps, repo)
@@ -113,14 +115,16 @@ class Wiring:
             if factory is None:
                 raise LookupError(f"run {run_id} is on forge {run.forge!r}, not set up here")
             forge = factory(run)
+        hosts = allowed_hosts(self.settings, on_github=run.forge == "github")
         return StepServices(
             engine=self.engine,
             crew=Crew.model_validate(json.loads(run.config)),
-            forge=forge,
+            forge=safe_forge(forge, hosts),
             model=model if model is not None else self.model,
             scanner=scanner_for_settings(self.settings),
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
+            repo_map_chars=self.settings.repo_map_chars,
         )
 
     def services(self) -> Services:

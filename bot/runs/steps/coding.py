@@ -7,7 +7,6 @@ head branch, so there is only ever one.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
@@ -22,6 +21,7 @@ from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_CHANGE
 from bot.runs.steps.baseline import baseline
+from bot.runs.steps.bench import bench_for
 from bot.runs.steps.common import (
     COMMIT_TRAILER,
     StepFailed,
@@ -30,12 +30,10 @@ from bot.runs.steps.common import (
     clone,
     environment_of,
     identity,
-    report_line,
     requester_identity,
-    run_tests,
     step_key,
 )
-from bot.runs.steps.workspace_tools import pick, workspace_tools
+from bot.runs.steps.workspace_tools import tools_for
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace
@@ -121,7 +119,6 @@ def _change(
     started_at = git.head_sha()  # what this step adds is judged by this role's rights
     environment = _prepare(services, git, kind, started_at)
     feedback = feedback_text(feedback_key, outputs[feedback_key]) if feedback_key else ""
-    run_tests_tool = functools.partial(_tests_for_the_coder, services, git, environment)
     answer = ask(
         services,
         run,
@@ -130,7 +127,7 @@ def _change(
         kind=kind,
         answer=SUBMIT_CHANGE,
         context=context_for(kind, run, outputs),
-        tools=pick(workspace_tools(files, run_tests=run_tests_tool), role.tools),
+        tools=tools_for(role, bench_for(services, git, files, environment)),
         feedback=feedback,
     )
     _commit(services, git, files, run, role, answer["summary"], marker=f"{run.id}/{key}")
@@ -167,18 +164,6 @@ def _prepare(services: StepServices, git: GitWorkspace, kind: str, started_at: s
     if kind == "code":
         baseline(services, git, started_at)
     return environment
-
-
-def _tests_for_the_coder(
-    services: StepServices, git: GitWorkspace, environment: Environment
-) -> str:
-    """The coder's `run_tests` tool: the sandbox's verdict first, then the output's tail."""
-    done = run_tests(services, git, environment)
-    result = done.result
-    head = f"exit code {result.exit_code}" + (
-        f", {result.limit_hit} limit" if result.limit_hit else ""
-    )
-    return f"{head}; {report_line(done.results)}\n{result.output[-8000:]}"
 
 
 def _commit(
