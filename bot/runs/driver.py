@@ -76,6 +76,7 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
     state = RunState(run.state)
     if state in TERMINAL or state in WAITING:
         return state
+    services.files_read.clear()  # what a failed attempt read is not this step's
     try:
         result = STEPS[state](services, run, outputs(services.engine, run_id))
     except BudgetExhausted as stop:
@@ -98,7 +99,7 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
             target=result.next,
             step=result.key,
             role=result.role.key,
-            content=result.output,
+            content=with_files_read(result.output, services.files_read.get(result.key, [])),
             reason=result.reason,
             **result.fields,
         )
@@ -109,6 +110,14 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
     if result.next in TERMINAL and result.reason:
         _notify_end(services, run, result.next, result.reason)
     return result.next
+
+
+def with_files_read(output: dict[str, Any] | None, read: list[str]) -> dict[str, Any] | None:
+    """The step's result with the files its agents read (once each), for the next steps'
+    hand-off (`bot/runs/memory.py`)."""
+    if output is None or not read:
+        return output
+    return {**output, "files_read": list(dict.fromkeys(read))}
 
 
 def _announce(services: StepServices, run_id: int, result: StepResult) -> None:

@@ -21,6 +21,7 @@ from bot.results import Outcome, TestResults
 from bot.roster.models import Crew, Role
 from bot.roster.protected import Protection, protection
 from bot.runs.memory import kind_of
+from bot.runs.repository import remember_repository, repository_context
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.sandbox import SandboxLimits
@@ -93,11 +94,26 @@ def ask(
         budget=services.budget_check(run.id or 0, role),
         screen=services.screen,
         server_tools=server_tools or [],
+        repository=repository_context(services),
     )
     result: AgentResult = turn.run()
+    services.files_read.setdefault(key.split(".", 1)[0], []).extend(files_read(result))
     if result.answer is None:
         raise StepFailed(f"{role.name} gave no answer")
     return result.answer
+
+
+def files_read(result: AgentResult) -> list[str]:
+    """What the agent read with `read_file` (`path`, or `path:first-last` for a range)."""
+    read = []
+    for call in result.tool_calls:
+        arguments = call.get("input") or {}
+        if call["name"] != "read_file" or call["error"] or not isinstance(arguments, dict):
+            continue
+        first, last = arguments.get("start_line"), arguments.get("end_line")
+        lines = f":{first or 1}-{last or ''}" if first or last else ""
+        read.append(f"{arguments.get('path', '')}{lines}")
+    return read
 
 
 def clone(
@@ -113,6 +129,7 @@ def clone(
     root.parent.mkdir(parents=True, exist_ok=True)
     git = GitWorkspace.clone(source.url, root, token=source.token, branch=source.default_branch)
     _load_prompt_overrides(services, root)
+    remember_repository(services, root)
     if branch and not git.checkout_remote_branch(branch):
         if branch == run.branch:  # pushed by an earlier step (or the PR's own): not recreated
             raise BranchDeleted(
