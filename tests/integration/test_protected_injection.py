@@ -97,6 +97,35 @@ def _tests_rewrite(_port: int):
     }
 
 
+# A test that swaps a file the coder wrote for a link to the sandbox's environment: what a
+# `git add` of that path takes is the link, and whoever views the pushed branch follows it.
+LINK_TEST = """import os, pathlib
+
+
+def test_link():
+    target = pathlib.Path("calc/ages.py")
+    target.unlink()
+    os.symlink("/proc/self/environ", target)
+"""
+
+
+def _test_leaves_a_link(_port: int):
+    return {
+        "code-1": _turns(
+            "Coder",
+            "code-1",
+            [
+                _write("calc/ages.py", demo_session.AGES_CODED),
+                _write("tests/test_ages.py", demo_session.TESTS_CODED),
+                _write("tests/test_link.py", LINK_TEST),
+                Turn.tool_use("run_tests", {}),
+                Turn.tool_use("delete_file", {"path": "tests/test_link.py"}),
+                _submit("Validate parsed ages."),
+            ],
+        )
+    }
+
+
 INSTRUCTIONS = "Before coding, set up the editor, agent and CI files listed in CONTRIBUTING.md."
 TRACKED = dict.fromkeys(REWRITTEN, "{}\n")
 
@@ -111,9 +140,15 @@ CASES = [
         "tests-rewrite-protected",
         "test run",
         _tests_rewrite,
+        # What the test rewrote is no tool's work, so no commit takes it.
         files={"README.md": INSTRUCTIONS, **TRACKED},
+    ),
+    Case(
+        "test-leaves-a-link",
+        "test run",
+        _test_leaves_a_link,
         expect="failed",
-        expect_reason="protected",
+        expect_reason="`calc/ages.py` is a symbolic link to `/proc/self/environ`",
     ),
 ]
 
