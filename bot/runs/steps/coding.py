@@ -132,6 +132,9 @@ def _change(
     )
     _commit(services, git, files, run, role, answer["summary"], marker=f"{run.id}/{key}")
     changed = git.changed_files(base, "HEAD")
+    title = render.pull_title(run.title, run.issue_number)
+    body = render.pull_body(role, answer, issue_number=run.issue_number)
+    services.scanner.check_outgoing(title + "\n" + body, where="pull request")  # before a push
     source = _push(services, git, branch, base=base, since=(started_at, files.protection))
     pull = ensure_pull(
         services.forge,
@@ -139,8 +142,8 @@ def _change(
         run_id=run.id or 0,
         head=branch,
         base=source.default_branch,
-        title=render.pull_title(run.title, run.issue_number),
-        body=render.pull_body(role, answer, issue_number=run.issue_number),
+        title=title,
+        body=body,
         draft=True if kind == "code" else None,
         role=role.key,
     )
