@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 MAX_FILE_BYTES = 256_000
@@ -58,6 +58,11 @@ def workspace_secrets(root: Path, is_secret_file: Callable[[str], bool]) -> list
         for value in _values(text, any_name=whole):
             found[value] = None
     return sorted(found, key=len, reverse=True)[:MAX_VALUES]
+
+
+def secret_settings(values: Mapping[str, str]) -> list[str]:
+    """The values of secret-looking names in a mapping (the tests' `env` from the crew file)."""
+    return [value for name, value in values.items() if _SECRET_NAME.search(name) and _usable(value)]
 
 
 def _candidates(root: Path, is_secret: Callable[[str], bool]) -> Iterator[tuple[str, bool]]:

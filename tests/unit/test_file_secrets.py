@@ -13,7 +13,7 @@ import pytest
 from bot.roster.globs import GlobSet
 from bot.roster.protected import SECRET_FILES
 from bot.sandbox.layout import Layout, empty_file, secret_files
-from bot.security.file_secrets import workspace_secrets
+from bot.security.file_secrets import secret_settings, workspace_secrets
 from bot.security.secrets import SecretLeak, SecretScanner
 
 PASSWORD = "hunter2-Correct-Horse-Battery-77"
@@ -121,3 +121,8 @@ def test_the_sandbox_shows_secret_files_empty_unless_the_operator_opts_in(tmp_pa
     assert masked == [f"{tmp_path}/.env", f"{tmp_path}/certs/x.pem"]
     assert empty_file().read_bytes() == b""
     assert secret_files(tmp_path) == [".env", "app/.env.local", "certs/x.pem"]
+
+
+def test_the_tests_secret_looking_settings_are_known():
+    env = {"DATABASE_PASSWORD": "pg-Pass-123456", "PYTEST_ADDOPTS": "-q --no-header -x", "X": "1"}
+    assert secret_settings(env) == ["pg-Pass-123456"]

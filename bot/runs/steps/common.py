@@ -26,7 +26,7 @@ from bot.runs.repository import remember_repository, repository_context
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.sandbox import SandboxLimits
-from bot.security.file_secrets import workspace_secrets
+from bot.security.file_secrets import secret_settings, workspace_secrets
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.store.models import Run
 from bot.workspace.files import Workspace
@@ -133,6 +133,7 @@ def clone(
     # The values of the workspace's secret files and secret-looking settings, in every
     # encoding, stop anything that would carry them out (tests may print them).
     services.scanner.add_known(*workspace_secrets(root, GlobSet(SECRET_FILES).matches))
+    services.scanner.add_known(*secret_settings(services.crew.tests.env))
     _load_prompt_overrides(services, root)
     remember_repository(services, root)
     if branch and not git.checkout_remote_branch(branch):
