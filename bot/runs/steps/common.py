@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +189,8 @@ def test_command(services: StepServices, git: GitWorkspace) -> tuple[str, ...]:
 
 def environment_plan(services: StepServices, git: GitWorkspace) -> EnvironmentPlan:
     crew = services.crew
-    return detect_environment(git.root, tests=crew.tests, environment=crew.environment)
+    plan = detect_environment(git.root, tests=crew.tests, environment=crew.environment)
+    return replace(plan, readable_secrets=crew.readable_secrets)
 
 
 def environment_of(services: StepServices, git: GitWorkspace) -> Environment:
