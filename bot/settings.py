@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Calls that may answer this many tokens or more are streamed.",
     )
+    repo_map_chars: int = Field(
+        default=16_000,
+        ge=0,
+        description="Characters of the repository map in every model request (0: no map).",
+    )
     registry_allowlist: str = Field(
         default="pypi.org,files.pythonhosted.org,registry.npmjs.org",
         description=(

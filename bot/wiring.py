@@ -131,6 +131,7 @@ class Wiring:
             scanner=scanner_for_settings(self.settings),
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
+            repo_map_chars=self.settings.repo_map_chars,
         )
 
     def services(self) -> Services:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.github.app_check import AppCheckFailed, installation_accounts
 from bot.github.oauth import GitHubOAuth
 from bot.llm.client import ModelClient, ModelError
+from bot.operator.manifests import slack_bot_scopes
 from bot.ports.identity import OAuthFailed
 from bot.ports.slack import PostError, Rejected
 from bot.roster.loader import ConfigError, load_crew
@@ -170,7 +171,18 @@ def check_slack(settings: Settings) -> Check:
     detail = f"auth.test ok: {who.get('user', '?')} in {who.get('team', '?')}"
     if not token.startswith("xoxb-"):
         return Check(name, False, f"{detail}, but not a bot token", "use the xoxb- token")
-    return Check(name, True, detail)
+    if "scopes" not in who:
+        return Check(name, True, f"{detail}; Slack did not say the token's scopes")
+    granted = {scope.strip() for scope in who["scopes"].split(",")}
+    missing = [scope for scope in slack_bot_scopes() if scope not in granted]
+    if missing:
+        fix = (
+            f"add {', '.join(missing)} under OAuth & Permissions → Bot Token Scopes on "
+            f"{SLACK_APP} (or update the app from `repocrew setup slack --url URL`), reinstall "
+            "the app and set REPOCREW_SLACK_BOT_TOKEN to its new token"
+        )
+        return Check(name, False, f"{detail}, but the token lacks {', '.join(missing)}", fix)
+    return Check(name, True, f"{detail}; every scope the manifest asks for")
 
 
 def check_anthropic(settings: Settings) -> Check:

@@ -231,6 +231,7 @@ class SlackMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    attempted_at: datetime | None = Field(default=None, description="First send; set: in doubt")
 
 
 class SlackLink(SQLModel, table=True):

@@ -30,6 +30,7 @@ from emulators.github import create_app as github_app
 from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, SlackEmulator
 from emulators.slack import create_app as slack_app
+from emulators.slack.state import BOT_SCOPES
 from repocrew.cli import app
 from tests.conftest import GITHUB_SECRET, SLACK_SECRET
 from tests.support.identity import CLIENT_ID, CLIENT_SECRET, oauth_app
@@ -179,6 +180,28 @@ def test_a_wrong_slack_token_is_refused_with_slacks_reason(settings):
     check = check_slack(wrong)
     assert check.ok is False and check.detail == "Slack refused the token: invalid_auth"
     assert "REPOCREW_SLACK_BOT_TOKEN" in check.fix
+
+
+def test_a_slack_token_without_a_scope_the_manifest_asks_for_is_named_with_the_fix(settings):
+    """Slack names a token's scopes in `x-oauth-scopes`; one the crew needs (groups:history:
+    finding a post in doubt in a private channel) missing is a failure naming it."""
+    chat = SlackEmulator()
+    chat.add_token("xoxb-no-private-history", scopes=BOT_SCOPES - {"groups:history"})
+    with running(slack_app(chat)) as slack_url:
+        lacking = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr("xoxb-no-private-history"),
+                "slack_api_url": f"{slack_url}/api/",
+            }
+        )
+        check = check_slack(lacking)
+        complete = check_slack(
+            lacking.model_copy(update={"slack_bot_token": SecretStr(DEFAULT_TOKEN)})
+        )
+    assert check.ok is False and check.detail.endswith("but the token lacks groups:history")
+    assert check.fix.startswith("add groups:history under OAuth & Permissions")
+    assert "REPOCREW_SLACK_BOT_TOKEN" in check.fix
+    assert complete.ok is True and complete.detail.endswith("every scope the manifest asks for")
 
 
 def test_a_wrong_model_key_is_refused(settings):

@@ -5,16 +5,16 @@ proofs, so the upgrade deletes them all: every person links again with `/crew li
 now proves the account with GitHub's device flow and records its id. The downgrade keeps the
 proven links' logins.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
