@@ -17,12 +17,14 @@ from functools import cached_property
 from bot.environments.build import Environments, default_environments
 from bot.github.client import ClientOptions, GitHubApps
 from bot.github.gateway import forge_for, gateway_for, installation_of
+from bot.github.oauth import GitHubOAuth
 from bot.llm.client import ModelClient
 from bot.llm.loop import ModelPort
 from bot.local_forge import LocalForge
 from bot.ports.forge import Forge
 from bot.roster.models import Crew
 from bot.runs.lifecycle import default_branch
+from bot.runs.outgoing import allowed_hosts, safe_forge
 from bot.runs.step_services import StepServices
 from bot.security.secrets import scanner_for_settings
 from bot.services import Services
@@ -83,6 +85,12 @@ class Wiring:
         )
 
     @cached_property
+    def identity(self) -> GitHubOAuth | None:
+        settings = self.settings
+        app_set = settings.github_app_id is not None and settings.github_app_private_key
+        return GitHubOAuth.from_settings(settings, self.apps if app_set else None)
+
+    @cached_property
     def poster(self) -> SlackPoster | None:
         return make_poster(self.settings) if self.settings.slack_bot_token is not None else None
 
@@ -92,7 +100,8 @@ class Wiring:
         return self.poster
 
     def repo_gateway(self, installation_id: int, repo: str):
-        return gateway_for(self.apps, installation_id, repo)
+        hosts = allowed_hosts(self.settings, on_github=True)
+        return safe_forge(gateway_for(self.apps, installation_id, repo), hosts)
 
     def installation_of(self, repo: str) -> int | None:
         return installation_of(self.apps, repo)
@@ -113,21 +122,23 @@ class Wiring:
             if factory is None:
                 raise LookupError(f"run {run_id} is on forge {run.forge!r}, not set up here")
             forge = factory(run)
+        hosts = allowed_hosts(self.settings, on_github=run.forge == "github")
         return StepServices(
             engine=self.engine,
             crew=Crew.model_validate(json.loads(run.config)),
-            forge=forge,
+            forge=safe_forge(forge, hosts),
             model=model if model is not None else self.model,
             scanner=scanner_for_settings(self.settings),
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
+            repo_map_chars=self.settings.repo_map_chars,
         )
 
     def services(self) -> Services:
         github = (self.repo_gateway, self.installation_of)  # in `Services`' order
         slack = (self.slack_replies, lambda: self.poster)
         services = Services(self.engine, self.settings, *github, self.step_services, *slack)
-        return replace(services, close=self.close)
+        return replace(services, close=self.close, identity=lambda: self.identity)
 
     def close(self) -> None:
         """Close the clients this process made (their connections would otherwise linger)."""

@@ -11,12 +11,13 @@ import re
 import shlex
 import shutil
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.environments.build import Environment
 from bot.environments.plan import EnvironmentPlan, shell_line
+from bot.environments.selection import TestSelection, selected_command
 from bot.environments.untracked import tracked, untracked
 from bot.results import ResultsUnreadable, TestResults, read_junit, read_pytest_text, read_tap
 from bot.sandbox import SandboxLimits, SandboxResult, run_sandboxed, sandbox_status
@@ -46,8 +47,12 @@ def run_tests(
     limits: SandboxLimits,
     env: Mapping[str, str] | None = None,
     allow_unsandboxed: bool = False,
+    selection: TestSelection = TestSelection(),  # noqa: B008 - frozen
+    readable_secrets: Sequence[str] = (),
 ) -> TestRun:
+    """The tests (only `selection`, when given), in the sandbox, with their results read."""
     plan = environment.plan
+    command = selected_command(plan, selection, workspace)
     sandboxed = sandbox_status().available
     before = set(untracked(workspace)) if (workspace / ".git").exists() else None
     folder = Path(tempfile.mkdtemp(prefix="repocrew-results-"))
@@ -56,13 +61,13 @@ def run_tests(
         junit = f"{RESULTS}/junit.xml" if sandboxed else str(folder / "junit.xml")
         args, extra_env = junit_request(plan, environment, junit)
         result = run_sandboxed(
-            list(_with_args(plan.test_command, args)),
+            list(_with_args(command, args)),
             workspace=workspace,
             limits=limits,
             env={**environment.env(), **extra_env, **(env or {})},
             allow_unsandboxed=allow_unsandboxed,
             ro_paths=environment.ro_paths(),
-            layout=environment.layout(folder) if sandboxed else Layout(),
+            layout=_layout(environment, readable_secrets, folder) if sandboxed else Layout(),
         )
         # pytest's "generated xml file: …" line is about our report, not the repository's tests.
         result = replace(result, output=GENERATED.sub("", result.output))
@@ -75,6 +80,37 @@ def run_tests(
     root = str(WORKSPACE) if sandboxed and environment.isolated else str(workspace)
     files = tracked(workspace) if before is not None else ()
     return TestRun(result, read_results(report, result.output, plan, root=root, files=files))
+
+
+def run_command(
+    workspace: Path,
+    environment: Environment,
+    command: str,
+    *,
+    limits: SandboxLimits,
+    env: Mapping[str, str] | None = None,
+    allow_unsandboxed: bool = False,
+    readable_secrets: Sequence[str] = (),
+) -> SandboxResult:
+    """A shell command (`sh -c`) at the repository root, where and as the tests run: the
+    environment's programs first on PATH, no network, the same limits. What it leaves in the
+    workspace stays there (it is committed only if a file tool writes it)."""
+    return run_sandboxed(
+        ["sh", "-c", command],
+        workspace=workspace,
+        limits=limits,
+        env={**environment.env(), **(env or {})},
+        allow_unsandboxed=allow_unsandboxed,
+        ro_paths=environment.ro_paths(),
+        layout=_layout(environment, readable_secrets) if sandbox_status().available else Layout(),
+    )
+
+
+def _layout(
+    environment: Environment, readable: Sequence[str], results: Path | None = None
+) -> Layout:
+    """The environment's layout; the secret files it hides but those the operator opted in."""
+    return replace(environment.layout(results), readable_secrets=tuple(readable))
 
 
 def read_results(

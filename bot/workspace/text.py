@@ -69,3 +69,22 @@ def read_lines(stream: BinaryIO, relative: str, first: int, last: int | None, li
     if first > max(total, 1):
         raise WorkspaceError(f"`{relative}` has {total} lines; start_line {first} is past the end")
     return decode(bytes(out), relative)
+
+
+def numbered(text: str, first: int = 1) -> str:
+    """`cat -n`: each line behind its number (right-aligned to six places, then a tab)."""
+    if not text:
+        return ""
+    body = text[:-1] if text.endswith("\n") else text
+    return "\n".join(f"{n:>6}\t{line}" for n, line in enumerate(body.split("\n"), first)) + "\n"
+
+
+def head_and_tail(text: str, limit: int) -> str:
+    """`text` if it is at most `limit` characters, else its start and end around a note of the
+    characters cut (the start says what ran, the end how it ended)."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 5
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n[… {cut} characters cut …]\n{text[-tail:]}"

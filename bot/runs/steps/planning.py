@@ -10,8 +10,9 @@ from bot.runs.publish import upsert_comment
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_PLAN, SUBMIT_RESEARCH
+from bot.runs.steps.bench import bench_for
 from bot.runs.steps.common import StepResult, ask, clone, step_key
-from bot.runs.steps.workspace_tools import pick, workspace_tools
+from bot.runs.steps.workspace_tools import tools_for
 from bot.store.models import Run
 
 # The researcher may send the plan back once; a second "revise" goes ahead with its notes.
@@ -22,7 +23,7 @@ WEB_SEARCH_TOOL = "web_search_20250305"
 def plan(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResult:
     role = services.crew.role_for("plan")
     key = step_key("plan", outputs)
-    _git, files = clone(services, run, role)
+    git, files = clone(services, run, role)
     research = newest(outputs, "research")
     answer = ask(
         services,
@@ -32,7 +33,7 @@ def plan(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         kind="plan",
         answer=SUBMIT_PLAN,
         context=context_for("plan", run, outputs),
-        tools=pick(workspace_tools(files), role.tools),
+        tools=tools_for(role, bench_for(services, git, files)),
         feedback=research["notes"] if research else "",
     )
     # One plan comment per run, edited in place when the plan is revised.
@@ -51,7 +52,7 @@ def plan(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
 def research(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResult:
     role = services.crew.role_for("research")
     key = step_key("research", outputs)
-    _git, files = clone(services, run, role)
+    git, files = clone(services, run, role)
     config = services.crew.research
     server_tools = []
     if config.web_search and "web_search" in role.tools:
@@ -66,7 +67,7 @@ def research(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepR
         kind="research",
         answer=SUBMIT_RESEARCH,
         context=context_for("research", run, outputs),
-        tools=pick(workspace_tools(files), role.tools),
+        tools=tools_for(role, bench_for(services, git, files)),
         server_tools=server_tools,
         web_search=bool(server_tools),
     )

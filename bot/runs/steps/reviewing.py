@@ -20,8 +20,9 @@ from bot.runs.review_diff import ATTRIBUTES, HEAD_LINES, ReviewDiff, misplaced_c
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_REVIEW
+from bot.runs.steps.bench import bench_for
 from bot.runs.steps.common import StepResult, ask, clone, step_key
-from bot.runs.steps.workspace_tools import pick, workspace_tools
+from bot.runs.steps.workspace_tools import tools_for
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace, WorkspaceError
@@ -72,7 +73,7 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     base = f"origin/{services.forge.clone_source().default_branch}"
     changed = parse_diff(git.diff(base, "HEAD"))
     placeable = commentable_lines(changed)
-    tools = pick(workspace_tools(files), role.tools)
+    tools = tools_for(role, bench_for(services, git, files))
     view = _view(git, files, changed, max_bytes=crew.review.max_diff_bytes, tools=tools)
     already = _earlier_findings(outputs)
     answer = ask(

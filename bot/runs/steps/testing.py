@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.environments.build import Environment
 from bot.environments.setup_report import SetupFailed
 from bot.ports.forge import Annotation
 from bot.roster.models import Role
@@ -15,6 +16,7 @@ from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.answers import SUBMIT_TEST_REPORT
 from bot.runs.steps.baseline import baseline
+from bot.runs.steps.bench import bench_for
 from bot.runs.steps.common import (
     StepResult,
     ask,
@@ -27,6 +29,7 @@ from bot.runs.steps.common import (
     test_command,
 )
 from bot.runs.steps.judging import Judgement, judge
+from bot.runs.steps.workspace_tools import tools_for
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.git import GitWorkspace
@@ -48,11 +51,12 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
     crew = services.crew
     role = crew.role_for("test")
     key = step_key("test", outputs)
-    git, _files = clone(services, run, role, run.branch)
+    git, files = clone(services, run, role, run.branch)
     head = git.head_sha()
     _check(services, role, head, status="in_progress", title="Running the tests in the sandbox")
     try:
-        judgement = _judged_run(services, git)
+        environment = environment_of(services, git)
+        judgement = _judged_run(services, git, environment)
     except SetupFailed as failed:
         _report_setup_failure(services, role, head, failed)
         raise
@@ -68,6 +72,7 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         kind="test",
         answer=SUBMIT_TEST_REPORT,
         context=context_for("test", run, outputs),
+        tools=tools_for(role, bench_for(services, git, files, environment)),
         command=" ".join(test_command(services, git)),
         exit_code=result.exit_code,
         limit_hit=result.limit_hit or "",
@@ -106,9 +111,8 @@ def _report_setup_failure(
     )
 
 
-def _judged_run(services: StepServices, git: GitWorkspace) -> Judgement:
+def _judged_run(services: StepServices, git: GitWorkspace, environment: Environment) -> Judgement:
     """The tests of the change, once more for what failed (flaky?), against the base's."""
-    environment = environment_of(services, git)
     first = run_tests(services, git, environment)
     if first.passed or not first.results.failures:
         return judge(first, None, None)

@@ -1,7 +1,8 @@
-"""The workspace tools an agent may be given, declared once; `pick` takes a role's set.
+"""The tools an agent may be given, declared once; `tools_for` takes a role's set from its bench.
 
 Each tool is a thin shell over `bot.workspace.Workspace` (confinement and protected paths
-live there, where the model cannot reach around them) or the sandbox (for `run_tests`).
+live there, where the model cannot reach around them) or over what the step's bench binds:
+the change's diff, commands and tests in the sandbox (`command_tools.py`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from bot.environments.selection import SelectionRefused
+from bot.environments.setup_report import SetupFailed
 from bot.llm.tools import Tool, ToolError
+from bot.roster.models import Role
+from bot.runs.steps.command_tools import COMMAND_TOOLS
 from bot.sandbox import SandboxUnavailable
+from bot.workspace import text
 from bot.workspace.files import Workspace, WorkspaceError
 
 PATH = {"type": "string", "description": "path relative to the repository root"}
@@ -33,7 +39,9 @@ def _list_files(workspace: Workspace, a: dict[str, Any]) -> str:
 
 
 def _read_file(workspace: Workspace, a: dict[str, Any]) -> str:
-    return workspace.read(a["path"], start_line=a.get("start_line"), end_line=a.get("end_line"))
+    first = a.get("start_line")
+    content = workspace.read(a["path"], start_line=first, end_line=a.get("end_line"))
+    return text.numbered(content, first or 1) or "(empty file)"
 
 
 def _search(workspace: Workspace, a: dict[str, Any]) -> str:
@@ -59,8 +67,10 @@ def _guarded(function: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, A
     def run(arguments: dict[str, Any]) -> str:
         try:
             return function(arguments)
-        except (WorkspaceError, SandboxUnavailable) as error:
+        except (WorkspaceError, SandboxUnavailable, SelectionRefused) as error:
             raise ToolError(str(error)) from error
+        except SetupFailed as failed:
+            raise ToolError(f"the repository's environment could not be set up: {failed}") from None
 
     return run
 
@@ -85,7 +95,11 @@ FILE_TOOLS: dict[str, _FileTool] = {
         _list_files,
     ),
     "read_file": _FileTool(
-        "Read a text file, optionally only lines start_line..end_line (1-based).",
+        "Read a text file, optionally only lines start_line..end_line (1-based, inclusive). "
+        "Each line is shown as `cat -n` shows it: its number in the file, right-aligned in six "
+        "places, a tab, then the line. The number and the tab are not part of the file: leave "
+        "them out of edit_file's old_text and new_text; use the numbers for line ranges and "
+        "review comments.",
         _schema(
             {
                 "path": PATH,
@@ -127,19 +141,34 @@ FILE_TOOLS: dict[str, _FileTool] = {
     ),
     "delete_file": _FileTool("Delete a file.", _schema({"path": PATH}, ["path"]), _delete_file),
 }
-RUN_TESTS_DESCRIPTION = "Run the repository's test command in the sandbox and show the result."
 
 
-def workspace_tools(
-    workspace: Workspace, run_tests: Callable[[], str] | None = None
-) -> dict[str, Tool]:
-    """Every workspace tool by name, bound to `workspace` (and `run_tests`, when given)."""
-    tools = {name: tool.bound(name, workspace) for name, tool in FILE_TOOLS.items()}
-    if run_tests is not None:
-        tools["run_tests"] = Tool(
-            "run_tests", RUN_TESTS_DESCRIPTION, _schema({}), _guarded(lambda _a: run_tests())
-        )
+@dataclass(frozen=True)
+class Bench:
+    """What one step's tools work on: the workspace, and what the step binds besides (each
+    None where the step has none): the change's diff, a command and the tests in the sandbox."""
+
+    files: Workspace
+    diff: Callable[[str | None], str] | None = None  # git_diff: the path, or None for all
+    run: Callable[[dict[str, Any]], str] | None = None  # run: the tool's input
+    tests: Callable[[dict[str, Any]], str] | None = None  # run_tests: the tool's input
+
+
+def workspace_tools(bench: Bench | Workspace) -> dict[str, Tool]:
+    """Every tool the bench can back, by name (a bare workspace backs the file tools)."""
+    if isinstance(bench, Workspace):
+        bench = Bench(bench)
+    tools = {name: tool.bound(name, bench.files) for name, tool in FILE_TOOLS.items()}
+    for name, (description, schema, function) in COMMAND_TOOLS.items():
+        bound = function(bench)
+        if bound is not None:
+            tools[name] = Tool(name, description, schema, _guarded(bound))
     return tools
+
+
+def tools_for(role: Role, bench: Bench | Workspace) -> list[Tool]:
+    """The tools the roster grants `role`, in its order, that this step's bench can back."""
+    return pick(workspace_tools(bench), role.tools)
 
 
 def pick(available: dict[str, Tool], names: Iterable[str]) -> list[Tool]:
