@@ -31,7 +31,7 @@ from bot.runs.steps.start import start
 from bot.runs.steps.testing import test
 from bot.runs.steps.voting import vote
 from bot.sandbox import SandboxUnavailable
-from bot.security.secrets import SecretLeak
+from bot.security.secrets import SecretLeak, redact_json
 from bot.store.flags import set_flag
 from bot.store.models import Run
 from bot.store.runs import get_run, outputs
@@ -129,7 +129,7 @@ def _announce(services: StepServices, run_id: int, result: StepResult) -> None:
             get_run(services.engine, run_id),
             step_key=result.key,
             role=result.role,
-            output=result.output,
+            output=redact_json(result.output, services.scanner),
             target=result.next,
         )
     except Exception:  # the outbox is in the store; a failure here is logged, not fatal

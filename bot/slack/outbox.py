@@ -209,6 +209,7 @@ class _Drainer:
                 if found.revision != message.revision:
                     self._update(message, posted, persona)
                 self.report.found += 1
+                log.info("Slack message %s was posted already; not sent again", message.key)
                 return posted
         # From here on the post is in doubt until it is recorded: a retry looks for it first.
         if not leases.mark_attempted(
@@ -240,8 +241,7 @@ class _Drainer:
         except Rejected as refused:
             if refused.code != "missing_scope":
                 raise
-            # Without channels:history / groups:history it cannot look: post, at the risk of a
-            # repeat (`repocrew doctor` names the missing scope).
+            # Without the history scopes it cannot look: post, at the risk of a repeat (doctor).
             log.warning("cannot look for Slack message %s first: %s", message.key, refused)
             return None
 

@@ -22,6 +22,7 @@ from emulators.github.defaults import (
 from emulators.github.faults import Faults
 from emulators.github.gitrepo import GitRepo, Signature
 from emulators.github.hookshot import Hookshot
+from emulators.github.oauth import OAuthState
 from emulators.github.state import App, Installation, Repository, Token, User
 
 # URLs in payloads built outside a request (e.g. `install`) before `base_url` is known
@@ -69,6 +70,7 @@ class GitHubEmulator:
         self.rate_used: dict[str, int] = {}
         self.faults = Faults()
         self.webhooks = Hookshot(webhook_url, webhook_secret)
+        self.oauth = OAuthState()  # OAuth Apps, their grants and browser sessions
         self._base_url: str | None = None
         self.base_url = base_url
 

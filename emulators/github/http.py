@@ -33,6 +33,8 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a body that is not JSON (web pages, form-encoded answers)
+    media_type: str | None = None
 
 
 class HTTPError(Exception):
@@ -61,6 +63,8 @@ class Ctx:
     query: dict[str, str]
     raw_body: bytes
     link: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    cookies: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         if not self.raw_body:

@@ -77,11 +77,11 @@ def _drain_after_the_lease(engine: Engine, poster: SlackPoster) -> DrainReport:
     return report
 
 
-# the post the drainer dies right after → how it is looked for
+# the post the drainer dies right after → (where it dies, how the post is looked for)
 CRASHES = {
-    "opening": "after:post:1",  # a channel post: conversations.history
-    "reply": "after:post:2",  # a thread reply: conversations.replies
-    "standalone": "after:post:4",
+    "opening": ("after:post:1", "conversations.history"),
+    "reply": ("after:post:2", "conversations.replies"),
+    "standalone": ("after:post:4", "conversations.history"),
 }
 
 
@@ -92,13 +92,15 @@ def test_a_drainer_killed_between_the_post_and_its_record_posts_once(
 ):
     expected = _enqueue_run_thread(engine)
     settings = make_settings(database_url, slack_bot_token=DEFAULT_TOKEN, slack_api_url=api)
-    _killed(spawn(settings, crash_at=CRASHES[where], lease_seconds=LEASE))
-    posted = int(CRASHES[where].rsplit(":", 1)[1])
+    crash_at, lookup = CRASHES[where]
+    _killed(spawn(settings, crash_at=crash_at, lease_seconds=LEASE))
+    posted = int(crash_at.rsplit(":", 1)[1])
     assert len(_everything(emulator)) == posted  # Slack has it; the store does not know yet
 
     report = _drain_after_the_lease(engine, SlackPoster(token=DEFAULT_TOKEN, base_url=api))
 
     assert (report.found, report.posted) == (1, len(expected) - posted)
+    assert [c.method for c in emulator.calls if c.method.startswith("conversations.")] == [lookup]
     assert sorted(_everything(emulator)) == sorted(expected)  # each once
     opening = emulator.channel_transcript(CREW).posts[0]
     assert (opening.text, [r.text for r in opening.replies]) == ("Run 1", expected[1:3])

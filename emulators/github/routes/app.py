@@ -49,6 +49,21 @@ def get_repo_installation(ctx: Ctx) -> Reply:
     return Reply(body=render.installation(ctx.api, installation))
 
 
+@route("GET", "/installation/repositories")
+def list_installation_repositories(ctx: Ctx) -> Reply:
+    installation = ctx.principal.installation
+    if installation is None:
+        raise HTTPError(403, "You must authenticate with an installation access token")
+    covered = [r for r in ctx.emulator.repos.values() if installation.covers(r)]
+    shown = ctx.page(sorted(covered, key=lambda r: r.id))
+    body = {
+        "total_count": len(covered),
+        "repository_selection": installation.repository_selection,
+        "repositories": [render.repository(ctx.api, r) for r in shown],
+    }
+    return Reply(body=body)
+
+
 OTHER_LIMITS = {
     "integration_manifest": 5000,
     "source_import": 100,
