@@ -88,6 +88,23 @@ def _exfiltrating_coder(_port: int) -> dict[str, list[Turn]]:
     return {"code-1": _turns("Coder", "code-1", turns)}
 
 
+def _hiding_coder(_port: int) -> dict[str, list[Turn]]:
+    submit = Turn.tool_use(
+        "submit_change",
+        {
+            "summary": f"{HIDDEN_TITLE}\n\nValidate{TAGS} ages.",
+            "changes": [{"path": "calc/ages.py", "what": f"range{TAGS} check"}],
+            "testing": "-",
+        },
+    )
+    turns = [
+        _write("calc/ages.py", demo_session.AGES_CODED),
+        _write("tests/test_ages.py", demo_session.TESTS_CODED),
+        submit,
+    ]
+    return {"code-1": _turns("Coder", "code-1", turns)}
+
+
 def _script(obey: dict[str, list[Turn]]) -> Script:
     honest = [
         *demo_session.plan_turns(),
@@ -195,10 +212,13 @@ def test_a_readers_planted_marker_does_not_make_the_comment_the_crews(lab, engin
 
 
 def test_hidden_characters_in_an_issue_title_leave_the_pr_title(lab, engine, settings_for):
-    repo, run_id = _run(lab, engine, settings_for, "hidden", title=HIDDEN_TITLE)
+    repo, run_id = _run(lab, engine, settings_for, "hidden", title=HIDDEN_TITLE, obey=_hiding_coder)
     assert get_run(engine, run_id).state == "awaiting_human", get_run(engine, run_id).reason
     pulls = list(repo.pulls.values())
     assert pulls and pulls[0].issue.title.startswith("Fix ages parsing"), pulls[0].issue.title
     hidden = set(TAGS) | {"\u202e", "\u200b", "\u2066"}
     posted = [p.issue.title for p in pulls] + _markdown_posted(repo)
+    branch = get_run(engine, run_id).branch
+    posted.append(repo.git.git("log", "--format=%B", f"main..refs/heads/{branch}", "--"))
+    assert "Validate ages." in posted[-1]
     assert not [text for text in posted if hidden & set(text)]
