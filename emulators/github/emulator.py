@@ -23,7 +23,7 @@ from emulators.github.faults import Faults
 from emulators.github.gitrepo import GitRepo, Signature
 from emulators.github.hookshot import Hookshot
 from emulators.github.oauth import OAuthState
-from emulators.github.state import App, Installation, Repository, Token, User
+from emulators.github.state import App, Installation, Minted, Repository, Token, User
 
 # URLs in payloads built outside a request (e.g. `install`) before `base_url` is known
 FALLBACK_URL = "http://localhost"
@@ -66,6 +66,7 @@ class GitHubEmulator:
         self.apps: dict[int, App] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
+        self.minted: list[Minted] = []  # every access-token request granted, in order
         self.repos: dict[str, Repository] = {}
         self.rate_used: dict[str, int] = {}
         self.faults = Faults()
@@ -260,13 +261,19 @@ class GitHubEmulator:
 
     # tokens
     def issue_installation_token(
-        self, installation: Installation, permissions: dict[str, str] | None = None
+        self,
+        installation: Installation,
+        permissions: dict[str, str] | None = None,
+        repository_ids: tuple[int, ...] | None = None,
     ) -> Token:
+        """A token for the installation, limited to `permissions` and `repository_ids` when
+        given (what the access-token request's fields ask for)."""
         token = Token(
             token=f"ghs_{secrets.token_urlsafe(27)[:36]}",
             expires_at=self.clock() + self.token_ttl,
             installation=installation,
             permissions=dict(permissions) if permissions else None,
+            repository_ids=repository_ids,
         )
         self.tokens[token.token] = token
         return token

@@ -82,12 +82,15 @@ class Ctx:
             if data.get(name) in (None, ""):
                 raise invalid(resource="Body", field=name, code="missing_field")
 
-    def repo(self, *, write: str | None = None) -> Repository:
-        """The repository of the path, if the caller may see it (and, with `write` naming an
-        app permission such as "issues", change it)."""
+    def repo(self, *, read: str | None = None, write: str | None = None) -> Repository:
+        """The repository of the path, if the caller may see it (a token minted for other
+        repositories may not: 404), and read what `read` names or change what `write` names
+        (app permissions such as "issues"; an installation token without it: 403)."""
         repo = self.emulator.repo(f"{self.params['owner']}/{self.params['repo']}")
         if repo is None or not self.principal.can_see(repo):
             raise not_found()
+        if read and not self.principal.can_read(repo, read):
+            raise HTTPError(403, "Resource not accessible by integration")
         if write and not self.principal.can_write(repo, write):
             if self.principal.kind == "anonymous":
                 raise HTTPError(401, "Requires authentication")
