@@ -49,6 +49,9 @@ def comment(found: IssueComment) -> Comment:
 
 
 def pull(found: GhPullRequest) -> PullRequest:
+    # GitHub sends `head.repo: null` once a fork is deleted: still a fork's pull request.
+    head_repo = found.head.repo.full_name if found.head.repo is not None else ""
+    base_repo = found.base.repo.full_name if found.base.repo is not None else ""
     return PullRequest(
         number=found.number,
         head=found.head.ref,
@@ -58,6 +61,8 @@ def pull(found: GhPullRequest) -> PullRequest:
         draft=bool(found.draft),
         url=found.html_url,
         state=found.state,
+        head_repo=head_repo,
+        from_fork=not head_repo or head_repo.lower() != base_repo.lower(),
     )
 
 

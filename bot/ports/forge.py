@@ -37,6 +37,8 @@ class PullRequest:
     draft: bool
     url: str = ""
     state: str = "open"
+    head_repo: str = ""  # `owner/name` the head branch lives in ("" when unknown or gone)
+    from_fork: bool = False  # the head is in another repository: the crew never pushes there
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.github import hooks
+from emulators.github.forks import head_sha, keep_pull_ref
 from emulators.github.http import Ctx
 from emulators.github.state import Pull, Repository
 
@@ -14,8 +15,9 @@ def refresh(repo: Repository, pull: Pull) -> None:
     if pull.issue.state != "open":
         return
     refs = repo.git.refs("refs/heads/")
-    pull.head_sha = refs.get(f"refs/heads/{pull.head_ref}", pull.head_sha)
+    pull.head_sha = head_sha(repo, pull) or pull.head_sha  # a fork's head lives in the fork
     pull.base_sha = refs.get(f"refs/heads/{pull.base_ref}", pull.base_sha)
+    keep_pull_ref(repo, pull)
 
 
 def stats(repo: Repository, pull: Pull) -> dict[str, Any]:
@@ -46,9 +48,13 @@ def announce_pull(ctx: Ctx, repo: Repository, pull: Pull, action: str, **fields:
 
 
 def branch_moved(ctx: Ctx, repo: Repository, branch: str, before: str, after: str) -> None:
-    """A push moved `branch`: each open pull request with that head follows and says so."""
-    for pull in repo.pulls.values():
-        if pull.issue.state == "open" and pull.head_ref == branch:
-            refresh(repo, pull)
-            pull.issue.updated_at = ctx.emulator.now()
-            announce_pull(ctx, repo, pull, "synchronize", before=before, after=after)
+    """A push moved `branch` of `repo`: each open pull request with that head (in `repo`, or
+    in the repository a fork proposes to) follows and says so."""
+    for base in list(ctx.emulator.repos.values()):
+        for pull in base.pulls.values():
+            if pull.issue.state != "open" or pull.head_ref != branch:
+                continue
+            if (pull.head_repo or base) is repo:
+                refresh(base, pull)
+                pull.issue.updated_at = ctx.emulator.now()
+                announce_pull(ctx, base, pull, "synchronize", before=before, after=after)

@@ -114,7 +114,7 @@ def _repository_identity(api: str, r: Repository, url: str) -> dict[str, Any]:
         "owner": user(api, r.owner),
         "html_url": f"{api}/{r.full_name}",
         "description": r.description,
-        "fork": False,
+        "fork": r.parent is not None,
         "url": url,
     }
 

@@ -166,7 +166,7 @@ def pull(api: str, r: Repository, p: Pull, stats: dict[str, Any]) -> dict[str, A
         "review_comment_url": links["review_comment"],
         "comments_url": links["comments"],
         "statuses_url": links["statuses"],
-        "head": pull_side(api, r, p.head_ref, p.head_sha),
+        "head": pull_side(api, p.head_repo or r, p.head_ref, p.head_sha),
         "base": pull_side(api, r, p.base_ref, p.base_sha),
         "_links": {name: {"href": href} for name, href in links.items()},
         "author_association": association(r, i.user),

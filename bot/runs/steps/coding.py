@@ -112,6 +112,7 @@ def _change(
     crew = services.crew
     role = crew.role_for(kind)
     key = step_key(kind, outputs)
+    _refuse_forks(services, run)
     branch = run.branch or branch_name(
         crew.branch_prefix, run.issue_number or run.id or 0, run.title
     )
@@ -218,6 +219,20 @@ def _push(
     if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
         git.push(branch, allowed_prefix=services.crew.branch_prefix, token=source.token)
     return source
+
+
+def _refuse_forks(services: StepServices, run: Run) -> None:
+    """The crew never pushes to a fork, nor runs a fork's code to change it: the run ends
+    with a comment saying so (a maintainer can push the changes, or open a branch here)."""
+    if run.pr_number is None:
+        return
+    pull = services.forge.get_pull(run.pr_number)
+    if pull.from_fork:
+        where = pull.head_repo or "a fork that no longer exists"
+        raise StepFailed(
+            f"this pull request's branch lives in {where}, and the crew never pushes to a "
+            "fork: it can review it (`/crew review`), but the changes are the author's to make"
+        )
 
 
 def _next_state(kind: str, feedback_key: str | None) -> RunState:

@@ -31,6 +31,7 @@ from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.store.models import Run
 from bot.workspace.files import Workspace
 from bot.workspace.git import GitIdentity, GitWorkspace
+from bot.workspace.pull_refs import checkout_pull
 
 COMMIT_TRAILER = "Repocrew-Step"
 
@@ -119,11 +120,13 @@ def files_read(result: AgentResult) -> list[str]:
 
 
 def clone(
-    services: StepServices, run: Run, role: Role, branch: str = ""
+    services: StepServices, run: Run, role: Role, branch: str = "", *, pull: int | None = None
 ) -> tuple[GitWorkspace, Workspace]:
-    """A fresh clone for this step (a resumed step never sees a crashed attempt's files).
+    """A fresh clone for this step (a resumed step never sees a crashed attempt's files),
+    with a token that may only read.
 
     With `branch`, the clone is on that branch: the remote's if it exists, else a new one.
+    With `pull`, it is on that pull request's head (`refs/pull/N/head`, a fork's too).
     """
     source = services.forge.clone_source()
     root = services.workspace_dir(run.id or 0)
@@ -136,7 +139,9 @@ def clone(
     services.scanner.add_known(*secret_settings(services.crew.tests.env))
     _load_prompt_overrides(services, root)
     remember_repository(services, root)
-    if branch and not git.checkout_remote_branch(branch):
+    if pull:
+        checkout_pull(git, pull, token=source.token)
+    elif branch and not git.checkout_remote_branch(branch):
         if branch == run.branch:  # pushed by an earlier step (or the PR's own): not recreated
             raise BranchDeleted(
                 f"the branch {branch} was deleted, so the crew stopped "

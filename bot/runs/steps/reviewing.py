@@ -68,8 +68,8 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     crew = services.crew
     role = crew.role_for("review")
     key = step_key("review", outputs)
-    branch = run.branch or services.forge.get_pull(run.pr_number or 0).head
-    git, files = clone(services, run, role, branch)
+    # The crew's branch, or the PR's head as GitHub keeps it (a fork's has no namesake here).
+    git, files = clone(services, run, role, run.branch, pull=None if run.branch else run.pr_number)
     base = f"origin/{services.forge.clone_source().default_branch}"
     changed = parse_diff(git.diff(base, "HEAD"))
     placeable = commentable_lines(changed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.github import hooks, render_git, render_work
+from emulators.github.forks import head_fork
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
 from emulators.github.pulls import announce_pull, branch_moved, refresh, stats
 from emulators.github.routes.repos import commit_json
@@ -26,15 +27,11 @@ def find_pull(ctx: Ctx, repo: Repository) -> Pull:
 
 @route("POST", "/repos/{owner}/{repo}/pulls")
 def create_pull(ctx: Ctx) -> Reply:
-    repo = ctx.repo(write="pull_requests")
+    repo = ctx.repo()
     data = ctx.body()
     ctx.require(data, "head", "base")
-    head_ref = data["head"].split(":", 1)[-1]
-    refs = repo.git.refs("refs/heads/")
-    head = refs.get(f"refs/heads/{head_ref}")
-    base = refs.get(f"refs/heads/{data['base']}")
-    if head is None:
-        raise invalid(resource="PullRequest", field="head", code="invalid")
+    source, head_ref, head = _head(ctx, repo, str(data["head"]))
+    base = repo.git.refs("refs/heads/").get(f"refs/heads/{data['base']}")
     if base is None:
         raise invalid(resource="PullRequest", field="base", code="invalid")
     if repo.git.is_ancestor(head, base):
@@ -44,7 +41,8 @@ def create_pull(ctx: Ctx) -> Reply:
             message=f"No commits between {data['base']} and {head_ref}",
         )
     for other in repo.pulls.values():
-        if other.issue.state == "open" and (other.head_ref, other.base_ref) == (
+        if other.issue.state == "open" and (other.head_repo, other.head_ref, other.base_ref) == (
+            source,
             head_ref,
             data["base"],
         ):
@@ -75,12 +73,29 @@ def create_pull(ctx: Ctx) -> Reply:
         base_sha=base,
         draft=bool(data.get("draft")),
         maintainer_can_modify=bool(data.get("maintainer_can_modify")),
+        head_repo=source,
     )
     repo.issues[issue.number] = issue
     repo.pulls[issue.number] = pull
     body = pull_json(ctx, repo, pull)
     announce_pull(ctx, repo, pull, "opened")
     return Reply(201, body, {"Location": body["url"]})
+
+
+def _head(ctx: Ctx, repo: Repository, head: str) -> tuple[Repository | None, str, str]:
+    """(the fork it lives in or None, branch, commit) of a new pull request's `[owner:]branch`;
+    a fork's commits are fetched to where the base repository keeps them."""
+    owner, _, ref = head.rpartition(":")
+    source = head_fork(ctx.emulator, repo, owner) if owner else None
+    if source is None or ctx.principal.installation:  # anyone who reads may propose a fork's
+        ctx.repo(write="pull_requests")
+    sha = (source or repo).git.refs("refs/heads/").get(f"refs/heads/{ref}")
+    if sha is None or (owner and source is None and owner != repo.owner.login):
+        raise invalid(resource="PullRequest", field="head", code="invalid")
+    if source is not None:
+        kept = f"refs/pull/{repo.next_number()}/head"
+        repo.git.git("fetch", "--quiet", str(source.git.path), f"+refs/heads/{ref}:{kept}")
+    return source, ref, sha
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls")
@@ -92,13 +107,18 @@ def list_pulls(ctx: Ctx) -> Reply:
         for p in sorted(repo.pulls.values(), key=lambda p: -p.number)
         if state == "all" or p.issue.state == state
     ]
-    if "head" in ctx.query:
-        pulls = [p for p in pulls if p.head_ref == ctx.query["head"].split(":", 1)[-1]]
+    if "head" in ctx.query:  # `owner:branch`: a fork's branch of the same name is another
+        owner, _, ref = ctx.query["head"].rpartition(":")
+        pulls = [p for p in pulls if p.head_ref == ref and owner in ("", _owner(repo, p))]
     if "base" in ctx.query:
         pulls = [p for p in pulls if p.base_ref == ctx.query["base"]]
     if ctx.query.get("direction") == "asc":
         pulls.reverse()
     return Reply(body=[_listed(pull_json(ctx, repo, p)) for p in ctx.page(pulls)])
+
+
+def _owner(repo: Repository, pull: Pull) -> str:
+    return (pull.head_repo or repo).owner.login
 
 
 def _listed(body: dict[str, Any]) -> dict[str, Any]:
