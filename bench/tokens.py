@@ -2,17 +2,21 @@
 
 Runs the demo's whole team run on the Anthropic emulator (which accounts cache writes and reads
 for `cache_control` breakpoints as the API does), with a coder that takes many turns, as a real
-one does, and reads the figures back from the store's ledger.
+one does, and reads the figures back from the store's ledger. Every request carries the
+repository map (`REPOCREW_REPO_MAP_CHARS`; 0 turns it off); `--modules N` adds N generated
+Python modules to the sample repository, for a map as large as its budget allows.
 
-    .venv/bin/python bench/tokens.py [--coder-turns N]
+    .venv/bin/python bench/tokens.py [--coder-turns N] [--modules N]
 
 Last line: `tokens: cache_read_share=<cache reads / all input tokens of the coder's loop>
-cost_per_run_usd=<the whole run's cost>`. Target: cache_read_share >= 0.8.
+cost_per_run_usd=<the whole run's cost> map_tokens=<the map block's tokens>`.
+Target: cache_read_share >= 0.8.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
@@ -25,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.llm.client import ModelClient  # noqa: E402
 from bot.roster.loader import load_crew  # noqa: E402
 from bot.runs.driver import drive  # noqa: E402
-from bot.runs.lifecycle import start_local_run
+from bot.runs.lifecycle import start_local_run  # noqa: E402
 from bot.runs.states import RunState  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.engine import make_engine  # noqa: E402
@@ -34,9 +38,11 @@ from bot.store.models import ModelCall  # noqa: E402
 from bot.wiring import services_for  # noqa: E402
 from emulators.anthropic import AnthropicEmulator, Turn, create_app  # noqa: E402
 from emulators.anthropic.script import Script  # noqa: E402
+from emulators.anthropic.usage import estimate_tokens  # noqa: E402
 from emulators.server import running  # noqa: E402
 from repocrew import demo_session  # noqa: E402
 from repocrew.demo_project import make_sample_repository  # noqa: E402
+from repocrew.demo_session import git  # noqa: E402
 
 KEY = "sk-ant-bench-emulator-0000"
 
@@ -64,16 +70,18 @@ def _fields(match) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coder-turns", type=int, default=12, help="extra coder turns")
+    parser.add_argument("--modules", type=int, default=0, help="modules added to the repository")
     parser.add_argument("--verbose", action="store_true", help="print every call's tokens")
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     with tempfile.TemporaryDirectory() as directory:
-        engine, run_id, state = run_team(Path(directory), options.coder_turns)
+        engine, run_id, state = run_team(Path(directory), options.coder_turns, options.modules)
         with engine.connect() as connection:
             if options.verbose:
                 print_calls(connection, run_id)
             coder, cost = ledger_figures(connection, run_id)
+            map_tokens = map_size(connection, run_id)
         engine.dispose()
 
     calls, uncached, written, read = coder
@@ -82,10 +90,43 @@ def main() -> None:
         f"run {run_id} ended {state}; coder: {calls} calls, input {uncached} uncached + "
         f"{written} cache writes + {read} cache reads"
     )
-    print(f"tokens: cache_read_share={share:.3f} cost_per_run_usd={cost:.4f}")  # noqa: T201
+    print(  # noqa: T201
+        f"tokens: cache_read_share={share:.3f} cost_per_run_usd={cost:.4f} map_tokens={map_tokens}"
+    )
 
 
-def run_team(root: Path, coder_turns: int) -> tuple[Engine, int, RunState]:
+def grow_repository(root: Path, bare: Path, modules: int) -> None:
+    """`modules` more Python modules on the sample repository's main branch, each with a
+    constant, a class with methods and two functions: a repository whose map is large."""
+    work = root / "grown"
+    git("clone", "-q", str(bare), str(work), cwd=root)
+    package = work / "calc" / "generated"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for number in range(modules):
+        (package / f"module_{number:04}.py").write_text(
+            f'"""Generated module {number}."""\n\nLIMIT_{number} = {number}\n\n\n'
+            f"class Record{number}:\n    def load(self):\n        return {number}\n\n"
+            f"    def save(self, value):\n        return value\n\n\n"
+            f"def parse_{number}(text):\n    return int(text)\n\n\n"
+            f"def render_{number}(value):\n    return str(value)\n"
+        )
+    git("add", "-A", cwd=work)
+    git("-c", "user.name=Bench", "-c", "user.email=bench@example.com", "commit", "-q",
+        "-m", f"{modules} more modules", cwd=work)  # fmt: skip
+    git("push", "-q", "origin", "main", cwd=work)
+
+
+def map_size(connection: Connection, run_id: int) -> int:
+    """The tokens of the repository map block (system[1] of every request; 0 without one)."""
+    request = connection.execute(
+        select(ModelCall.request).where(ModelCall.run_id == run_id).limit(1)
+    ).scalar_one()
+    system = json.loads(request)["system"]
+    return estimate_tokens(system[1]["text"]) if len(system) == 3 else 0
+
+
+def run_team(root: Path, coder_turns: int, modules: int = 0) -> tuple[Engine, int, RunState]:
     """The demo's team run, driven to its end on the emulator: (the store, the run, its state)."""
     emulator = AnthropicEmulator(Script(long_coder_session(coder_turns), reuse=True))
     with running(create_app(emulator)) as url:
@@ -99,6 +140,8 @@ def run_team(root: Path, coder_turns: int) -> tuple[Engine, int, RunState]:
         engine = make_engine(settings.database_url)
         upgrade(engine)
         bare = make_sample_repository(root)
+        if modules:
+            grow_repository(root, bare, modules)
         run_id = start_local_run(
             engine,
             crew=load_crew(None),

@@ -88,6 +88,9 @@ class LocalForge:
     def clone_source(self) -> CloneSource:
         return CloneSource(url=self.clone_url, default_branch=self.default_branch)
 
+    def is_own(self, author: str) -> bool:
+        return True  # only the crew writes here: every post's author is one of its roles
+
     def list_comments(self, thread: int) -> list[Comment]:
         with self._state() as state:
             return [
@@ -214,6 +217,7 @@ def _review(row: dict[str, Any]) -> PostedReview:
         event=row["event"],
         commit_sha=row["commit_sha"],
         comments=tuple(InlineComment(**c) for c in row["comments"]),
+        author=row.get("role", ""),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.ports.forge import IssueGateway
+from bot.ports.identity import IdentityPort
 from bot.ports.slack import Poster, SlackReplies
 from bot.runs.step_services import StepServices
 from bot.settings import Settings
@@ -36,3 +37,5 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     # Lets go of the clients' connections when the process stops.
     close: Callable[[], None] = lambda: None
+    # GitHub's OAuth for people (`/crew link`, dashboard sign-in); None while no OAuth App.
+    identity: Callable[[], IdentityPort | None] = lambda: None

@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GITHUB_API_URL = "https://api.github.com"
+GITHUB_WEB_URL = "https://github.com"
 SLACK_API_URL = "https://slack.com/api/"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 
@@ -41,6 +42,17 @@ class Settings(BaseSettings):
         default=None, description="Path of a file holding the GitHub App's private key."
     )
     github_api_url: str = Field(default=GITHUB_API_URL, description="GitHub REST API base URL.")
+    github_web_url: str = Field(
+        default=GITHUB_WEB_URL,
+        description="GitHub's web address: OAuth sign-in and the device flow live there.",
+    )
+    github_oauth_client_id: str | None = Field(
+        default=None,
+        description="The OAuth App's client id: `/crew link` (device flow), dashboard sign-in.",
+    )
+    github_oauth_client_secret: SecretStr | None = Field(
+        default=None, description="The OAuth App's client secret (the dashboard's web flow)."
+    )
     slack_bot_token: SecretStr | None = Field(
         default=None, description="Slack bot token (xoxb-…) the crew posts with."
     )
@@ -100,6 +112,11 @@ class Settings(BaseSettings):
         default=4096,
         gt=0,
         description="Calls that may answer this many tokens or more are streamed.",
+    )
+    repo_map_chars: int = Field(
+        default=16_000,
+        ge=0,
+        description="Characters of the repository map in every model request (0: no map).",
     )
     registry_allowlist: str = Field(
         default="pypi.org,files.pythonhosted.org,registry.npmjs.org",

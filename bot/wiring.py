@@ -17,6 +17,7 @@ from functools import cached_property
 from bot.environments.build import Environments, default_environments
 from bot.github.client import ClientOptions, GitHubApps
 from bot.github.gateway import forge_for, gateway_for, installation_of
+from bot.github.oauth import GitHubOAuth
 from bot.llm.client import ModelClient
 from bot.llm.loop import ModelPort
 from bot.local_forge import LocalForge
@@ -84,6 +85,12 @@ class Wiring:
         )
 
     @cached_property
+    def identity(self) -> GitHubOAuth | None:
+        settings = self.settings
+        app_set = settings.github_app_id is not None and settings.github_app_private_key
+        return GitHubOAuth.from_settings(settings, self.apps if app_set else None)
+
+    @cached_property
     def poster(self) -> SlackPoster | None:
         return make_poster(self.settings) if self.settings.slack_bot_token is not None else None
 
@@ -124,13 +131,14 @@ class Wiring:
             scanner=scanner_for_settings(self.settings),
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
+            repo_map_chars=self.settings.repo_map_chars,
         )
 
     def services(self) -> Services:
         github = (self.repo_gateway, self.installation_of)  # in `Services`' order
         slack = (self.slack_replies, lambda: self.poster)
         services = Services(self.engine, self.settings, *github, self.step_services, *slack)
-        return replace(services, close=self.close)
+        return replace(services, close=self.close, identity=lambda: self.identity)
 
     def close(self) -> None:
         """Close the clients this process made (their connections would otherwise linger)."""

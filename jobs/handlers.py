@@ -19,6 +19,7 @@ from bot.store import slack_outbox as slack_store
 from bot.store.queue import ClaimedJob
 from bot.triggers.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.triggers.registry import handle_github_delivery, handle_slack_delivery
+from bot.triggers.slack_link import SLACK_LINK_JOB, poll_link
 
 log = logging.getLogger(__name__)
 
@@ -99,4 +100,5 @@ JOB_HANDLERS: Mapping[str, JobHandler] = {
     SLACK_REQUEST_JOB: _slack_request,
     HOUSEKEEPING_JOB: _housekeeping,
     STANDUP_CHECK_JOB: _standup_check,
+    SLACK_LINK_JOB: poll_link,
 }

@@ -131,7 +131,7 @@ class Environments:
                     env={**self.client.env, **_setup_path(interpreter)},
                     ro_paths=[*self.client.paths, *([interpreter.prefix] if interpreter else [])],
                     network=proxy.access(),
-                    layout=Layout(WORKSPACE),
+                    layout=Layout(WORKSPACE, readable_secrets=plan.readable_secrets),
                 )
                 refused = tuple(proxy.refused)
             restore(workspace, changed_tracked(workspace))
@@ -198,4 +198,6 @@ def environment_key(workspace: Path, plan: EnvironmentPlan, interpreter: Interpr
         "platform": [platform.system(), platform.machine(), *platform.libc_ver()],
         "workspace": str(WORKSPACE),
     }
+    if plan.readable_secrets:  # what the set-up saw of the secret files can change what it built
+        described["readable_secrets"] = list(plan.readable_secrets)
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:40]

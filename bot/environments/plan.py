@@ -46,6 +46,7 @@ class EnvironmentPlan:
     path: tuple[str, ...]  # directories (relative) to put first on PATH for the tests
     explicit_setup: bool = False  # the set-up came from [environment] setup
     explicit_test_command: bool = False  # the test command came from [tests] command
+    readable_secrets: tuple[str, ...] = ()  # secret files the set-up may see (crew file)
 
 
 @dataclass

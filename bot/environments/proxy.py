@@ -163,7 +163,7 @@ class RegistryProxy:
         self._connections.add(task)
         try:
             if len(self._connections) > self.max_connections:
-                await self._refuse_busy(reader, writer)
+                await self._busy(reader, writer)
             else:
                 await self._serve(reader, writer)
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
@@ -174,11 +174,8 @@ class RegistryProxy:
             self._connections.discard(task)
             await _close(writer)
 
-    async def _refuse_busy(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        """Read the head before the 503: closing on a client still sending breaks its pipe, and
-        it would see a reset instead of an answer it can retry on."""
+    async def _busy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read the head first: a client still sending would get a broken pipe, not the 503."""
         with contextlib.suppress(asyncio.LimitOverrunError, asyncio.IncompleteReadError):
             async with asyncio.timeout(self.idle_seconds):
                 await reader.readuntil(b"\r\n\r\n")

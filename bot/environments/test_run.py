@@ -11,7 +11,7 @@ import re
 import shlex
 import shutil
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +48,7 @@ def run_tests(
     env: Mapping[str, str] | None = None,
     allow_unsandboxed: bool = False,
     selection: TestSelection = TestSelection(),  # noqa: B008 - frozen
+    readable_secrets: Sequence[str] = (),
 ) -> TestRun:
     """The tests (only `selection`, when given), in the sandbox, with their results read."""
     plan = environment.plan
@@ -66,7 +67,7 @@ def run_tests(
             env={**environment.env(), **extra_env, **(env or {})},
             allow_unsandboxed=allow_unsandboxed,
             ro_paths=environment.ro_paths(),
-            layout=environment.layout(folder) if sandboxed else Layout(),
+            layout=_layout(environment, readable_secrets, folder) if sandboxed else Layout(),
         )
         # pytest's "generated xml file: …" line is about our report, not the repository's tests.
         result = replace(result, output=GENERATED.sub("", result.output))
@@ -89,6 +90,7 @@ def run_command(
     limits: SandboxLimits,
     env: Mapping[str, str] | None = None,
     allow_unsandboxed: bool = False,
+    readable_secrets: Sequence[str] = (),
 ) -> SandboxResult:
     """A shell command (`sh -c`) at the repository root, where and as the tests run: the
     environment's programs first on PATH, no network, the same limits. What it leaves in the
@@ -100,8 +102,15 @@ def run_command(
         env={**environment.env(), **(env or {})},
         allow_unsandboxed=allow_unsandboxed,
         ro_paths=environment.ro_paths(),
-        layout=environment.layout() if sandbox_status().available else Layout(),
+        layout=_layout(environment, readable_secrets) if sandbox_status().available else Layout(),
     )
+
+
+def _layout(
+    environment: Environment, readable: Sequence[str], results: Path | None = None
+) -> Layout:
+    """The environment's layout; the secret files it hides but those the operator opted in."""
+    return replace(environment.layout(results), readable_secrets=tuple(readable))
 
 
 def read_results(

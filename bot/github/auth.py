@@ -103,6 +103,10 @@ class InstallationAuth:
                 self._installations[key] = installation.id
             return self._installations[key]
 
+    def installation_ids(self) -> list[int]:
+        """The ids of this App's installations (`GET /app/installations`, with the JWT)."""
+        return [installation.id for installation in self._integration.get_installations()]
+
     @property
     def bot_login(self) -> str:
         """The login GitHub shows on what the App posts, e.g. `repocrew[bot]`."""

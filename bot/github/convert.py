@@ -67,6 +67,7 @@ def review(found: PullRequestReview, comments: Iterable[PullRequestComment]) -> 
         body=found.body or "",
         event=REVIEW_EVENTS.get(found.state, "COMMENT"),
         commit_sha=found.commit_id or "",
+        author=found.user.login if found.user else "",
         comments=tuple(
             InlineComment(path=c.path, line=c.line, body=c.body)
             for c in comments

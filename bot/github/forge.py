@@ -67,6 +67,11 @@ class GitHubForge:
     def client_for(self, role: str | None) -> InstallationClient:
         return self.role_clients.get(role or "", self.main)
 
+    def is_own(self, author: str) -> bool:
+        """Whether `author` is the App or a role's own App (whose markers alone count)."""
+        clients = (self.main, *self.role_clients.values())
+        return author.lower() in {client.bot_login.lower() for client in clients}
+
     def forget_tokens(self) -> None:
         """Mint new installation tokens on the next requests (GitHub refused a cached one)."""
         for client in {id(c): c for c in (self.main, *self.role_clients.values())}.values():
@@ -200,6 +205,7 @@ class GitHubForge:
             event=event,
             commit_sha=posted.commit_id or commit_sha,
             comments=tuple(comments),
+            author=client.bot_login,
         )
 
     # -- checks and statuses ---------------------------------------------------------------

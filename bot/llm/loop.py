@@ -21,6 +21,7 @@ from bot.llm.tools import Toolbox
 
 log = logging.getLogger(__name__)
 
+EPHEMERAL = {"type": "ephemeral"}
 MAX_CONTINUATIONS = 2
 NUDGE = (
     "Your turn is not finished: give your answer by calling {tools}. Do not answer in plain text."
@@ -92,16 +93,19 @@ class AgentTurn:
     # Applied to every tool result before the model sees it (secrets redacted, size capped).
     screen: Callable[[str], str] = lambda text: text
     server_tools: list[dict[str, Any]] = field(default_factory=list)
+    # The run's repository map and instructions: a system block of its own, the same bytes in
+    # every step, with its own cache breakpoint (the tools then give theirs up: at most four).
+    repository: str = ""
 
     def run(self) -> AgentResult:
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": [{"type": "text", "text": self.prompt}]}
         ]
-        system = [
-            {"type": "text", "text": self.system},
-            {"type": "text", "text": self.context, "cache_control": {"type": "ephemeral"}},
-        ]
-        tools = self.toolbox.definitions() + self.server_tools
+        system = [{"type": "text", "text": self.system}]
+        if self.repository:
+            system.append({"type": "text", "text": self.repository, "cache_control": EPHEMERAL})
+        system.append({"type": "text", "text": self.context, "cache_control": EPHEMERAL})
+        tools = self.toolbox.definitions(cached=not self.repository) + self.server_tools
         finals = self.toolbox.final_names
         calls: list[dict[str, Any]] = []
         texts: list[str] = []

@@ -54,10 +54,11 @@ class Toolbox:
             name: Draft202012Validator(dict(tool.input_schema)) for name, tool in self.tools.items()
         }
 
-    def definitions(self) -> list[dict[str, Any]]:
-        """Tool definitions for the request; the last one carries the cache breakpoint."""
+    def definitions(self, *, cached: bool = True) -> list[dict[str, Any]]:
+        """Tool definitions for the request; the last one carries a cache breakpoint unless
+        `cached` is False (a later breakpoint covers them)."""
         definitions = [tool.definition() for tool in self.tools.values()]
-        if definitions:
+        if definitions and cached:
             definitions[-1]["cache_control"] = {"type": "ephemeral"}
         return definitions
 

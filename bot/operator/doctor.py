@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.github.app_check import AppCheckFailed, installation_accounts
+from bot.github.oauth import GitHubOAuth
 from bot.llm.client import ModelClient, ModelError
+from bot.operator.manifests import slack_bot_scopes
+from bot.ports.identity import OAuthFailed
 from bot.ports.slack import PostError, Rejected
 from bot.roster.loader import ConfigError, load_crew
 from bot.sandbox import sandbox_status
@@ -127,6 +130,30 @@ def check_github(settings: Settings) -> Check:
     return Check(name, True, detail)
 
 
+def check_oauth(settings: Settings) -> Check:
+    """The OAuth App people prove their GitHub account with: asks GitHub for a device code."""
+    name = "GitHub OAuth App"
+    oauth = GitHubOAuth.from_settings(settings, None)
+    if oauth is None:
+        fix = (
+            "register an OAuth App (github.com/settings/developers), enable Device Flow, set "
+            "REPOCREW_GITHUB_OAUTH_CLIENT_ID and REPOCREW_GITHUB_OAUTH_CLIENT_SECRET"
+        )
+        return Check(name, None, "skipped: `/crew link` and dashboard sign-in are off", fix)
+    oauth.timeout = TIMEOUT
+    try:
+        oauth.start_device()
+    except OAuthFailed as error:
+        fix = f"check REPOCREW_GITHUB_OAUTH_CLIENT_ID, REPOCREW_GITHUB_WEB_URL ({error})"
+        if "device_flow_disabled" in str(error):
+            fix = "tick 'Enable Device Flow' on the OAuth App's settings page"
+        return Check(name, False, "GitHub refused the device flow", fix)
+    if oauth.client_secret is None:
+        fix = "set REPOCREW_GITHUB_OAUTH_CLIENT_SECRET for the dashboard's sign-in"
+        return Check(name, False, "device flow ready; no client secret", fix)
+    return Check(name, True, f"device flow ready at {settings.github_web_url}")
+
+
 def check_slack(settings: Settings) -> Check:
     name = "Slack"
     if settings.slack_bot_token is None:
@@ -144,7 +171,18 @@ def check_slack(settings: Settings) -> Check:
     detail = f"auth.test ok: {who.get('user', '?')} in {who.get('team', '?')}"
     if not token.startswith("xoxb-"):
         return Check(name, False, f"{detail}, but not a bot token", "use the xoxb- token")
-    return Check(name, True, detail)
+    if "scopes" not in who:
+        return Check(name, True, f"{detail}; Slack did not say the token's scopes")
+    granted = {scope.strip() for scope in who["scopes"].split(",")}
+    missing = [scope for scope in slack_bot_scopes() if scope not in granted]
+    if missing:
+        fix = (
+            f"add {', '.join(missing)} under OAuth & Permissions → Bot Token Scopes on "
+            f"{SLACK_APP} (or update the app from `repocrew setup slack --url URL`), reinstall "
+            "the app and set REPOCREW_SLACK_BOT_TOKEN to its new token"
+        )
+        return Check(name, False, f"{detail}, but the token lacks {', '.join(missing)}", fix)
+    return Check(name, True, f"{detail}; every scope the manifest asks for")
 
 
 def check_anthropic(settings: Settings) -> Check:
@@ -187,6 +225,7 @@ def check_crew(settings: Settings) -> Check:
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_store,
     check_github,
+    check_oauth,
     check_slack,
     check_anthropic,
     check_sandbox,

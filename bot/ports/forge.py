@@ -53,6 +53,7 @@ class PostedReview:
     event: str
     commit_sha: str = ""
     comments: tuple[InlineComment, ...] = ()
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,11 @@ class Forge(Protocol):
 
     def clone_source(self) -> CloneSource: ...
 
+    def is_own(self, author: str) -> bool:
+        """Whether `author` is the crew (the App, or a role's own App): a hidden marker counts
+        only in what the crew wrote, never in a reader's comment that copies it."""
+        ...
+
     def list_comments(self, thread: int) -> list[Comment]: ...
 
     def create_comment(self, thread: int, body: str, *, role: str) -> Comment: ...
@@ -130,6 +136,8 @@ class RepoGateway(Protocol):
     def permission_of(self, login: str) -> str: ...
 
     def read_text(self, path: str) -> str | None: ...
+
+    def is_own(self, author: str) -> bool: ...
 
     def list_comments(self, thread: int) -> list[Comment]: ...
 

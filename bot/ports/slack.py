@@ -41,6 +41,23 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True)
+class PostMark:
+    """What a post carries on Slack to be found again: its outbox key and text's revision."""
+
+    key: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """A post of ours on Slack carrying a key: where it is and the revision it shows."""
+
+    ts: str
+    revision: int
+    channel: str = ""  # Slack's channel id (the finder fills it in)
+
+
 class PostError(Exception):
     """A post or update that did not happen; `reason` is what to tell the operator."""
 
@@ -75,7 +92,11 @@ class Rejected(PostError):
 
 
 class Poster(Protocol):
-    """Posts and edits messages as a persona; raises a PostError subclass when it cannot."""
+    """Posts and edits messages as a persona; raises a PostError subclass when it cannot.
+
+    A post and an edit carry their `mark` (outbox key and revision) on Slack; `find_posted`
+    finds a post by its key, so a post whose earlier attempt is in doubt is not sent twice.
+    """
 
     def post(
         self,
@@ -84,6 +105,7 @@ class Poster(Protocol):
         blocks: list[dict] | None,
         persona: Persona | None,
         thread_ts: str | None,
+        mark: PostMark | None = None,
     ) -> Posted: ...
 
     def update(
@@ -93,7 +115,18 @@ class Poster(Protocol):
         text: str,
         blocks: list[dict] | None,
         persona: Persona | None,
+        mark: PostMark | None = None,
     ) -> None: ...
+
+    def find_posted(
+        self,
+        channel: str,
+        key: str,
+        *,
+        persona: Persona | None,
+        thread_ts: str | None,
+        oldest: float | None,
+    ) -> Found | None: ...
 
 
 class SlackReplies(Protocol):

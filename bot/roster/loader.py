@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from bot.roster import models as config
 from bot.roster.models import Crew
+from bot.roster.tighten import raises
 from bot.roster.toml_lines import KeyLines, key_lines
 
 ROSTERS: tuple[str, ...] = ("default", "product-team")
@@ -107,8 +108,15 @@ def apply_repo_overrides(crew: Crew, text: str, *, source: str = ".repocrew.toml
     added = overrides.get("protected_paths")
     if isinstance(added, list):  # they add to the operator's, never replace them
         overrides = {**overrides, "protected_paths": [*crew.protected_paths, *added]}
-    merged = _deep_merge(crew.model_dump(by_alias=True), overrides)
-    return _validate(merged, source=source, lines=lines)
+    merged = _validate(
+        _deep_merge(crew.model_dump(by_alias=True), overrides), source=source, lines=lines
+    )
+    raised = [
+        Problem(source, lines.line(loc), _dotted(loc), text) for loc, text in raises(crew, merged)
+    ]
+    if raised:
+        raise ConfigError(sorted(raised, key=lambda p: (p.line or 0, p.key)))
+    return merged
 
 
 def _refusals(overrides: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:

@@ -31,7 +31,7 @@ from bot.runs.steps.start import start
 from bot.runs.steps.testing import test
 from bot.runs.steps.voting import vote
 from bot.sandbox import SandboxUnavailable
-from bot.security.secrets import SecretLeak
+from bot.security.secrets import SecretLeak, redact_json
 from bot.store.flags import set_flag
 from bot.store.models import Run
 from bot.store.runs import get_run, outputs
@@ -76,6 +76,7 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
     state = RunState(run.state)
     if state in TERMINAL or state in WAITING:
         return state
+    services.files_read.clear()  # what a failed attempt read is not this step's
     try:
         result = STEPS[state](services, run, outputs(services.engine, run_id))
     except BudgetExhausted as stop:
@@ -98,7 +99,7 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
             target=result.next,
             step=result.key,
             role=result.role.key,
-            content=result.output,
+            content=with_files_read(result.output, services.files_read.get(result.key, [])),
             reason=result.reason,
             **result.fields,
         )
@@ -111,6 +112,14 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
     return result.next
 
 
+def with_files_read(output: dict[str, Any] | None, read: list[str]) -> dict[str, Any] | None:
+    """The step's result with the files its agents read (once each), for the next steps'
+    hand-off (`bot/runs/memory.py`)."""
+    if output is None or not read:
+        return output
+    return {**output, "files_read": list(dict.fromkeys(read))}
+
+
 def _announce(services: StepServices, run_id: int, result: StepResult) -> None:
     """Tell the run's Slack thread; Slack being unreachable never holds the run up."""
     try:
@@ -120,7 +129,7 @@ def _announce(services: StepServices, run_id: int, result: StepResult) -> None:
             get_run(services.engine, run_id),
             step_key=result.key,
             role=result.role,
-            output=result.output,
+            output=redact_json(result.output, services.scanner),
             target=result.next,
         )
     except Exception:  # the outbox is in the store; a failure here is logged, not fatal

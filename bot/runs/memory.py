@@ -3,7 +3,8 @@
 Each step sees what it needs, not the whole history: the coder the plan and research (in its
 fixes too), the reviewer the change and its diff, the fixer the feedback it must answer. Text
 that came from outside the crew (the task, file contents, test output, human comments) is
-fenced as untrusted.
+fenced as untrusted. The files earlier steps read are named ("already read: …"), so nobody
+reads them again blindly.
 The context is fixed for a step, so it is part of the cached prompt prefix.
 """
 
@@ -69,14 +70,36 @@ def context_for(step: str, run: Run, outputs: Mapping[str, dict[str, Any]], extr
         content = newest(outputs, kind)
         if content is not None:
             parts.append(f"## {TITLES[kind]}\n{_as_text(kind, content)}")
+    read = already_read(outputs) if step != "vote" else ""
+    if read:
+        parts.append(read)
     if extra:
         parts.append(extra)
     return "\n\n".join(parts)
 
 
+def already_read(outputs: Mapping[str, dict[str, Any]]) -> str:
+    """`already read: calc/ages.py (research-1, code-1), …`: the files earlier steps read."""
+    by_path: dict[str, list[str]] = {}
+    for key, content in outputs.items():
+        for path in (content.get("files_read") if isinstance(content, dict) else None) or []:
+            by_path.setdefault(str(path), []).append(key)
+    if not by_path:
+        return ""
+    listed = ", ".join(f"{path} ({', '.join(keys)})" for path, keys in sorted(by_path.items()))
+    return (
+        "## Files earlier steps read\n"
+        "Their content is not repeated here: read one again only for the part you need (the "
+        "branch may have changed it since).\n"
+        + fence_untrusted(f"already read: {listed}", source="paths read by earlier steps")
+    )
+
+
 # Bookkeeping the agents need not see; commit ids, branch names and timings differ between a run
 # and its replay, which would make every later prompt differ.
-NOT_SHOWN = frozenset({"sha", "branch", "pr", "findings", "event", "duration_seconds"})
+NOT_SHOWN = frozenset(
+    {"sha", "branch", "pr", "findings", "event", "duration_seconds", "files_read"}
+)
 
 
 def _as_text(kind: str, content: dict[str, Any]) -> str:

@@ -46,6 +46,9 @@ class SafeForge:
     def clone_source(self) -> CloneSource:
         return self.inner.clone_source()
 
+    def is_own(self, author: str) -> bool:
+        return self.inner.is_own(author)
+
     def list_comments(self, thread: int) -> list[Comment]:
         return self.inner.list_comments(thread)
 

@@ -1,8 +1,10 @@
 """Idempotent posting: find the crew's earlier post by its hidden marker and edit it, or post.
 
 A step that is re-run after a crash calls the same functions again; the marker makes the
-second call an update (or nothing) instead of a duplicate. Every body is scanned for secrets
-before it leaves: a leak stops the step, it is never posted redacted-and-hoped-for-the-best.
+second call an update (or nothing) instead of a duplicate. A marker counts only in a post the
+crew wrote (`Forge.is_own`): a reader who copies one into a comment does not make it the
+crew's. Every body is scanned for secrets before it leaves: a leak stops the step, it is never
+posted redacted-and-hoped-for-the-best.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def upsert_comment(
     guard.check_outgoing(text, where=f"{step} comment")
     tag = marker(run_id, step)
     for comment in forge.list_comments(thread):
-        if tag in comment.body:
+        if tag in comment.body and forge.is_own(comment.author):
             if comment.body.strip() == text.strip():
                 return comment
             return forge.update_comment(comment.id, text, role=role)
@@ -94,7 +96,7 @@ def ensure_review(
     guard.check_outgoing(text + "".join(c.body for c in draft.comments), where=f"{step} review")
     tag = marker(run_id, step)
     for review in forge.list_reviews(number):
-        if tag in review.body:
+        if tag in review.body and forge.is_own(review.author):
             return review
     return forge.create_review(number, replace(draft, body=text), role=role)
 

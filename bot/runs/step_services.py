@@ -39,6 +39,12 @@ class StepServices:
     sandbox_overrides: dict[str, Any] = field(default_factory=dict)
     # Builds and finds repositories' environments (one per process); None: `work_root`'s.
     environments: Environments | None = None
+    # The repository map's budget in characters (`REPOCREW_REPO_MAP_CHARS`, given by the
+    # wiring); 0: no map. The run's map block, once built (`bot/runs/repository.py`).
+    repo_map_chars: int = 0
+    repository: str | None = None
+    # The files each step's agents read (step key → paths), kept with the step's result.
+    files_read: dict[str, list[str]] = field(default_factory=dict)
 
     def environments_or_default(self) -> Environments:
         if self.environments is None:

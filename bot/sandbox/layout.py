@@ -4,16 +4,27 @@ A built environment (a virtualenv, node_modules) holds absolute paths, so it wor
 it was built: environments are built and used with the workspace at one fixed path
 (`WORKSPACE`), whatever the host path of the clone, and bound read-only over the clone's own
 `.venv` or `node_modules`. A results folder is bound writable outside the workspace, so a
-report never lands in what the coder commits.
+report never lands in what the coder commits. The workspace's secret files (`.env*`, keys,
+`.npmrc`…) show empty, unless the operator lets the tests see them (`readable_secrets`).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from bot.roster.globs import GlobSet
+from bot.roster.protected import SECRET_FILES
+
 WORKSPACE = PurePosixPath("/workspace")
 RESULTS = PurePosixPath("/run/repocrew/results")
+MAX_HIDDEN = 1_000
+# Where a workspace keeps other people's files (an environment, dependencies): not searched.
+_NOT_SEARCHED = {".git", "node_modules", ".venv", "venv", ".tox", ".nox", "site-packages"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,7 @@ class Bind:
 class Layout:
     workspace_at: PurePosixPath | None = None  # None: at its own host path
     binds: tuple[Bind, ...] = field(default_factory=tuple)
+    readable_secrets: tuple[str, ...] = ()  # globs of secret files the sandbox may see
 
     def inside(self, workspace: Path) -> PurePosixPath:
         """Where the workspace shows in the sandbox."""
@@ -41,7 +53,42 @@ class Layout:
         for bind in sorted(self.binds, key=lambda b: b.target.count("/")):
             target = bind.target if bind.target.startswith("/") else f"{inside}/{bind.target}"
             args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), target]
+        for relative in secret_files(workspace, self.readable_secrets):
+            args += ["--ro-bind", str(empty_file()), f"{inside}/{relative}"]
         return args
+
+
+def secret_files(workspace: Path, readable: Iterable[str] = ()) -> list[str]:
+    """The workspace's secret files (links left out: what they name is masked, or outside),
+    less those the operator lets the sandbox see; at most MAX_HIDDEN."""
+    secret, allowed = GlobSet(SECRET_FILES), GlobSet(readable)
+    found: list[str] = []
+    for folder, dirs, names in os.walk(workspace):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_SEARCHED)
+        for name in sorted(names):
+            path = Path(folder) / name
+            relative = path.relative_to(workspace).as_posix()
+            if secret.matches(relative) and not allowed.matches(relative) and _plain(path):
+                found.append(relative)
+                if len(found) >= MAX_HIDDEN:
+                    return found
+    return found
+
+
+@functools.cache
+def empty_file() -> Path:
+    """An empty, read-only file to show in place of a secret (a device node such as /dev/null
+    cannot be opened where the workspace is mounted `nodev`)."""
+    folder = Path(tempfile.mkdtemp(prefix="repocrew-empty-"))
+    folder.chmod(0o755)
+    path = folder / "empty"
+    path.touch()
+    path.chmod(0o444)
+    return path
+
+
+def _plain(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
 
 
 def git_metadata(workspace: Path) -> list[Path]:

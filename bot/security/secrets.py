@@ -102,12 +102,14 @@ class SecretScanner:
 
 
 def _known_forms(value: str) -> set[str]:
-    """The spellings a value leaks in: as is, base64 (also mid-stream), URL- and JSON-escaped;
-    for a PEM key also each body line, which survives being split across strings."""
+    """The spellings a value leaks in: as is, reversed, hex, base64 and base64url (also
+    mid-stream), URL- and JSON-escaped; for a PEM key also each body line, which survives
+    being split across strings."""
     if len(value.strip()) < MIN_KNOWN_LENGTH:
         return set()
     core = value.strip()
     forms = {value, core, quote(core, safe=""), quote_plus(core), json.dumps(core)[1:-1]}
+    forms |= {core.encode().hex(), core.encode().hex().upper(), core[::-1]}
     forms |= _base64_forms(core.encode())
     if "PRIVATE KEY-----" in core:
         lines = (line.strip() for line in _PEM_LINES.split(core))

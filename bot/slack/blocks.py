@@ -2,7 +2,9 @@
 
 Every builder keeps within Slack's limits (at most 50 blocks, section text up to 3000
 characters, button labels up to 75) by cutting long text with an ellipsis, and escapes
-`&`, `<` and `>` so a summary cannot turn into a link or a mention.
+`&`, `<` and `>` (and drops hidden characters) in the blocks and in the top-level `text` alike,
+so a title or summary cannot turn into a link or a mention (`<!channel>`, `<!here>`,
+`<!subteam^…>`, `<@…>`, `<#…>`): links and mentions come from these builders alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.roster.models import Role
+from bot.security.hidden import strip_hidden
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -55,7 +58,7 @@ def run_thread_opening(
     task = _link(url, title)
     lead = lead_role.slack.username
     return _message(
-        f"Task: {title} for {where}",
+        f"Task: {escape(title)} for {escape(where)}",
         [
             _section(f"*Task:* {task} for `{escape(where)}`"),
             _context(f"{escape(lead)} leads this run; the crew reports in this thread."),
@@ -87,7 +90,8 @@ def step_reply(
     if summary:
         blocks.append(_section(escape(summary)))
     blocks.append(_context(f"{escape(role.slack.username)} · step `{escape(step)}`"))
-    return _message(f"{head}: {summary}" if summary else head, blocks)
+    text = f"{escape(head)}: {escape(summary)}" if summary else escape(head)
+    return _message(text, blocks)
 
 
 def awaiting_human(run_id: int, pr_url: str, tally: Tally) -> Message:
@@ -124,7 +128,7 @@ def awaiting_human(run_id: int, pr_url: str, tally: Tally) -> Message:
             ],
         }
     )
-    return _message(f"Run {run_id} waits for a human: {outcome}. {pr_url}", blocks)
+    return _message(f"Run {run_id} waits for a human: {outcome}. {_url(pr_url)}", blocks)
 
 
 def run_ended(run_id: int, state: str, reason: str, link: str) -> Message:
@@ -135,14 +139,16 @@ def run_ended(run_id: int, state: str, reason: str, link: str) -> Message:
         _section(f"*{escape(head)}.* {_link(link, 'Details')}" if link else f"*{escape(head)}.*")
     ]
     blocks.append(_section(escape(reason)))
-    return _message(f"{head}: {reason}", blocks)
+    return _message(f"{escape(head)}: {escape(reason)}", blocks)
 
 
 # -- shapes and limits -----------------------------------------------------------------
 
 
 def escape(text: str) -> str:
-    """Slack's three control characters in mrkdwn and plain text."""
+    """Text as typed: no hidden characters, and Slack's three control characters escaped (in
+    mrkdwn and in a message's `text`), so no mention or link can come out of it."""
+    text = strip_hidden(text, markup=False)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -204,6 +210,10 @@ def _button(action_id: str, label: str, value: str, *, style: str | None = None)
 def _link(url: str, label: str) -> str:
     if not url:
         return escape(label)
-    # `|` and `>` end a link's URL part; a URL from GitHub has neither unescaped.
-    safe = url.replace("|", "%7C").replace(">", "%3E")
-    return f"<{safe}|{escape(label)}>"
+    return f"<{_url(url)}|{escape(label)}>"
+
+
+def _url(url: str) -> str:
+    """A URL the crew built, unable to end a link or open a mention (`|`, `<`, `>` escaped)."""
+    url = strip_hidden(url, markup=False)
+    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")

@@ -1,5 +1,9 @@
 """The drainer: sends the Slack outbox in order per channel without ever sleeping on Slack.
 
+Each post is sent once: it carries its outbox key (`post_marks`), its first attempt is
+recorded before it goes out, and a post whose earlier attempt is in doubt is looked for on
+Slack by that key before it is sent again.
+
 Per channel it claims the sendable prefix of the queue and sends it oldest first. A 429 parks
 that channel until Retry-After and the drainer moves on to the next channel; a flaky Slack
 backs off the same way; a refusal fails that one message with Slack's reason and the rest
@@ -14,13 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.ports.slack import (
     Persona,
     Posted,
     Poster,
     PostError,
+    PostMark,
     RateLimited,
     Rejected,
     Unavailable,
@@ -42,6 +47,9 @@ BACKOFF_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 # How long to keep trying to record a post as sent while the store is away (seconds each).
 RECORD_RETRY_SECONDS = (0.5, 1, 2, 4, 8)
+# A post in doubt is looked for in the channel's history from its first attempt on, less this
+# much for the difference between our clock and Slack's.
+LOOKUP_MARGIN_SECONDS = 600.0
 # Refusals of the token, not of the message: kept and sent again once the token works.
 AUTH_ERRORS = frozenset(
     {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed"}
@@ -54,6 +62,7 @@ class DrainReport:
 
     posted: int = 0
     edited: int = 0
+    found: int = 0  # posts in doubt found on Slack already, recorded and not sent again
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, Slack's reason)
     deferred: dict[str, datetime] = field(default_factory=dict)  # channel → not before
     next_due: datetime | None = None
@@ -164,14 +173,12 @@ class _Drainer:
         persona = self.personas.get(message.role)
         try:
             if message.ts is None:
-                posted = self.poster.post(
-                    message.channel, message.text, message.blocks, persona, thread_ts
-                )
-                self.report.posted += 1
+                if (posted := self._post_once(message, persona, thread_ts)) is None:
+                    log.warning("lost the lease on Slack message %s before sending", message.key)
+                    return None, False
             else:
                 posted = Posted(message.channel_id or message.channel, message.ts)
-                self.poster.update(posted.channel, posted.ts, message.text, message.blocks, persona)
-                self.report.edited += 1
+                self._update(message, posted, persona)
         except RateLimited as limited:
             self._retry(message, limited.retry_after, limited.reason, attempted=False)
             return None, False
@@ -190,12 +197,62 @@ class _Drainer:
             log.warning("lost the lease on Slack message %s while sending it", message.key)
         return posted, True
 
-    def _record_sent(self, message: OutboxMessage, posted: Posted) -> bool:
-        """Mark the message sent, riding out a brief store outage.
+    def _post_once(
+        self, message: OutboxMessage, persona: Persona | None, thread_ts: str | None
+    ) -> Posted | None:
+        """Post the message, unless an earlier attempt already did (looked up by its key);
+        None when the lease was lost before it could be sent."""
+        if message.attempted_at is not None:
+            found = self._find(message, persona, thread_ts)
+            if found is not None:
+                posted = Posted(found.channel, found.ts)
+                if found.revision != message.revision:
+                    self._update(message, posted, persona)
+                self.report.found += 1
+                log.info("Slack message %s was posted already; not sent again", message.key)
+                return posted
+        # From here on the post is in doubt until it is recorded: a retry looks for it first.
+        if not leases.mark_attempted(
+            self.engine, message_id=message.id, worker_id=self.worker_id, now=self.now()
+        ):
+            return None
+        posted = self.poster.post(
+            message.channel,
+            message.text,
+            message.blocks,
+            persona,
+            thread_ts,
+            PostMark(message.key, message.revision),
+        )
+        self.report.posted += 1
+        return posted
 
-        Slack has no idempotency key: a message that is posted but not marked would be posted
-        again by the next drain, so a failing store is retried for a while before giving up.
-        """
+    def _find(self, message: OutboxMessage, persona: Persona | None, thread_ts: str | None):
+        first = message.attempted_at or self.now()
+        first = first if first.tzinfo else first.replace(tzinfo=UTC)  # SQLite's is naive UTC
+        try:
+            return self.poster.find_posted(
+                message.channel,
+                message.key,
+                persona=persona,
+                thread_ts=thread_ts,
+                oldest=first.timestamp() - LOOKUP_MARGIN_SECONDS,
+            )
+        except Rejected as refused:
+            if refused.code != "missing_scope":
+                raise
+            # Without the history scopes it cannot look: post, at the risk of a repeat (doctor).
+            log.warning("cannot look for Slack message %s first: %s", message.key, refused)
+            return None
+
+    def _update(self, message: OutboxMessage, posted: Posted, persona: Persona | None) -> None:
+        mark = PostMark(message.key, message.revision)
+        self.poster.update(posted.channel, posted.ts, message.text, message.blocks, persona, mark)
+        self.report.edited += 1
+
+    def _record_sent(self, message: OutboxMessage, posted: Posted) -> bool:
+        """Mark the message sent, riding out a brief store outage (else the next drain finds
+        the post on Slack by its key, at the cost of a lookup)."""
         record = functools.partial(
             leases.mark_sent,
             self.engine,

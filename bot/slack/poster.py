@@ -1,4 +1,4 @@
-"""The one module that imports slack_sdk: posting and editing as the crew's personas.
+"""Posting and editing as the crew's personas, over slack_sdk (calls go through `web.py`).
 
 It never sleeps on a rate limit: a 429 becomes `RateLimited(retry_after)` so the outbox can
 park that channel and serve the others. Failures are sorted into the port's three kinds.
@@ -6,28 +6,27 @@ park that channel and serve the others. Failures are sorted into the port's thre
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.web import SlackResponse
 
-from bot.observability.calls import count_slack_calls
-from bot.ports.slack import Persona, Posted, RateLimited, Rejected, Unavailable
+from bot.ports.slack import Found, Persona, Posted, PostMark, Rejected
 from bot.settings import SLACK_API_URL, Settings
+from bot.slack.post_marks import find_mark, post_metadata
+from bot.slack.web import call as _call
+from bot.slack.web import header, messages
 
 log = logging.getLogger(__name__)
 
 PERSONA_SCOPE = "chat:write.customize"
-# Errors Slack documents as "try again": the message itself is fine.
-TRANSIENT = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
-)
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 MAX_BLOCKS = 50
+# Refusals that mean the post cannot be there: not in the channel, no such channel or thread.
+NOT_THERE = frozenset({"not_in_channel", "channel_not_found", "thread_not_found"})
 
 
 class SlackPoster:
@@ -53,6 +52,7 @@ class SlackPoster:
         self._clients: dict[str, WebClient] = {}
         self._plain: set[str] = set()  # tokens found to lack chat:write.customize
         self._channel_ids: dict[str, str] = {}
+        self._who: dict[str, dict[str, str]] = {}  # token → its auth.test identity
 
     def falls_back(self, persona: Persona | None = None) -> bool:
         """Whether posts as `persona` go out as the plain bot with the name in the text."""
@@ -65,12 +65,14 @@ class SlackPoster:
         blocks: list[dict] | None,
         persona: Persona | None,
         thread_ts: str | None,
+        mark: PostMark | None = None,
     ) -> Posted:
         token = self._token_for(persona)
         client = self._client(token)
         joined = False
         while True:
             args = self._content(token, text, blocks, persona, persona_fields=True)
+            args["metadata"] = post_metadata(mark) if mark else None
             try:
                 response = _call(
                     client.chat_postMessage, channel=channel, thread_ts=thread_ts, **args
@@ -92,10 +94,12 @@ class SlackPoster:
         text: str,
         blocks: list[dict] | None,
         persona: Persona | None,
+        mark: PostMark | None = None,
     ) -> None:
         # Only the token that posted a message may edit it, so the persona picks the token.
         token = self._token_for(persona)
         args = self._content(token, text, blocks, persona, persona_fields=False)
+        args["metadata"] = post_metadata(mark) if mark else None  # None keeps the old one
         # An empty list clears blocks the earlier version had; None would keep them.
         args["blocks"] = args.get("blocks") or []
         _call(self._client(token).chat_update, channel=channel, ts=ts, **args)
@@ -116,11 +120,53 @@ class SlackPoster:
         response = _call(self._client(self._token).views_open, trigger_id=trigger_id, view=view)
         return str(response["view"]["id"])
 
-    def auth_test(self) -> dict[str, str]:
-        """Who the crew's token is (Slack's auth.test): `repocrew doctor` checks it with this."""
-        response = _call(self._client(self._token).auth_test)
+    def auth_test(self, token: str | None = None) -> dict[str, str]:
+        """Who the crew's token is (Slack's auth.test), and `scopes`: the scopes Slack says it
+        was granted (its `x-oauth-scopes` header). `repocrew doctor` checks it with this."""
+        response = _call(self._client(token or self._token).auth_test)
         fields = ("team", "team_id", "user", "user_id", "bot_id")
-        return {key: str(response[key]) for key in fields if response.get(key)}
+        who = {key: str(response[key]) for key in fields if response.get(key)}
+        scopes = header(response, "x-oauth-scopes")
+        if scopes is not None:
+            who["scopes"] = scopes
+        return who
+
+    # -- finding a post an earlier attempt may have made -------------------------------
+    def find_posted(
+        self,
+        channel: str,
+        key: str,
+        *,
+        persona: Persona | None,
+        thread_ts: str | None,
+        oldest: float | None,
+    ) -> Found | None:
+        """Our post carrying `key` in `thread_ts`'s replies (or the channel's history since
+        `oldest`), if an earlier attempt left one; None when it is not there to be found.
+
+        Raises `Unavailable`/`RateLimited` (look again later) and, for a token that may not
+        read history, `Rejected` with `missing_scope`.
+        """
+        token = self._token_for(persona)
+        client = self._client(token)
+        who = self._who.get(token) or self._who.setdefault(token, self.auth_test(token))
+        ours = {"bot_id": who.get("bot_id"), "user_id": who.get("user_id")}
+        try:
+            channel_id = self._channel_id(client, channel, private=True)
+            if thread_ts is not None:
+                try:
+                    thread = messages(client.conversations_replies, channel_id, ts=thread_ts)
+                    return _in(channel_id, find_mark(thread, key, **ours))
+                except Rejected as refused:
+                    if refused.code != "thread_not_found":  # else Slack posted it unthreaded
+                        raise
+            since = f"{oldest:.6f}" if oldest is not None else None
+            history = messages(client.conversations_history, channel_id, oldest=since)
+            return _in(channel_id, find_mark(history, key, **ours))
+        except Rejected as refused:
+            if refused.code in NOT_THERE:
+                return None
+            raise
 
     # -- helpers -----------------------------------------------------------------------
     def _token_for(self, persona: Persona | None) -> str:
@@ -180,8 +226,9 @@ class SlackPoster:
         except Rejected as refused:
             raise Rejected("not_in_channel", {"join": refused.reason}) from refused
 
-    def _channel_id(self, client: WebClient, channel: str) -> str:
-        """conversations.join wants an id; the roster may name the channel ("#crew")."""
+    def _channel_id(self, client: WebClient, channel: str, *, private: bool = False) -> str:
+        """conversations.join wants an id; the roster may name the channel ("#crew").
+        `private`: look among the private channels the bot is in too (reading history)."""
         if CHANNEL_ID.match(channel):
             return channel
         name = channel.removeprefix("#")
@@ -193,7 +240,7 @@ class SlackPoster:
                     exclude_archived=True,
                     limit=200,
                     cursor=cursor,
-                    types="public_channel",
+                    types="public_channel,private_channel" if private else "public_channel",
                 )
                 for found in page["channels"]:
                     self._channel_ids[found["name"]] = found["id"]
@@ -213,33 +260,8 @@ def _named(blocks: list[dict] | None, persona: Persona) -> list[dict] | None:
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": label}]}, *blocks]
 
 
-@count_slack_calls
-def _call(method: Callable[..., SlackResponse], **kwargs: Any) -> SlackResponse:
-    """One Web API call, with slack_sdk's errors turned into the port's."""
-    try:
-        return method(**{key: value for key, value in kwargs.items() if value is not None})
-    except SlackApiError as error:
-        response = error.response
-        if response.status_code == 429:
-            raise RateLimited(_retry_after(response.headers)) from error
-        data = response.data if isinstance(response.data, dict) else {}
-        code = str(data.get("error") or f"http_{response.status_code}")
-        if response.status_code >= 500 or code in TRANSIENT:
-            raise Unavailable(code) from error
-        detail = {key: str(data[key]) for key in ("needed", "provided") if key in data}
-        raise Rejected(code, detail) from error
-    except (SlackRequestError, OSError) as error:  # URLError and timeouts are OSErrors
-        raise Unavailable(f"{type(error).__name__}: {error}") from error
-
-
-def _retry_after(headers: Mapping[str, Any]) -> float:
-    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
-    if isinstance(value, list):
-        value = value[0]
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return 1.0
+def _in(channel_id: str, found: Found | None) -> Found | None:
+    return dataclasses.replace(found, channel=channel_id) if found else None
 
 
 def make_poster(settings: Settings, *, tokens: Mapping[str, str] | None = None) -> SlackPoster:

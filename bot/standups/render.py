@@ -113,8 +113,9 @@ def lead_summary(
 
 
 def with_text(post: StandupPost, text: str) -> StandupPost:
-    """The post in other words (a model's polish), keeping its key, persona and thread."""
-    return _post(post.key, post.role, [text], post.context, parent=post.parent)
+    """The post in other words (a model's polish), keeping its key, persona and thread; the
+    words are escaped like any other text, so a polish cannot add a mention or a link."""
+    return _post(post.key, post.role, [escape(_unescape(text))], post.context, parent=post.parent)
 
 
 # -- phrases ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -231,15 +231,24 @@ class SlackMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    attempted_at: datetime | None = Field(default=None, description="First send; set: in doubt")
 
 
 class SlackLink(SQLModel, table=True):
-    """A Slack user's GitHub login (`/crew link`): who they are when they ask for work."""
+    """Who a Slack user is on GitHub, proven with GitHub's device flow (`/crew link`).
+
+    `github_user_id` is GitHub's id of the account that approved the link; `github_login` is
+    its login at that moment. A GitHub account links to one Slack user per team.
+    """
 
     __tablename__ = "slack_link"
+    __table_args__ = (
+        UniqueConstraint("team_id", "github_user_id", name="uq_slack_link_github_user"),
+    )
 
     team_id: str = Field(primary_key=True, max_length=32)
     slack_user_id: str = Field(primary_key=True, max_length=32)
+    github_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     github_login: str = Field(max_length=64)
     linked_at: datetime = Field(default_factory=utcnow)
 

@@ -39,6 +39,7 @@ class OutboxMessage:
     thread_key: str | None
     thread_ts: str | None  # the thread parent's ts, when it is on Slack
     waits_for: int | None  # the thread parent's id, when it is queued ahead in this batch
+    attempted_at: datetime | None = None  # set: an earlier post may have reached Slack
 
 
 def claim_due_messages(
@@ -118,6 +119,7 @@ def _outbox_message(row: Any, parent: Any) -> OutboxMessage:
         thread_key=row.thread_key,
         thread_ts=thread_ts,
         waits_for=waits_for,
+        attempted_at=row.attempted_at,
     )
 
 
@@ -126,6 +128,17 @@ def _finish(engine: Engine, message_id: int, worker_id: str, values: dict[str, A
     c = _message.c
     values |= {"lease_owner": None, "lease_expires_at": None}
     owned = and_(c.id == message_id, c.status == QUEUED, c.lease_owner == worker_id)
+    with engine.begin() as connection:
+        return connection.execute(update(_message).where(owned).values(**values)).rowcount == 1
+
+
+def mark_attempted(engine: Engine, *, message_id: int, worker_id: str, now: datetime) -> bool:
+    """Before a post goes out: from now on an earlier attempt is in doubt (it may have reached
+    Slack and not been recorded), so the next try looks for it first. False: the lease is lost
+    and the post must not go out."""
+    c = _message.c
+    owned = and_(c.id == message_id, c.status == QUEUED, c.lease_owner == worker_id)
+    values = {"attempted_at": func.coalesce(c.attempted_at, now), "updated_at": now}
     with engine.begin() as connection:
         return connection.execute(update(_message).where(owned).values(**values)).rowcount == 1
 

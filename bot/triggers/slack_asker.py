@@ -1,9 +1,10 @@
 """Who is asking in Slack, whether they may steer a repository's crew, and how to answer them.
 
 Shared by the `/crew` command and the buttons. A Slack user is known to GitHub only through
-`/crew link`; steering a repository's crew takes write access there, the same rule as for
-`/crew` comments on GitHub. The worker answers privately (chat.postEphemeral: refusals,
-queries) or through the outbox (what was done, in the channel or the run's thread).
+`/crew link`, which GitHub's device flow proves (the login linked is the one GitHub names);
+steering a repository's crew takes write access there, the same rule as for `/crew` comments
+on GitHub. The worker answers privately (chat.postEphemeral: refusals, queries) or through
+the outbox (what was done, in the channel or the run's thread).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from bot.triggers.commands import WRITE_PERMISSIONS
 log = logging.getLogger(__name__)
 
 UNLINKED = (
-    "I don't know your GitHub login yet. Link it once with `/crew link <github-login>`, "
-    "then try again."
+    "I don't know who you are on GitHub yet. Link your account once with `/crew link` "
+    "(GitHub asks you to confirm it), then try again."
 )
 
 

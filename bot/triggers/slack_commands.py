@@ -27,11 +27,11 @@ from bot.standups.run import ALREADY_POSTED, IN_PROGRESS, hold_standup
 from bot.standups.schedule import ScheduleError, set_schedule
 from bot.store.run_queries import active_runs
 from bot.store.runs import get_run, outputs
-from bot.store.slack_links import link, link_holder
 from bot.store.slack_outbox import failed_in_thread
 from bot.triggers.slack_actions import send_back, stop
 from bot.triggers.slack_asker import UNLINKED, Asker, run_for, steered_run, steering_gateway
 from bot.triggers.slack_deliveries import router
+from bot.triggers.slack_link import start_link
 from bot.triggers.starting import RunRequest, start_run
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -88,15 +88,10 @@ def _task(asker: Asker, rest: str) -> None:
 
 def _link(asker: Asker, rest: str) -> None:
     login = rest.strip().removeprefix("@")
-    if not LOGIN.match(login):
-        asker.tell("Usage: `/crew link <github-login>`")
+    if login and not LOGIN.match(login):
+        asker.tell("Usage: `/crew link [github-login]`")
         return
-    taken = link_holder(asker.engine, team=asker.team, login=login, other_than=asker.user)
-    if taken is not None:
-        asker.tell(f"@{login} is linked to <@{taken}> already.")
-        return
-    link(asker.engine, team=asker.team, user=asker.user, login=login)
-    asker.tell(f"Linked: you are @{login} on GitHub for the crew.")
+    start_link(asker, login or None)
 
 
 def _status(asker: Asker, rest: str) -> None:
@@ -188,7 +183,9 @@ COMMANDS: dict[str, SlashCommand] = {
     "task": SlashCommand(
         _task, "task owner/repo <description>", "open an issue and start a run on it (write)"
     ),
-    "link": SlashCommand(_link, "link <github-login>", "say who you are on GitHub"),
+    "link": SlashCommand(
+        _link, "link [github-login]", "prove who you are on GitHub (GitHub asks you to confirm)"
+    ),
     "status": SlashCommand(_status, "status [run]", "the active runs, or where one run is"),
     "stop": SlashCommand(_stop, "stop <run>", "stop a run (write)"),
     "changes": SlashCommand(

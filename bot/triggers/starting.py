@@ -76,12 +76,14 @@ def trigger_label(settings: Settings, gateway: RepoGateway) -> str:
 
 def reply(gateway: RepoGateway, payload: dict[str, Any], body: str) -> None:
     """Answer the comment once: a job done again (its worker died after posting) finds its
-    earlier answer by a hidden marker naming the comment, and posts nothing."""
+    earlier answer by a hidden marker naming the comment, and posts nothing (a marker counts
+    only in the crew's own comments)."""
     number = payload["issue"]["number"]
     asked = (payload.get("comment") or {}).get("id")
     if asked is not None:
         marker = f"<!-- repocrew:reply-to={asked} -->"
-        if any(marker in comment.body for comment in gateway.list_comments(number)):
+        posted = gateway.list_comments(number)
+        if any(marker in c.body and gateway.is_own(c.author) for c in posted):
             return
         body = f"{body}\n\n{marker}"
     gateway.create_comment(number, body, role="lead")

@@ -57,6 +57,8 @@ class Workspace:
         # `protection` is the role's (bot.roster.protected); `protected` and `unreadable`, for
         # a workspace without a crew, replace the built-in globs (.git stays protected).
         self.protection = protection or Protection(tuple(protected), (), tuple(unreadable))
+        # What the tools wrote or deleted: all a commit takes (bot.workspace.staging).
+        self.touched: set[str] = set()
         self.max_read_bytes = max_read_bytes
         self.max_write_bytes = max_write_bytes
 
@@ -205,6 +207,7 @@ class Workspace:
         parts = self._writable_parts(path)
         existed = os.path.lexists(self.root.joinpath(*parts))
         self._write_bytes(parts, self._encode(content))
+        self.touched.add("/".join(parts))
         verb = "Updated" if existed else "Created"
         return f"{verb} `{'/'.join(parts)}` ({text.lines(content)})"
 
@@ -237,6 +240,7 @@ class Workspace:
                 "surrounding lines so that it matches exactly once"
             )
         self._write_bytes(parts, self._encode(current.replace(old, new, 1)))
+        self.touched.add(relative)
         line = current[: current.index(old)].count("\n") + 1
         return f"Edited `{relative}` at line {line}"
 
@@ -247,6 +251,7 @@ class Workspace:
             unlink_file(root_fd, parts)
         finally:
             os.close(root_fd)
+        self.touched.add("/".join(parts))
         return f"Deleted `{'/'.join(parts)}`"
 
     def _encode(self, content: str) -> bytes:

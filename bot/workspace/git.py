@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.workspace.gitcli import GitError, run_git
+from bot.workspace.staging import stage
 
 __all__ = ["GitError", "GitIdentity", "GitWorkspace", "branch_name"]
 
@@ -174,16 +175,18 @@ class GitWorkspace:
 
     # -- commits -------------------------------------------------------------------------
 
-    def commit_all(
+    def commit(
         self,
         message: str,
         *,
+        paths: Iterable[str],
         author: GitIdentity,
         committer: GitIdentity | None = None,
         co_authors: Sequence[GitIdentity] = (),
         trailers: Mapping[str, str] | None = None,
     ) -> str | None:
-        """Stage everything and commit; the new sha, or None when nothing changed."""
+        """Stage `paths` (what the crew's tools wrote or deleted: `Workspace.touched`) and
+        commit them, nothing else; the new sha, or None when nothing changed."""
         message = message.strip() + "\n"  # interpret-trailers glues trailers to an unended line
         if not message.strip():
             raise ValueError("the commit message is empty")
@@ -193,7 +196,7 @@ class GitWorkspace:
                 raise ValueError(f"not a usable trailer: {key!r}: {value!r}")
             lines.append(f"{key}: {value}")
         lines += [f"Co-authored-by: {who}" for who in co_authors]
-        self._git("add", "--all")
+        stage(self.root, paths)
         staged = run_git(["diff", "--cached", "--quiet"], cwd=self.root, ok=(0, 1))
         if staged.returncode == 0:
             return None

@@ -62,6 +62,8 @@ def _endpoint(emulator: GitHubEmulator, handler: Handler, *, learn: bool):
             params=dict(request.path_params),
             query=dict(request.query_params),
             raw_body=raw_body,
+            headers=dict(request.headers),
+            cookies=dict(request.cookies),
         )
         if request.url.path not in UNCOUNTED:
             _count(emulator, principal)
@@ -95,6 +97,7 @@ def _count(emulator: GitHubEmulator, principal: Principal) -> None:
 
 def _respond(emulator: GitHubEmulator, principal: Principal | None, reply: Reply) -> Response:
     content = b"" if reply.body is None else json.dumps(reply.body).encode()
+    content = content if reply.content is None else reply.content
     limits = rate_limit(emulator, principal)
     headers = {
         "X-GitHub-Request-Id": uuid.uuid4().hex[:20].upper(),
@@ -110,6 +113,8 @@ def _respond(emulator: GitHubEmulator, principal: Principal | None, reply: Reply
     headers.update(reply.headers)
     if reply.status == 204:
         return Response(status_code=204, headers=headers)
+    if reply.content is not None:
+        return Response(reply.content, reply.status, headers=headers, media_type=reply.media_type)
     return Response(
         content,
         status_code=reply.status,

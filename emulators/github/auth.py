@@ -27,6 +27,7 @@ class Principal:
     installation: Installation | None = None
     user: User | None = None
     permissions: dict[str, str] | None = None
+    repository_ids: tuple[int, ...] | None = None  # an installation token's repositories
 
     @property
     def actor(self) -> User | None:
@@ -45,15 +46,27 @@ class Principal:
 
     def can_see(self, repo: Repository) -> bool:
         if self.installation:
-            return self.installation.covers(repo)
+            scoped = self.repository_ids is None or repo.id in self.repository_ids
+            return scoped and self.installation.covers(repo)
         if self.user:
             return not repo.private or self.user.login in repo.collaborators
         return not repo.private and self.kind == "anonymous"
 
+    def granted(self, permission: str) -> str | None:
+        """An installation token's level of `permission` (metadata: read, always)."""
+        if self.installation is None:
+            return None
+        level = (self.permissions or self.installation.permissions).get(permission)
+        return level or ("read" if permission == "metadata" else None)
+
+    def can_read(self, repo: Repository, permission: str) -> bool:
+        if self.installation:
+            return self.can_see(repo) and self.granted(permission) in ("read", "write")
+        return self.can_see(repo)
+
     def can_write(self, repo: Repository, permission: str) -> bool:
         if self.installation:
-            granted = (self.permissions or self.installation.permissions).get(permission)
-            return self.can_see(repo) and granted == "write"
+            return self.can_see(repo) and self.granted(permission) == "write"
         if self.user:
             return repo.collaborators.get(self.user.login) in ("admin", "maintain", "write")
         return False
@@ -76,7 +89,10 @@ def authenticate(emulator: GitHubEmulator, header: str | None) -> Principal:
         raise AuthError()
     if token.installation:
         return Principal(
-            "installation", installation=token.installation, permissions=token.permissions
+            "installation",
+            installation=token.installation,
+            permissions=token.permissions,
+            repository_ids=token.repository_ids,
         )
     return Principal("user", user=token.user)
 

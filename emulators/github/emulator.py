@@ -22,7 +22,8 @@ from emulators.github.defaults import (
 from emulators.github.faults import Faults
 from emulators.github.gitrepo import GitRepo, Signature
 from emulators.github.hookshot import Hookshot
-from emulators.github.state import App, Installation, Repository, Token, User
+from emulators.github.oauth import OAuthState
+from emulators.github.state import App, Installation, Minted, Repository, Token, User
 
 # URLs in payloads built outside a request (e.g. `install`) before `base_url` is known
 FALLBACK_URL = "http://localhost"
@@ -65,10 +66,12 @@ class GitHubEmulator:
         self.apps: dict[int, App] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
+        self.minted: list[Minted] = []  # every access-token request granted, in order
         self.repos: dict[str, Repository] = {}
         self.rate_used: dict[str, int] = {}
         self.faults = Faults()
         self.webhooks = Hookshot(webhook_url, webhook_secret)
+        self.oauth = OAuthState()  # OAuth Apps, their grants and browser sessions
         self._base_url: str | None = None
         self.base_url = base_url
 
@@ -258,13 +261,19 @@ class GitHubEmulator:
 
     # tokens
     def issue_installation_token(
-        self, installation: Installation, permissions: dict[str, str] | None = None
+        self,
+        installation: Installation,
+        permissions: dict[str, str] | None = None,
+        repository_ids: tuple[int, ...] | None = None,
     ) -> Token:
+        """A token for the installation, limited to `permissions` and `repository_ids` when
+        given (what the access-token request's fields ask for)."""
         token = Token(
             token=f"ghs_{secrets.token_urlsafe(27)[:36]}",
             expires_at=self.clock() + self.token_ttl,
             installation=installation,
             permissions=dict(permissions) if permissions else None,
+            repository_ids=repository_ids,
         )
         self.tokens[token.token] = token
         return token

@@ -33,6 +33,8 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a body that is not JSON (web pages, form-encoded answers)
+    media_type: str | None = None
 
 
 class HTTPError(Exception):
@@ -61,6 +63,8 @@ class Ctx:
     query: dict[str, str]
     raw_body: bytes
     link: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    cookies: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         if not self.raw_body:
@@ -78,12 +82,15 @@ class Ctx:
             if data.get(name) in (None, ""):
                 raise invalid(resource="Body", field=name, code="missing_field")
 
-    def repo(self, *, write: str | None = None) -> Repository:
-        """The repository of the path, if the caller may see it (and, with `write` naming an
-        app permission such as "issues", change it)."""
+    def repo(self, *, read: str | None = None, write: str | None = None) -> Repository:
+        """The repository of the path, if the caller may see it (a token minted for other
+        repositories may not: 404), and read what `read` names or change what `write` names
+        (app permissions such as "issues"; an installation token without it: 403)."""
         repo = self.emulator.repo(f"{self.params['owner']}/{self.params['repo']}")
         if repo is None or not self.principal.can_see(repo):
             raise not_found()
+        if read and not self.principal.can_read(repo, read):
+            raise HTTPError(403, "Resource not accessible by integration")
         if write and not self.principal.can_write(repo, write):
             if self.principal.kind == "anonymous":
                 raise HTTPError(401, "Requires authentication")

@@ -86,6 +86,8 @@ def _repo(emulator: GitHubEmulator, principal: Principal, request: Request) -> R
             else Refusal(404, "Repository not found.")
         )
     wants_push = RECEIVE_PACK in (params["path"], request.query_params.get("service"))
+    if not principal.can_read(repo, "contents"):
+        raise Refusal(403, "Read access to repository not granted.")
     if wants_push and not principal.can_write(repo, "contents"):
         if anonymous:
             raise Refusal(401, "Authentication required.")

@@ -73,6 +73,17 @@ class Token:
     installation: Installation | None = None
     user: User | None = None
     permissions: dict[str, str] | None = None  # a subset asked for when the token was made
+    repository_ids: tuple[int, ...] | None = None  # the repositories asked for (None: all)
+
+
+@dataclass(frozen=True)
+class Minted:
+    """One granted access-token request: what it asked for (None: all the installation has)."""
+
+    installation_id: int
+    repositories: tuple[str, ...] | None  # full names
+    permissions: dict[str, str] | None
+    token: str = field(repr=False)
 
 
 @dataclass
@@ -159,6 +170,7 @@ class Pull:
     reviews: list[Review] = field(default_factory=list)
     review_comments: list[ReviewComment] = field(default_factory=list)
     requested_reviewers: list[User] = field(default_factory=list)
+    head_repo: Repository | None = None  # a fork the head branch lives in (None: this one)
 
     @property
     def number(self) -> int:
@@ -213,6 +225,7 @@ class Repository:
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> admin/write/read
     pushed_at: str | None = None
     http_url: str | None = None  # the smart-HTTP clone URL, once the emulator knows its own
+    parent: Repository | None = None  # the repository this one is a fork of
 
     @property
     def full_name(self) -> str:

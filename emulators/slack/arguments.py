@@ -54,6 +54,26 @@ def parse_blocks(call: Call, name: str = "blocks") -> list[dict] | None:
     return [{**b, "block_id": b.get("block_id") or f"b{i:03d}"} for i, b in enumerate(blocks)]
 
 
+def metadata_arg(call: Call) -> dict | None:
+    """Message metadata as chat.postMessage/update take it: `{event_type, event_payload}`.
+
+    Only an app's token may set it. `[]` (chat.update) clears it: returned as `{}`.
+    """
+    metadata = json_arg(call, "metadata", "invalid_metadata_format")
+    if metadata is None:
+        return None
+    if metadata == []:
+        return {}
+    if not isinstance(metadata, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_schema")
+    if call.token.bot_id is None:
+        raise SlackError("metadata_must_be_sent_from_app")
+    return {"event_type": event_type, "event_payload": payload}
+
+
 def message_content(call: Call) -> dict:
     text = str(call.args.get("text") or "")
     blocks = parse_blocks(call)

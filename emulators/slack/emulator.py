@@ -79,15 +79,22 @@ class SlackEmulator(AppDeliveries):
         handler = METHODS.get(method)
         if handler is None:
             return Reply(200, {"ok": False, "error": "unknown_method", "req_method": method})
+        scopes: dict[str, str] = {}
         try:
             call = Call(self._authenticate(token, method), args)
+            # Slack names the token's scopes, and those the method accepts, on every answer.
+            scopes = {
+                "x-oauth-scopes": ",".join(sorted(call.token.scopes)),
+                "x-accepted-oauth-scopes": ",".join(sorted(SCOPES.get(method, ()))),
+            }
             limited = self.limiter.check(method, args)
             if limited is not None:
-                headers = {"Retry-After": str(limited.retry_after)}
+                headers = {"Retry-After": str(limited.retry_after), **scopes}
                 return Reply(429, {"ok": False, "error": "ratelimited"}, headers)
-            return Reply(200, {"ok": True, **handler(self.workspace, call)})
+            return Reply(200, {"ok": True, **handler(self.workspace, call)}, scopes)
         except SlackError as error:
-            return Reply(error.status, {"ok": False, "error": error.code, **error.extra})
+            body = {"ok": False, "error": error.code, **error.extra}
+            return Reply(error.status, body, scopes)
 
     def _authenticate(self, value: str | None, method: str) -> Token:
         if not value:

@@ -12,6 +12,7 @@ from .arguments import (
     json_arg,
     member_channel,
     message_content,
+    metadata_arg,
     paginate,
     parse_blocks,
     ts_arg,
@@ -49,7 +50,7 @@ def chat_post_message(ws: Workspace, call: Call) -> dict:
     ):
         raise SlackError("not_in_channel")
     bot = ws.users[call.token.user_id]
-    metadata = json_arg(call, "metadata", "invalid_metadata_format")
+    metadata = metadata_arg(call)
     message = ws.post(
         Message(
             channel=channel.id,
@@ -60,7 +61,7 @@ def chat_post_message(ws: Workspace, call: Call) -> dict:
             team=channel.team_id,
             thread_ts=call.args.get("thread_ts") or None,
             broadcast=flag(call, "reply_broadcast") and bool(call.args.get("thread_ts")),
-            metadata=metadata if isinstance(metadata, dict) else None,
+            metadata=metadata or None,
             **persona,
             **content,
         )
@@ -75,6 +76,9 @@ def chat_update(ws: Workspace, call: Call) -> dict:
     if message.user != call.token.user_id:
         raise SlackError("cant_update_message")
     content = message_content(call)
+    metadata = metadata_arg(call)
+    if metadata is not None:  # absent: the message keeps its metadata; `[]` removes it
+        message.metadata = metadata or None
     message.text = content["text"]
     if content["blocks"] is not None or call.args.get("blocks") is not None:
         message.blocks = content["blocks"]
@@ -126,8 +130,10 @@ def conversations_history(ws: Workspace, call: Call) -> dict:
 
     newest_first = [m for m in reversed(ws.top_level(channel.id)) if within(m)]
     page, cursor = paginate(newest_first, call, 100)
+    # Slack sends message metadata in listings only when asked (or subscribed to its type).
+    metadata = flag(call, "include_all_metadata")
     data = {
-        "messages": [shapes.message_json(m, ws) for m in page],
+        "messages": [shapes.message_json(m, ws, metadata=metadata) for m in page],
         "has_more": bool(cursor),
         "pin_count": 0,
         "channel_actions_ts": 0,
@@ -146,8 +152,9 @@ def conversations_replies(ws: Workspace, call: Call) -> dict:
     except SlackError as error:
         raise SlackError("thread_not_found") from error
     page, cursor = paginate(thread, call, 1000)
+    metadata = flag(call, "include_all_metadata")
     return {
-        "messages": [shapes.message_json(m, ws) for m in page],
+        "messages": [shapes.message_json(m, ws, metadata=metadata) for m in page],
         "has_more": bool(cursor),
         "response_metadata": {"next_cursor": cursor},
     }

@@ -203,8 +203,11 @@ def _thread_fields(message: Message, workspace: Workspace) -> dict:
     }
 
 
-def message_json(message: Message, workspace: Workspace, *, root: bool = True) -> dict:
-    """A message as chat.postMessage/update, conversations.history and .replies send it."""
+def message_json(
+    message: Message, workspace: Workspace, *, root: bool = True, metadata: bool = True
+) -> dict:
+    """A message as chat.postMessage/update, conversations.history and .replies send it
+    (`metadata`: with its metadata, which the listings send only on `include_all_metadata`)."""
     data: dict = {"type": "message", "text": message.text, "user": message.user, "ts": message.ts}
     if message.team:
         data["team"] = message.team
@@ -230,7 +233,7 @@ def message_json(message: Message, workspace: Workspace, *, root: bool = True) -
         data["blocks"] = message.blocks
     if message.attachments is not None:
         data["attachments"] = message.attachments
-    if message.metadata is not None:
+    if message.metadata is not None and metadata:
         data["metadata"] = message.metadata
     if message.edited:
         data["edited"] = {"user": message.edited[0], "ts": message.edited[1]}

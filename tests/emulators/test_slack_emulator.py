@@ -122,6 +122,55 @@ def test_join_then_post_and_list(client: WebClient):
     assert names == ["general", "crew"]
 
 
+def test_metadata_is_kept_and_listed_only_when_asked_for(client: WebClient):
+    """Slack returns a message's metadata in history and replies only on include_all_metadata;
+    chat.update keeps it unless given new metadata, and `[]` removes it."""
+    meta = {"event_type": "repocrew_post", "event_payload": {"key": "run:1:open", "revision": 1}}
+    parent = client.chat_postMessage(channel=CREW, text="Run 1", metadata=meta)
+    assert parent["message"]["metadata"] == meta
+    client.chat_postMessage(channel=CREW, text="plan", thread_ts=parent["ts"], metadata=meta)
+
+    def listed(**flag: bool) -> list[dict | None]:
+        history = client.conversations_history(channel=CREW, **flag)["messages"]
+        thread = client.conversations_replies(channel=CREW, ts=parent["ts"], **flag)["messages"]
+        return [m.get("metadata") for m in history + thread]
+
+    assert listed() == [None, None, None]
+    assert listed(include_all_metadata=True) == [meta, meta, meta]
+
+    client.chat_update(channel=CREW, ts=parent["ts"], text="Run 1 (edited)")
+    assert listed(include_all_metadata=True)[0] == meta
+    newer = {"event_type": "repocrew_post", "event_payload": {"key": "run:1:open", "revision": 2}}
+    assert client.chat_update(channel=CREW, ts=parent["ts"], text="v2", metadata=newer)
+    assert listed(include_all_metadata=True)[0] == newer
+    client.api_call("chat.update", json={"channel": CREW, "ts": parent["ts"], "text": "v3",
+                                         "metadata": []})  # fmt: skip
+    assert listed(include_all_metadata=True)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [
+        ("{not json", "invalid_metadata_format"),
+        ('"a string"', "invalid_metadata_format"),
+        ('{"event_type": "x"}', "invalid_metadata_schema"),
+        ('{"event_type": "", "event_payload": {}}', "invalid_metadata_schema"),
+        ('{"event_type": "x", "event_payload": []}', "invalid_metadata_schema"),
+    ],
+)
+def test_malformed_metadata_is_refused(client: WebClient, metadata: str, error: str):
+    post = {"channel": CREW, "text": "hi", "metadata": metadata}
+    assert error_of(lambda: client.api_call("chat.postMessage", data=post)) == error
+
+
+def test_every_answer_names_the_tokens_scopes(url: str, emulator: SlackEmulator):
+    """Slack's x-oauth-scopes header: what `repocrew doctor` checks the token against."""
+    emulator.add_token("xoxb-few", scopes={"chat:write", "channels:history"})
+    answer = WebClient(token="xoxb-few", base_url=url + "/api/").auth_test()
+    headers = {name.lower(): value for name, value in answer.headers.items()}
+    assert headers["x-oauth-scopes"] == "channels:history,chat:write"
+
+
 # -- errors and faults ------------------------------------------------------------------
 
 
@@ -366,9 +415,15 @@ def fidelity_responses(client: WebClient, emulator: SlackEmulator) -> dict[str, 
         ],
         "conversations.list": [client.conversations_list().data],
         "conversations.history": [
-            client.conversations_history(channel=CREW, oldest="1", latest="9999999999").data
+            client.conversations_history(
+                channel=CREW, oldest="1", latest="9999999999", include_all_metadata=True
+            ).data
         ],
-        "conversations.replies": [client.conversations_replies(channel=CREW, ts=parent["ts"]).data],
+        "conversations.replies": [
+            client.conversations_replies(
+                channel=CREW, ts=parent["ts"], include_all_metadata=True
+            ).data
+        ],
         "conversations.join": [client.conversations_join(channel=GENERAL).data],
         "conversations.info": [
             client.conversations_info(

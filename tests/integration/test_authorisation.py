@@ -158,7 +158,7 @@ def test_a_rewritten_remote_never_gets_the_token_or_the_push(tmp_path):
     ws = GitWorkspace.clone(bare.as_uri(), tmp_path / "work")
     ws.checkout_new_branch("crew/1-x")
     (ws.root / "x.txt").write_text("x")
-    ws.commit_all("x", author=GitIdentity("Coder", "coder@example.com"))
+    ws.commit("x", paths=["x.txt"], author=GitIdentity("Coder", "coder@example.com"))
     with (ws.root / ".git" / "config").open("a") as config:
         config.write(f'[remote "origin"]\n\turl = {recorder.url}\n\tpushurl = {recorder.url}\n')
 

@@ -15,6 +15,7 @@ from bot.operator.doctor import (
     Check,
     check_anthropic,
     check_github,
+    check_oauth,
     check_slack,
     run_checks,
 )
@@ -29,8 +30,10 @@ from emulators.github import create_app as github_app
 from emulators.server import running
 from emulators.slack import DEFAULT_TOKEN, SlackEmulator
 from emulators.slack import create_app as slack_app
+from emulators.slack.state import BOT_SCOPES
 from repocrew.cli import app
 from tests.conftest import GITHUB_SECRET, SLACK_SECRET
+from tests.support.identity import CLIENT_ID, CLIENT_SECRET, oauth_app
 
 KEY = "sk-ant-test-doctor-key-0001"
 runner = CliRunner()
@@ -54,6 +57,9 @@ def _env(settings: Settings) -> dict[str, str]:
         "REPOCREW_SLACK_API_URL": settings.slack_api_url,
         "ANTHROPIC_API_KEY": secret(settings.anthropic_api_key),
         "REPOCREW_ANTHROPIC_BASE_URL": settings.anthropic_base_url,
+        "REPOCREW_GITHUB_WEB_URL": settings.github_web_url,
+        "REPOCREW_GITHUB_OAUTH_CLIENT_ID": settings.github_oauth_client_id or "",
+        "REPOCREW_GITHUB_OAUTH_CLIENT_SECRET": secret(settings.github_oauth_client_secret),
     }
 
 
@@ -71,6 +77,7 @@ def workdir(tmp_path, monkeypatch):
 def settings(workdir) -> Iterator[Settings]:
     """Valid credentials for GitHub, Slack and the model, each emulated, on a current store."""
     hub = GitHubEmulator.with_defaults()
+    oauth_app(hub)
     model = AnthropicEmulator(api_keys={KEY})
     with (
         running(github_app(hub)) as hub_url,
@@ -93,6 +100,9 @@ def settings(workdir) -> Iterator[Settings]:
             slack_api_url=f"{slack_url}/api/",
             anthropic_api_key=KEY,
             anthropic_base_url=model_url,
+            github_web_url=hub_url,
+            github_oauth_client_id=CLIENT_ID,
+            github_oauth_client_secret=CLIENT_SECRET,
         )
 
 
@@ -110,6 +120,8 @@ def test_without_credentials_doctor_names_each_variable_and_where_to_get_it(work
     assert "console.anthropic.com" in result.output and "xoxb-" in result.output
     assert "repocrew db upgrade" in result.output  # the fresh store has no schema yet
     assert "skipped: no App id or private key" in result.output
+    assert "skipped: `/crew link` and dashboard sign-in are off" in result.output
+    assert "REPOCREW_GITHUB_OAUTH_CLIENT_ID" in result.output
 
 
 def test_with_the_emulators_every_check_passes(settings):
@@ -121,6 +133,19 @@ def test_with_the_emulators_every_check_passes(settings):
     assert checks["Slack"].detail.startswith("auth.test ok: repocrew in")
     assert checks["Anthropic"].detail == "reachable; 3 models available"
     assert "schema current" in checks["store"].detail
+    assert checks["GitHub OAuth App"].detail == f"device flow ready at {settings.github_web_url}"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"github_oauth_client_id": "Ov23liNobodyKnowsMe"}, "REPOCREW_GITHUB_OAUTH_CLIENT_ID"),
+        ({"github_oauth_client_secret": None}, "REPOCREW_GITHUB_OAUTH_CLIENT_SECRET"),
+    ],
+)
+def test_an_unknown_oauth_client_or_a_missing_secret_fails_with_the_fix(settings, change, said):
+    check = check_oauth(settings.model_copy(update=change))
+    assert check.ok is False and said in check.fix
 
 
 def test_the_cli_exits_0_when_ready_and_prints_noSecretStr(settings):
@@ -155,6 +180,28 @@ def test_a_wrong_slack_token_is_refused_with_slacks_reason(settings):
     check = check_slack(wrong)
     assert check.ok is False and check.detail == "Slack refused the token: invalid_auth"
     assert "REPOCREW_SLACK_BOT_TOKEN" in check.fix
+
+
+def test_a_slack_token_without_a_scope_the_manifest_asks_for_is_named_with_the_fix(settings):
+    """Slack names a token's scopes in `x-oauth-scopes`; one the crew needs (groups:history:
+    finding a post in doubt in a private channel) missing is a failure naming it."""
+    chat = SlackEmulator()
+    chat.add_token("xoxb-no-private-history", scopes=BOT_SCOPES - {"groups:history"})
+    with running(slack_app(chat)) as slack_url:
+        lacking = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr("xoxb-no-private-history"),
+                "slack_api_url": f"{slack_url}/api/",
+            }
+        )
+        check = check_slack(lacking)
+        complete = check_slack(
+            lacking.model_copy(update={"slack_bot_token": SecretStr(DEFAULT_TOKEN)})
+        )
+    assert check.ok is False and check.detail.endswith("but the token lacks groups:history")
+    assert check.fix.startswith("add groups:history under OAuth & Permissions")
+    assert "REPOCREW_SLACK_BOT_TOKEN" in check.fix
+    assert complete.ok is True and complete.detail.endswith("every scope the manifest asks for")
 
 
 def test_a_wrong_model_key_is_refused(settings):

@@ -34,6 +34,7 @@ from tests.support.fault_world import (
     thread_replies,
     wait_until,
 )
+from tests.support.identity import prove_link
 from tests.support.world import World
 
 HUMAN = "U0001"
@@ -102,7 +103,7 @@ def test_posts_survive_a_revoked_token_a_429_storm_and_a_deleted_channel(world):
 
     # The channel goes: the stop's edit of the decision is refused, kept and reported.
     chat.remove_channel("#crew")
-    command(world, "link octocat")
+    prove_link(world, "octocat", channel="#general")
     command(world, f"stop {run.id}")
     wait_until(lambda: state_of(world) == "stopped", "the stop")
     wait_until(lambda: failed_with(world, "channel_not_found"), "the refused edit")

@@ -19,6 +19,7 @@ from bot.store.runs import outputs, transitions
 from emulators.slack.shapes import view_json
 from emulators.slack.state import User
 from repocrew import demo_session
+from tests.support.identity import USER_CODE, approve_device, prove_link, user_code_in
 from tests.support.world import REPO, World, emulated_world
 
 HUMAN, STRANGER = "U0001", "U0003"
@@ -69,17 +70,40 @@ def click(world: World, action_id: str, run_id: int, ts: str, user: str = HUMAN)
     assert response.status_code == 200
 
 
-def linked(world: World) -> list[str]:
+def linked(world: World) -> list[tuple[str, int]]:
     with Session(world.engine) as session:
-        return [link.github_login for link in session.exec(select(SlackLink))]
+        return [
+            (link.github_login, link.github_user_id) for link in session.exec(select(SlackLink))
+        ]
 
 
-def test_a_refused_task_asks_nothing_of_github(world):
+def test_a_claimed_login_links_nothing_and_starts_nothing(world):
+    """Red team: a Slack user with no GitHub access claims the admin's login. On the old main
+    `/crew link octocat` linked at once and `/crew task` then opened an issue and started a run
+    as octocat; now only what GitHub proves is linked."""
+    command(world, "link octocat", user=STRANGER)
+    code = user_code_in(wait_until(lambda: _with_code(world, STRANGER), "the device code"))
+    approve_device(world.hub_url, "reader", code)  # all the stranger can approve: their own
+    wait_until(lambda: "not @octocat" in told(world, STRANGER), "the refusal to link")
+    assert linked(world) == []
+
     command(world, "task octo-org/ages Add input validation", user=STRANGER)
-    wait_until(lambda: "/crew link <github-login>" in told(world, STRANGER), "the unlinked reply")
+    wait_until(lambda: "I don't know who you are on GitHub" in told(world, STRANGER), "unlinked")
+    human = world.human
+    assert list(human.get_repo(REPO).get_issues(state="all")) == [] and world.runs() == []
+    human.close()
 
-    command(world, "link reader", user=STRANGER)
-    wait_until(lambda: linked(world) == ["reader"], "the link")
+
+def test_the_device_flow_links_the_account_github_names(world):
+    command(world, "link", user=STRANGER)
+    code = user_code_in(wait_until(lambda: _with_code(world, STRANGER), "the device code"))
+    assert f"<{world.hub_url}/login/device>" in told(world, STRANGER)
+    approve_device(world.hub_url, "reader", code)
+    confirmed = "Linked: GitHub confirmed you are @reader."
+    wait_until(lambda: confirmed in told(world, STRANGER), "the link")  # said once stored
+    assert linked(world) == [("reader", world.hub.users["reader"].id)]
+
+    # Linked, but a reader: the task is refused and GitHub is not touched.
     command(world, "task octo-org/ages Add input validation", user=STRANGER)
     wait_until(lambda: "`read`" in told(world, STRANGER), "the refusal")
     human = world.human
@@ -87,10 +111,21 @@ def test_a_refused_task_asks_nothing_of_github(world):
     human.close()
 
 
+def test_a_cancelled_code_links_nothing(world):
+    command(world, "link", user=STRANGER)
+    code = user_code_in(wait_until(lambda: _with_code(world, STRANGER), "the device code"))
+    approve_device(world.hub_url, "octocat", code, authorize=False)
+    wait_until(lambda: "You cancelled on GitHub" in told(world, STRANGER), "the cancellation")
+    assert linked(world) == []
+
+
+def _with_code(world: World, user: str) -> str | None:
+    return next((t for t in told(world, user).splitlines() if USER_CODE.search(t)), None)
+
+
 @pytest.mark.skipif(not sandbox_status().available, reason="the tester needs the sandbox")
 def test_a_task_from_slack_runs_the_crew_and_the_buttons_steer_it(world):
-    command(world, "link octocat")
-    wait_until(lambda: linked(world) == ["octocat"], "the link")
+    prove_link(world, "octocat")
     command(world, f"task {REPO} {demo_session.TASK_TITLE}. {demo_session.TASK_BODY}")
 
     run = wait_until(

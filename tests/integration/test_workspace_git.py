@@ -73,8 +73,9 @@ def test_clone_branch_commit_push(remote, tmp_path):
     Workspace(ws.root).write("src/valid.py", "def valid(x):\n    return bool(x)\n")
     assert ws.status_paths() == ["src/valid.py"]
 
-    sha = ws.commit_all(
+    sha = ws.commit(
         "Add input validation\n\n#12: checks the form before saving.",
+        paths=["src/valid.py"],
         author=CODER,
         co_authors=[REVIEWER],
         trailers={"Repocrew-Run": "7", "Repocrew-Step": "code"},
@@ -101,16 +102,18 @@ def test_clone_branch_commit_push(remote, tmp_path):
 def test_the_committer_can_differ_from_the_author(remote, tmp_path):
     ws = _clone(remote, tmp_path)
     Workspace(ws.root).write("a.txt", "a\n")
-    ws.commit_all("Add a", author=CODER, committer=REVIEWER)
+    ws.commit("Add a", paths=["a.txt"], author=CODER, committer=REVIEWER)
     assert (
         git("log", "-1", "--format=%an|%cn", cwd=ws.root).strip() == f"{CODER.name}|{REVIEWER.name}"
     )
 
 
-def test_commit_all_with_nothing_changed_returns_none(remote, tmp_path):
+def test_commit_with_nothing_changed_returns_none(remote, tmp_path):
     ws = _clone(remote, tmp_path)
     head = ws.head_sha()
-    assert ws.commit_all("Nothing", author=CODER) is None
+    assert ws.commit("Nothing", paths=[], author=CODER) is None
+    (ws.root / "left-by-a-test.txt").write_text("x\n")
+    assert ws.commit("Nothing of ours", paths=["gone.txt"], author=CODER) is None
     assert ws.head_sha() == head
 
 
@@ -118,9 +121,13 @@ def test_find_commit_with_trailer_finds_the_step_commit(remote, tmp_path):
     ws = _clone(remote, tmp_path)
     ws.checkout_new_branch("crew/7-x")
     Workspace(ws.root).write("a.txt", "a\n")
-    first = ws.commit_all("Step one", author=CODER, trailers={"Repocrew-Step": "run=7 step=code"})
+    first = ws.commit(
+        "Step one", paths=["a.txt"], author=CODER, trailers={"Repocrew-Step": "run=7 step=code"}
+    )
     Workspace(ws.root).write("b.txt", "b\n")
-    ws.commit_all("Step two", author=CODER, trailers={"Repocrew-Step": "run=7 step=fix"})
+    ws.commit(
+        "Step two", paths=["b.txt"], author=CODER, trailers={"Repocrew-Step": "run=7 step=fix"}
+    )
     assert ws.find_commit_with_trailer("Repocrew-Step", "run=7 step=code") == first
     assert ws.find_commit_with_trailer("repocrew-step", "run=7 step=code") == first
     assert ws.find_commit_with_trailer("Repocrew-Step", "run=8 step=code") is None
@@ -132,7 +139,7 @@ def test_push_to_main_is_refused_and_main_is_unchanged(remote, tmp_path):
     ws = _clone(remote, tmp_path)
     before = _remote_sha(remote, "main")
     Workspace(ws.root).write("evil.txt", "x\n")
-    ws.commit_all("Straight to main", author=CODER)
+    ws.commit("Straight to main", paths=["evil.txt"], author=CODER)
     with pytest.raises(ValueError, match="only branches under 'crew/'"):
         ws.push("main", allowed_prefix="crew/")
     with pytest.raises(ValueError, match="only branches under"):
@@ -164,11 +171,11 @@ def test_push_never_forces_unless_asked(remote, tmp_path):
     ws = _clone(remote, tmp_path)
     assert ws.checkout_remote_branch("crew/existing") is True
     Workspace(ws.root).write("a.txt", "a\n")
-    pushed = ws.commit_all("One", author=CODER)
+    pushed = ws.commit("One", paths=["a.txt"], author=CODER)
     ws.push("crew/existing", allowed_prefix="crew/")
     git("reset", "-q", "--hard", "HEAD~1", cwd=ws.root)
     Workspace(ws.root).write("b.txt", "b\n")
-    rewritten = ws.commit_all("Other", author=CODER)
+    rewritten = ws.commit("Other", paths=["b.txt"], author=CODER)
     with pytest.raises(GitError, match="rejected"):
         ws.push("crew/existing", allowed_prefix="crew/")
     assert _remote_sha(remote, "crew/existing") == pushed
@@ -266,7 +273,7 @@ def test_a_token_is_never_written_for_a_file_remote(remote, tmp_path):
     ws = GitWorkspace.clone(remote.as_uri(), tmp_path / "work", token=TOKEN)
     ws.checkout_new_branch("crew/1-t")
     Workspace(ws.root).write("a.txt", "a\n")
-    ws.commit_all("A", author=CODER)
+    ws.commit("A", paths=["a.txt"], author=CODER)
     ws.fetch(token=TOKEN)
     ws.push("crew/1-t", allowed_prefix="crew/", token=TOKEN)
     assert ws.remote_branch_sha("crew/1-t", token=TOKEN) == ws.head_sha()
@@ -392,8 +399,9 @@ def test_a_missing_repository_and_a_missing_token_fail_cleanly(http_remote, tmp_
 
 def test_attributes_are_read_as_git_resolves_them(remote, tmp_path):
     ws = _clone(remote, tmp_path)
-    Workspace(ws.root).write(".gitattributes", "gen/** linguist-generated\n*.dat binary\n")
-    Workspace(ws.root).write("web/.gitattributes", "yarn.lock -linguist-generated\n")
+    unprotected = Workspace(ws.root, protected=())  # .gitattributes is protected by default
+    unprotected.write(".gitattributes", "gen/** linguist-generated\n*.dat binary\n")
+    unprotected.write("web/.gitattributes", "yarn.lock -linguist-generated\n")
 
     paths = ["gen/api.py", "blob.dat", "web/yarn.lock", "café notes.md"]
     found = check_attr(ws.root, paths, ["linguist-generated", "diff"])

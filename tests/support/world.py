@@ -31,6 +31,7 @@ from emulators.slack import create_app as slack_app
 from repocrew import demo_session
 from repocrew.serve import serve_app
 from tests.conftest import GITHUB_SECRET, make_settings
+from tests.support.identity import CLIENT_ID, CLIENT_SECRET, oauth_app
 
 KEY = "sk-ant-test-emulator-key-0005"
 REPO = "octo-org/ages"
@@ -85,6 +86,7 @@ def emulated_world(
         files=demo_session.sample_files(),
         collaborators={"octocat": "admin", "reader": "read"},
     )
+    oauth_app(hub)  # people prove their GitHub accounts with it (`/crew link`, the dashboard)
     model = AnthropicEmulator(demo_session.whole_run_script())
     chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(100, burst=100, per="channel")})
     with (
@@ -107,6 +109,9 @@ def emulated_world(
             slack_bot_token=DEFAULT_TOKEN,
             slack_api_url=f"{slack_url}/api/",
             slack_signing_secret=DEFAULT_SIGNING_SECRET,
+            github_web_url=hub_url,
+            github_oauth_client_id=CLIENT_ID,
+            github_oauth_client_secret=CLIENT_SECRET,
         )
         app = serve_app(
             settings, workers=in_process_worker, scheduler=False, github_options=github_options

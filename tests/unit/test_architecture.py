@@ -37,6 +37,7 @@ FORBIDDEN = {
     "slack_sdk": ("bot.runs.announce", "slack_sdk"),
     "anthropic": ("bot.runs.driver", "anthropic"),
     "APScheduler": ("bot.standups.run", "apscheduler"),
+    "tree-sitter": ("bot.runs.repository", "tree_sitter"),
     "SQLAlchemy": ("bot.triggers.starting", "sqlalchemy"),
     "The web framework": ("bot.runs.driver", "fastapi"),
     "Adapters are built": ("bot.triggers.starting", "bot.github.forge"),

@@ -42,8 +42,15 @@ class FakeGateway:
     def read_text(self, path: str) -> str | None:
         return self.repo_config if path == ".repocrew.toml" else None
 
+    def is_own(self, author: str) -> bool:
+        return author == "repocrew[bot]"
+
     def list_comments(self, thread: int) -> list[Comment]:
-        return [Comment(i, body) for i, (t, body) in enumerate(self.comments) if t == thread]
+        return [
+            Comment(i, body, "repocrew[bot]")
+            for i, (t, body) in enumerate(self.comments)
+            if t == thread
+        ]
 
     def create_comment(self, thread: int, body: str, *, role: str) -> None:
         self.comments.append((thread, body))

@@ -13,6 +13,7 @@ from bot.slack.blocks import (
     awaiting_human,
     check_blocks,
     clip,
+    run_ended,
     run_thread_opening,
     step_reply,
 )
@@ -50,7 +51,7 @@ def snapshot(message: tuple[str, list[dict]]) -> str:
 def test_run_thread_opening():
     opening = run_thread_opening(role("lead"), "acme/shop", 42, "Fix the <login> bug & more", ISSUE)
     assert snapshot(opening) == (
-        "text: Task: Fix the <login> bug & more for acme/shop#42\n"
+        "text: Task: Fix the &lt;login&gt; bug &amp; more for acme/shop#42\n"
         "section: *Task:* <https://github.com/acme/shop/issues/42|Fix the &lt;login&gt; bug "
         "&amp; more> for `acme/shop#42`\n"
         "context: Team Lead leads this run; the crew reports in this thread."
@@ -123,6 +124,29 @@ def test_awaiting_a_human():
 def test_mentions_and_links_in_model_text_are_escaped():
     _, blocks = step_reply(role("reviewer"), "review", "<!channel> see <http://x|here> & go", "")
     assert blocks[1]["text"]["text"] == "&lt;!channel&gt; see &lt;http://x|here&gt; &amp; go"
+
+
+UNTRUSTED = "<!channel> <!here> <!subteam^S1|@ops> <@U1> <#C1> <https://evil.example|x> &"
+HIDDEN = "".join(chr(0xE0000 + ord(c)) for c in "ping all") + "\u202e\u200b"
+INERT = "&lt;!channel&gt; &lt;!here&gt; &lt;!subteam^S1|@ops&gt; &lt;@U1&gt; &lt;#C1&gt; "
+INERT += "&lt;https://evil.example|x&gt; &amp;"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda t: run_thread_opening(role("lead"), "acme/shop", 42, t, ISSUE),
+        lambda t: step_reply(role("coder"), "code", t, PULL, role("reviewer")),
+        lambda t: run_ended(7, "failed", t, PULL),
+    ],
+    ids=["opening (issue title)", "step reply (model summary)", "run ended (reason)"],
+)
+def test_the_text_field_is_escaped_as_the_blocks_are(build):
+    text, blocks = build(f"{HIDDEN}{UNTRUSTED}")
+    assert INERT in text and "<!" not in text and "<@" not in text and "<#" not in text
+    assert "<https://evil" not in text and "\U000e0070" not in text and "\u202e" not in text
+    sections = " ".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert INERT in sections and "\u202e" not in sections
 
 
 def test_long_text_is_cut_with_an_ellipsis():

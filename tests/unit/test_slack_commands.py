@@ -38,6 +38,7 @@ from bot.store.models import (
     StandupSchedule,
 )
 from bot.store.runs import get_run, outputs, update_run
+from bot.store.slack_links import link_proven
 from bot.store.slack_outbox import enqueue_message
 from bot.triggers import slack_messages
 from bot.triggers.slack_deliveries import detail_of, handle_slack_delivery
@@ -176,9 +177,10 @@ def click(send, action_id: str, run_id: int, user: str = "U1") -> int:
 
 
 def link(engine, user: str, login: str) -> None:
-    with Session(engine) as session:
-        session.add(SlackLink(team_id=TEAM, slack_user_id=user, github_login=login))
-        session.commit()
+    """A link as `/crew link` leaves it once GitHub proved the account (tests/unit/
+    test_slack_link.py proves that part)."""
+    github_id = 1000 + sum(map(ord, login))
+    link_proven(engine, team=TEAM, user=user, github_user_id=github_id, login=login)
 
 
 def waiting_run(engine, state: RunState = RunState.AWAITING_HUMAN) -> int:
@@ -261,16 +263,14 @@ def test_interactions_dispatch_by_action_id_and_callback_id():
 
 def test_an_unlinked_user_is_told_how_to_link(world, engine, gateway, slack):
     assert crew(world, "task octo-org/hello Add validation") == 1
-    assert "/crew link <github-login>" in slack.told("U1")
+    assert "Link your account once with `/crew link`" in slack.told("U1")
     assert gateway.issues == [] and rows(engine, Run) == []
 
 
-def test_link_records_the_login_and_a_login_cannot_be_claimed_twice(world, engine, slack):
+def test_link_without_an_oauth_app_links_nothing_and_names_the_setting(world, engine, slack):
     crew(world, "link @writer", user="U1")
-    crew(world, "link writer", user="U2", trigger="t2")
-    (found,) = rows(engine, SlackLink)
-    assert (found.team_id, found.slack_user_id, found.github_login) == (TEAM, "U1", "writer")
-    assert "Linked" in slack.told("U1") and "linked to <@U1> already" in slack.told("U2")
+    assert "REPOCREW_GITHUB_OAUTH_CLIENT_ID" in slack.told("U1")
+    assert rows(engine, SlackLink) == [] and jobs(engine, "slack.link") == 0
 
 
 def test_a_linked_reader_cannot_start_a_task(world, engine, gateway, slack):

@@ -212,3 +212,19 @@ def test_the_polish_hook_rewrites_each_post_and_its_prompt_renders(tmp_path):
         prompt.startswith("You are Coder on a software crew. Your job: Writes the change")
         and posts[3].text in prompt
     )
+
+
+def test_a_title_or_polish_cannot_ping_the_channel_or_hide_text():
+    crew = berlin_crew()
+    tags = "".join(chr(0xE0000 + ord(c)) for c in "ping")
+    runs = {1: RunRef(1, f"Fix{tags} <!channel> <!here> <@U1> \u202ebug", None, "coding")}
+    coder = RoleFacts("coder", today=[StepDone(1, "code")])
+    roles = {key: RoleFacts(key) for key in crew.roles} | {"coder": coder}
+    facts = TeamFacts(at("11-12 23:00"), at("11-15 23:00"), roles, runs)
+    posts = standup_posts(crew, facts, channel="#crew", day=MONDAY, since=FRIDAY)
+    polished = with_text(posts[0], "Morning <!channel>, see <https://evil.example|this>")
+    for post in [*posts, polished]:
+        said = post.text + "".join(str(block) for block in post.blocks)
+        assert "<!" not in said and "<@U1>" not in said and "<https" not in said
+        assert "\u202e" not in said and tags not in said
+    assert "Fix &lt;!channel&gt; &lt;!here&gt; &lt;@U1&gt; bug" in posts[3].text

@@ -66,6 +66,7 @@ def _run(
         limits=replace(limits, wall_seconds=wall),
         env=tests.env,
         allow_unsandboxed=tests.allow_unsandboxed,
+        readable_secrets=services.crew.readable_secrets,
     )
     return command_report(a["command"], result, services.scanner.redact)
 

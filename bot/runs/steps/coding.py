@@ -13,6 +13,7 @@ from typing import Any
 from bot.environments.build import Environment
 from bot.ports.forge import CloneSource
 from bot.roster.models import Role
+from bot.roster.protected import Protection
 from bot.runs import comments as render
 from bot.runs.memory import context_for, kind_of
 from bot.runs.publish import ensure_pull
@@ -37,6 +38,7 @@ from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace
 from bot.workspace.git import GitWorkspace, branch_name
+from bot.workspace.guard import PushRefused, check_push
 
 FEEDBACK_KINDS = ("review", "test", "vote", "human")
 
@@ -128,18 +130,20 @@ def _change(
         tools=tools_for(role, bench_for(services, git, files, environment)),
         feedback=feedback,
     )
-    _commit(services, git, run, role, summary=answer["summary"], marker=f"{run.id}/{key}")
-    _refuse_protected_paths(git, files, since=started_at)
+    _commit(services, git, files, run, role, answer["summary"], marker=f"{run.id}/{key}")
     changed = git.changed_files(base, "HEAD")
-    source = _push(services, git, branch, base=base)
+    title = render.pull_title(run.title, run.issue_number)
+    body = render.pull_body(role, answer, issue_number=run.issue_number)
+    services.scanner.check_outgoing(title + "\n" + body, where="pull request")  # before a push
+    source = _push(services, git, branch, base=base, since=(started_at, files.protection))
     pull = ensure_pull(
         services.forge,
         services.scanner,
         run_id=run.id or 0,
         head=branch,
         base=source.default_branch,
-        title=render.pull_title(run.title, run.issue_number),
-        body=render.pull_body(role, answer, issue_number=run.issue_number),
+        title=title,
+        body=body,
         draft=True if kind == "code" else None,
         role=role.key,
     )
@@ -166,14 +170,23 @@ def _prepare(services: StepServices, git: GitWorkspace, kind: str, started_at: s
 
 
 def _commit(
-    services: StepServices, git: GitWorkspace, run: Run, role: Role, *, summary: str, marker: str
+    services: StepServices,
+    git: GitWorkspace,
+    files: Workspace,
+    run: Run,
+    role: Role,
+    summary: str,
+    *,
+    marker: str,
 ) -> None:
-    """Commit as the role; a resumed step finds its earlier commit by the trailer instead."""
+    """Commit what the role's tools wrote or deleted, as the role; a resumed step finds its
+    earlier commit by the trailer instead."""
     subject = summary.strip().splitlines()[0][:72]
     message = f"{subject}\n\n{summary}"
     services.scanner.check_outgoing(message, where="commit message")
-    sha = git.commit_all(
+    sha = git.commit(
         message,
+        paths=files.touched,
         author=identity(role),
         co_authors=requester_identity(run),
         trailers={COMMIT_TRAILER: marker},
@@ -182,17 +195,22 @@ def _commit(
         raise StepFailed(f"{role.name} finished without changing any file")
 
 
-def _refuse_protected_paths(git: GitWorkspace, files: Workspace, *, since: str) -> None:
-    touched = [path for path in git.changed_files(since, "HEAD") if files.is_protected(path)]
-    if touched:
-        # The model's file tools refuse these, but the tests it ran in the workspace could
-        # have written them, and `commit_all` stages everything. Earlier steps' changes were
-        # judged (by their own role's rights) before they were pushed.
-        raise StepFailed(f"refusing to push changes to protected paths: {', '.join(touched)}")
-
-
-def _push(services: StepServices, git: GitWorkspace, branch: str, *, base: str) -> CloneSource:
-    """Scan what leaves, then push it unless the remote has it already (a resumed step)."""
+def _push(
+    services: StepServices,
+    git: GitWorkspace,
+    branch: str,
+    *,
+    base: str,
+    since: tuple[str, Protection],
+) -> CloneSource:
+    """Judge and scan what leaves, then push it unless the remote has it already (a resumed
+    step). Whoever wrote what was committed since the step started (a tool, a command, a test
+    run), it is judged by this role's rights; earlier steps' commits were judged by theirs."""
+    started_at, protection = since
+    try:
+        check_push(git, started_at, protection)
+    except PushRefused as refused:
+        raise StepFailed(str(refused)) from None
     services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
     source = services.forge.clone_source()
     if git.remote_branch_sha(branch, token=source.token) != git.head_sha():

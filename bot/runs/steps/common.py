@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,15 @@ from bot.llm.loop import AgentResult, AgentStopped, AgentTurn
 from bot.llm.tools import Tool, Toolbox
 from bot.prompts import PromptLibrary
 from bot.results import Outcome, TestResults
+from bot.roster.globs import GlobSet
 from bot.roster.models import Crew, Role
-from bot.roster.protected import Protection, protection
+from bot.roster.protected import SECRET_FILES, Protection, protection
 from bot.runs.memory import kind_of
+from bot.runs.repository import remember_repository, repository_context
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
 from bot.sandbox import SandboxLimits
+from bot.security.file_secrets import secret_settings, workspace_secrets
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.store.models import Run
 from bot.workspace.files import Workspace
@@ -93,11 +96,26 @@ def ask(
         budget=services.budget_check(run.id or 0, role),
         screen=services.screen,
         server_tools=server_tools or [],
+        repository=repository_context(services),
     )
     result: AgentResult = turn.run()
+    services.files_read.setdefault(key.split(".", 1)[0], []).extend(files_read(result))
     if result.answer is None:
         raise StepFailed(f"{role.name} gave no answer")
     return result.answer
+
+
+def files_read(result: AgentResult) -> list[str]:
+    """What the agent read with `read_file` (`path`, or `path:first-last` for a range)."""
+    read = []
+    for call in result.tool_calls:
+        arguments = call.get("input") or {}
+        if call["name"] != "read_file" or call["error"] or not isinstance(arguments, dict):
+            continue
+        first, last = arguments.get("start_line"), arguments.get("end_line")
+        lines = f":{first or 1}-{last or ''}" if first or last else ""
+        read.append(f"{arguments.get('path', '')}{lines}")
+    return read
 
 
 def clone(
@@ -112,7 +130,12 @@ def clone(
     shutil.rmtree(root, ignore_errors=True)
     root.parent.mkdir(parents=True, exist_ok=True)
     git = GitWorkspace.clone(source.url, root, token=source.token, branch=source.default_branch)
+    # The values of the workspace's secret files and secret-looking settings, in every
+    # encoding, stop anything that would carry them out (tests may print them).
+    services.scanner.add_known(*workspace_secrets(root, GlobSet(SECRET_FILES).matches))
+    services.scanner.add_known(*secret_settings(services.crew.tests.env))
     _load_prompt_overrides(services, root)
+    remember_repository(services, root)
     if branch and not git.checkout_remote_branch(branch):
         if branch == run.branch:  # pushed by an earlier step (or the PR's own): not recreated
             raise BranchDeleted(
@@ -166,7 +189,8 @@ def test_command(services: StepServices, git: GitWorkspace) -> tuple[str, ...]:
 
 def environment_plan(services: StepServices, git: GitWorkspace) -> EnvironmentPlan:
     crew = services.crew
-    return detect_environment(git.root, tests=crew.tests, environment=crew.environment)
+    plan = detect_environment(git.root, tests=crew.tests, environment=crew.environment)
+    return replace(plan, readable_secrets=crew.readable_secrets)
 
 
 def environment_of(services: StepServices, git: GitWorkspace) -> Environment:
@@ -189,6 +213,7 @@ def run_tests(
         env=services.crew.tests.env,
         allow_unsandboxed=services.crew.tests.allow_unsandboxed,
         selection=selection,
+        readable_secrets=services.crew.readable_secrets,
     )
 
 

@@ -16,6 +16,7 @@ MODULES = [
     "repos",
     "graphql",
     "manifests",
+    "oauth",
 ]
 
 

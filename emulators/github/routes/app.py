@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from emulators.github import render
 from emulators.github.emulator import iso
 from emulators.github.http import Ctx, HTTPError, Reply, not_found, route
 from emulators.github.ratelimit import rate_limit
+from emulators.github.state import Installation, Minted, Repository
 
 
 def _app(ctx: Ctx):
@@ -21,22 +24,59 @@ def get_app(ctx: Ctx) -> Reply:
 
 @route("POST", "/app/installations/{installation_id:int}/access_tokens")
 def create_access_token(ctx: Ctx) -> Reply:
+    """A token limited, when asked, to `repositories` (names) or `repository_ids` of the
+    installation and to `permissions` it holds; GitHub's 422s for anything else."""
     app = _app(ctx)
     installation = ctx.emulator.installations.get(ctx.params["installation_id"])
     if installation is None or installation.app.id != app.id:
         raise not_found()
-    wanted = ctx.body().get("permissions") or {}
+    data = ctx.body()
+    wanted = data.get("permissions") or {}
+    if not isinstance(wanted, dict):
+        raise HTTPError(400, "Problems parsing JSON")
     for name, level in wanted.items():
-        if installation.permissions.get(name) not in (level, "write"):
+        held = installation.permissions.get(name)
+        if level not in ("read", "write") or held not in (level, "write"):
             raise HTTPError(422, "The permissions requested are not granted to this installation.")
-    token = ctx.emulator.issue_installation_token(installation, wanted)
+    repos = _asked_repositories(ctx, installation, data)
+    ids = None if repos is None else tuple(r.id for r in repos)
+    token = ctx.emulator.issue_installation_token(installation, wanted, ids)
+    names = None if repos is None else tuple(r.full_name for r in repos)
+    ctx.emulator.minted.append(Minted(installation.id, names, dict(wanted) or None, token.token))
     body = {
         "token": token.token,
         "expires_at": iso(token.expires_at or 0),
         "permissions": dict(wanted or installation.permissions),
         "repository_selection": installation.repository_selection,
     }
+    if repos is not None:
+        body["repository_selection"] = "selected"
+        body["repositories"] = [render.repository(ctx.api, r, full=False) for r in repos]
     return Reply(201, body)
+
+
+def _asked_repositories(
+    ctx: Ctx, installation: Installation, data: dict[str, Any]
+) -> list[Repository] | None:
+    """The repositories the request names (None: it names none), each one the installation
+    reaches; names are looked up in the installation's account."""
+    names, ids = data.get("repositories"), data.get("repository_ids")
+    if names is None and ids is None:
+        return None
+    if not isinstance(names or [], list) or not isinstance(ids or [], list):
+        raise HTTPError(400, "Problems parsing JSON")
+    found: list[Repository] = []
+    for name in names or []:
+        found.append(ctx.emulator.repo(f"{installation.account.login}/{name}"))
+    by_id = {r.id: r for r in ctx.emulator.repos.values()}
+    found += [by_id.get(i) for i in ids or []]  # type: ignore[misc]
+    if not found or any(r is None or not installation.covers(r) for r in found):
+        raise HTTPError(
+            422,
+            "There is at least one repository that does not exist or is not accessible "
+            "to the parent installation.",
+        )
+    return list({r.id: r for r in found}.values())
 
 
 @route("GET", "/repos/{owner}/{repo}/installation")
@@ -47,6 +87,21 @@ def get_repo_installation(ctx: Ctx) -> Reply:
     if installation is None:
         raise not_found()
     return Reply(body=render.installation(ctx.api, installation))
+
+
+@route("GET", "/installation/repositories")
+def list_installation_repositories(ctx: Ctx) -> Reply:
+    installation = ctx.principal.installation
+    if installation is None:
+        raise HTTPError(403, "You must authenticate with an installation access token")
+    covered = [r for r in ctx.emulator.repos.values() if installation.covers(r)]
+    shown = ctx.page(sorted(covered, key=lambda r: r.id))
+    body = {
+        "total_count": len(covered),
+        "repository_selection": installation.repository_selection,
+        "repositories": [render.repository(ctx.api, r) for r in shown],
+    }
+    return Reply(body=body)
 
 
 OTHER_LIMITS = {

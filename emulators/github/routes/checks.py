@@ -106,7 +106,7 @@ def _find(ctx: Ctx, repo: Repository) -> CheckRun:
 
 @route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id:int}")
 def get_check_run(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="checks")
     return Reply(body=_json(ctx, repo, _find(ctx, repo)))
 
 
@@ -129,7 +129,7 @@ def update_check_run(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id:int}/annotations")
 def list_annotations(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="checks")
     run = _find(ctx, repo)
     body = [
         {
@@ -151,7 +151,7 @@ def list_annotations(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/commits/{ref:path}/check-runs")
 def list_check_runs_for_ref(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="checks")
     sha = repo.git.resolve(ctx.params["ref"])
     if sha is None:
         raise HTTPError(422, f"No commit found for SHA: {ctx.params['ref']}")

@@ -14,7 +14,7 @@ from emulators.github.routes.repos import commit_json
 
 @route("GET", "/repos/{owner}/{repo}/contents/{path:path}")
 def get_contents(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="contents")
     path = ctx.params["path"].strip("/")
     ref = ctx.query.get("ref") or repo.default_branch
     commit = repo.git.resolve(ref)

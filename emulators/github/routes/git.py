@@ -13,7 +13,7 @@ def _full(ref: str) -> str:
 
 @route("GET", "/repos/{owner}/{repo}/git/ref/{ref:path}")
 def get_ref(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="contents")
     ref = _full(ctx.params["ref"])
     sha = repo.git.refs(ref).get(ref)
     if sha is None:
@@ -23,7 +23,7 @@ def get_ref(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/git/refs")
 def list_refs(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="contents")
     refs = sorted(repo.git.refs("refs/heads/").items()) + sorted(
         repo.git.refs("refs/tags/").items()
     )
@@ -33,7 +33,7 @@ def list_refs(ctx: Ctx) -> Reply:
 @route("GET", "/repos/{owner}/{repo}/git/refs/{ref:path}")
 def get_refs(ctx: Ctx) -> Reply:
     """A single ref when the name matches exactly; else the refs under the prefix (as GitHub)."""
-    repo = ctx.repo()
+    repo = ctx.repo(read="contents")
     ref = _full(ctx.params["ref"])
     refs = repo.git.refs(ref)
     if ref in refs:

@@ -79,7 +79,7 @@ def create_issue(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/issues")
 def list_issues(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     state = ctx.query.get("state", "open")
     wanted = {n.lower() for n in ctx.query.get("labels", "").split(",") if n}
     issues = [
@@ -94,7 +94,7 @@ def list_issues(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/issues/{number:int}")
 def get_issue(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     return Reply(body=render_work.issue(ctx.api, repo, _issue(ctx, repo)))
 
 
@@ -138,7 +138,7 @@ def update_issue(ctx: Ctx) -> Reply:
 # comments
 @route("GET", "/repos/{owner}/{repo}/issues/{number:int}/comments")
 def list_comments(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     comments = ctx.page(_issue(ctx, repo).comments)
     return Reply(body=[render_work.issue_comment(ctx.api, repo, c) for c in comments])
 
@@ -193,7 +193,7 @@ def _comment(ctx: Ctx, repo: Repository) -> Comment:
 
 @route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id:int}")
 def get_comment(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     return Reply(body=render_work.issue_comment(ctx.api, repo, _comment(ctx, repo)))
 
 
@@ -218,7 +218,7 @@ def _issue_labels(ctx: Ctx, repo: Repository, issue: Issue) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/issues/{number:int}/labels")
 def list_issue_labels(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     issue = _issue(ctx, repo)
     return Reply(body=[render.label(ctx.api, repo, lb) for lb in ctx.page(issue.labels)])
 
@@ -267,7 +267,7 @@ def _json(ctx: Ctx) -> Any:
 # repository labels
 @route("GET", "/repos/{owner}/{repo}/labels")
 def list_labels(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     labels = ctx.page(list(repo.labels.values()))
     return Reply(body=[render.label(ctx.api, repo, lb) for lb in labels])
 
@@ -292,7 +292,7 @@ def create_label(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/labels/{name:path}")
 def get_label(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="issues")
     label = repo.label(ctx.params["name"])
     if label is None:
         raise not_found()

@@ -85,7 +85,7 @@ def create_pull(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/pulls")
 def list_pulls(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     state = ctx.query.get("state", "open")
     pulls = [
         p
@@ -108,7 +108,7 @@ def _listed(body: dict[str, Any]) -> dict[str, Any]:
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}")
 def get_pull(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     return Reply(body=pull_json(ctx, repo, find_pull(ctx, repo)))
 
 
@@ -154,7 +154,7 @@ def update_pull(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}/files")
 def list_pull_files(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     pull = find_pull(ctx, repo)
     base = repo.git.merge_base(pull.base_sha, pull.head_sha) or pull.base_sha
     files = repo.git.diff_files(base, pull.head_sha)
@@ -164,7 +164,7 @@ def list_pull_files(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}/commits")
 def list_pull_commits(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     pull = find_pull(ctx, repo)
     shas = repo.git.commits_between(pull.base_sha, pull.head_sha)
     return Reply(body=[commit_json(ctx, repo, sha) for sha in ctx.page(shas)])
@@ -172,7 +172,7 @@ def list_pull_commits(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}/merge")
 def check_merged(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     if not find_pull(ctx, repo).merged:
         raise not_found()
     return Reply(204)

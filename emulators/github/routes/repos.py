@@ -34,7 +34,7 @@ def get_repo(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/branches/{branch:path}")
 def get_branch(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="contents")
     name = ctx.params["branch"]
     sha = repo.git.refs(f"refs/heads/{name}").get(f"refs/heads/{name}")
     if sha is None:
@@ -44,7 +44,7 @@ def get_branch(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/commits/{ref:path}")
 def get_commit(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="contents")
     ref = ctx.params["ref"]
     if ref.endswith(("/status", "/statuses", "/check-runs")):
         raise not_found()

@@ -80,7 +80,7 @@ def _announce(
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}/reviews")
 def list_reviews(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     pull = find_pull(ctx, repo)
     return Reply(body=[render_work.review(ctx.api, repo, pull, r) for r in ctx.page(pull.reviews)])
 
@@ -121,7 +121,7 @@ def create_review(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{number:int}/comments")
 def list_review_comments(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="pull_requests")
     pull = find_pull(ctx, repo)
     comments = ctx.page(pull.review_comments)
     return Reply(body=[render_work.review_comment(ctx.api, repo, pull, c) for c in comments])

@@ -51,7 +51,7 @@ def _for(repo: Repository, sha: str) -> list[Status]:
 
 @route("GET", "/repos/{owner}/{repo}/commits/{ref:path}/statuses")
 def list_statuses(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="statuses")
     statuses = ctx.page(_for(repo, _sha(repo, ctx.params["ref"])))
     return Reply(body=[render_checks.status(ctx.api, repo, s) for s in statuses])
 
@@ -63,7 +63,7 @@ def list_statuses_legacy(ctx: Ctx) -> Reply:
 
 @route("GET", "/repos/{owner}/{repo}/commits/{ref:path}/status")
 def combined_status(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
+    repo = ctx.repo(read="statuses")
     sha = _sha(repo, ctx.params["ref"])
     latest: dict[str, Status] = {}
     for status in _for(repo, sha):
