@@ -100,7 +100,14 @@ def replay(run_id: Annotated[int, typer.Argument(help="The finished run to repla
     from bot.operator.replay import replay_run
 
     settings = setup_logging()
-    result = replay_run(_store(settings), settings, run_id)
+    try:
+        result = replay_run(_store(settings), settings, run_id)
+    except LookupError as error:  # no such run
+        typer.echo(f"repocrew replay: {error}", err=True)
+        raise typer.Exit(2) from None
+    if result.prompts_changed:
+        typer.echo(f"repocrew replay: run {run_id} cannot be replayed: {result.reason}", err=True)
+        raise typer.Exit(1)
     typer.echo(
         f"run {run_id} ended {result.original_state}; its replay (run {result.replay_run}) "
         f"ended {result.replay_state}" + (f": {result.reason}" if result.reason else "")

@@ -13,6 +13,7 @@ from bot.settings import Settings, load_settings
 from bot.store.engine import Engine, make_engine
 from bot.store.intake_writer import IntakeWriter
 from bot.store.migrate import upgrade
+from bot.wiring import Wiring
 from webhooks import dashboard, github, health, metrics, slack
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def create_app(
         finally:
             stop()
             intake.stop()
+            wiring.close()
 
     intake = IntakeWriter(engine, max_attempts=settings.job_max_attempts)
     app = RepocrewApp(title="repocrew", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -79,6 +81,8 @@ def create_app(
     )
     app.state.intake = intake
     app.state.slack_handler = None
+    wiring = Wiring(settings, engine)  # its adapters are built on first use
+    app.state.identity = lambda: wiring.identity  # GitHub's OAuth for "Sign in with GitHub"
     app.include_router(health.router)
     app.include_router(github.router)
     app.include_router(slack.router)

@@ -53,6 +53,11 @@ class Ledger:
         results = json.loads(row.tool_results)
         return _reply_from_json(reply), results or None
 
+    def recorded_request(self, seq: int) -> dict[str, Any] | None:
+        """The request recorded as call `seq` (redacted), whatever its hash."""
+        row = calls.stored_call(self.engine, run_id=self.run_id, step=self.step, seq=seq)
+        return json.loads(row.request) if row is not None else None
+
     def forget_from(self, seq: int) -> None:
         """Drop calls from `seq` on: the conversation took another turn than last time."""
         calls.forget_calls(self.engine, run_id=self.run_id, step=self.step, from_seq=seq)

@@ -2,9 +2,10 @@
 
 Small and explicit (after mini-swe-agent): before every model call the turn limit and the
 budget are checked; the request is replayed from the ledger when the same call was already
-made (a resumed step); every reply is recorded before its tools run, so nothing paid for is
-lost. The stable prefix (tools, system prompt, shared task context) carries cache breakpoints,
-and so does the newest message, so each turn reads the conversation so far from the cache.
+made (a resumed step; offline, a call asked differently says what changed); every reply is
+recorded before its tools run, so nothing paid for is lost. The stable prefix (tools, system
+prompt, the repository's map, the shared task context) carries cache breakpoints, and so does
+the newest message, so each turn reads the conversation so far from the cache.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.llm.client import ModelReply
+from bot.llm.drift import PROMPTS_CHANGED, describe_drift
 from bot.llm.ledger import Ledger, request_key
 from bot.llm.tools import Toolbox
 
@@ -46,6 +48,10 @@ class AgentStopped(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class PromptsChanged(AgentStopped):
+    """Replaying offline, a recorded call is asked differently: the reason says what changed."""
 
 
 class ModelRefused(AgentStopped):
@@ -158,6 +164,7 @@ class AgentTurn:
         if cached is not None:
             return cached
         if self.model is None:
+            self._check_drift(seq, request)
             raise AgentStopped(
                 f"no recorded reply for model call {seq} of {self.ledger.step} and no model to ask"
                 " (replaying offline, or ANTHROPIC_API_KEY is not set)"
@@ -173,6 +180,18 @@ class AgentTurn:
         )
         self.ledger.record(seq, key, request, reply)
         return reply, None
+
+    def _check_drift(self, seq: int, request: dict[str, Any]) -> None:
+        """Offline, a recorded call asked differently means the prompts changed: say how."""
+        recorded = self.ledger.recorded_request(seq)
+        if recorded is None:
+            return
+        current = json.loads(json.dumps(self.ledger.redact(request), default=str))
+        drift = describe_drift(recorded, current)
+        if drift:
+            raise PromptsChanged(
+                f"{PROMPTS_CHANGED}: {drift} (model call {seq} of {self.ledger.step})"
+            )
 
     def _run_tools(
         self,

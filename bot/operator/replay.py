@@ -4,7 +4,9 @@ The replay is a new run with the original's task and configuration whose ledger 
 original's model calls; it works on a mirror of the repository and posts to a forge file of
 its own, so nothing the original made is touched. It ends where the original ended if the
 crew's code still does what it did; where it no longer asks the same questions, the replay
-stops and says at which call.
+stops and says at which call, and what changed in the prompts (`bot/llm/drift.py`). A run
+recorded without the repository map (before it existed, or with `REPOCREW_REPO_MAP_CHARS=0`)
+is replayed without it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.llm.drift import PROMPTS_CHANGED, carries_repository
 from bot.local_forge import LocalForge
 from bot.runs.driver import drive
 from bot.runs.lifecycle import default_branch
 from bot.runs.progress import create_run
 from bot.settings import Settings
 from bot.store.engine import Engine
-from bot.store.model_calls import copy_calls
+from bot.store.model_calls import copy_calls, transcript
 from bot.store.runs import get_run
 from bot.wiring import services_for
 
@@ -38,6 +41,11 @@ class ReplayResult:
     @property
     def same_outcome(self) -> bool:
         return self.original_state == self.replay_state
+
+    @property
+    def prompts_changed(self) -> bool:
+        """The replay stopped because the crew's prompts are not those of the recording."""
+        return self.reason.startswith(PROMPTS_CHANGED)
 
 
 def replay_run(engine: Engine, settings: Settings, run_id: int) -> ReplayResult:
@@ -66,6 +74,8 @@ def replay_run(engine: Engine, settings: Settings, run_id: int) -> ReplayResult:
     )
     services = services_for(engine, settings, replay_id, forge=forge)
     services.model = None  # offline: every answer must come from the transcript
+    if not _recorded_with_map(engine, run_id):
+        services.repo_map_chars = 0
     state = drive(services, replay_id)
     return ReplayResult(
         original_run=run_id,
@@ -75,6 +85,12 @@ def replay_run(engine: Engine, settings: Settings, run_id: int) -> ReplayResult:
         reason=get_run(engine, replay_id).reason,
         forge_file=forge.path,
     )
+
+
+def _recorded_with_map(engine: Engine, run_id: int) -> bool:
+    """Whether the run's first model call carried the repository map."""
+    calls = transcript(engine, run_id)
+    return not calls or carries_repository(calls[0]["saw"])
 
 
 def _git(*args: str) -> None:

@@ -26,12 +26,12 @@ def _call_at(run_id: int | None, step: str):
 
 
 def stored_call(engine: Engine, *, run_id: int | None, step: str, seq: int) -> Any | None:
-    """The row of call `seq` of a step (request_key, response, tool_results), if any."""
+    """The row of call `seq` of a step (request_key, response, tool_results, request)."""
     with engine.connect() as connection:
         return connection.execute(
-            select(_call.c.request_key, _call.c.response, _call.c.tool_results).where(
-                *_call_at(run_id, step), _call.c.seq == seq
-            )
+            select(
+                _call.c.request_key, _call.c.response, _call.c.tool_results, _call.c.request
+            ).where(*_call_at(run_id, step), _call.c.seq == seq)
         ).first()
 
 

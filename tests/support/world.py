@@ -46,6 +46,7 @@ class World:
     settings: Settings
     hub_url: str
     human: github.Github  # octocat, the repository's admin
+    crew_url: str = ""  # repocrew's web app
 
     def runs(self) -> list[Any]:
         with self.engine.connect() as connection:
@@ -120,5 +121,5 @@ def emulated_world(
             hub.webhooks.configure(f"{crew_url}/github/webhook", GITHUB_SECRET)
             chat.app_url = crew_url
             human = github.Github(base_url=hub_url, auth=github.Auth.Token("ghp_octocat"))
-            yield World(hub, model, chat, app.state.engine, settings, hub_url, human)
+            yield World(hub, model, chat, app.state.engine, settings, hub_url, human, crew_url)
             human.close()

@@ -261,3 +261,19 @@ def test_a_repository_prompt_override_replaces_the_packaged_template():
     assert custom.render("steps/vote", step="vote-2") == "[step: vote-2] Vote strictly.\n"
     with pytest.raises(Exception, match="undefined"):
         PromptLibrary({"steps/vote": "{{ missing }}"}).render("steps/vote", step="x")
+
+
+def test_the_repository_block_is_system_1_with_its_own_breakpoint_and_at_most_four(engine):
+    model = ScriptedModel([use("no_such_tool", {})], [use("submit_answer", {"value": 1})])
+    turn(engine, model, repository="## The repository\ncalc/ages.py").run()
+
+    first, second = model.requests
+    assert [block["text"] for block in second["system"]] == [
+        "You are a test agent.",
+        "## The repository\ncalc/ages.py",
+        "## The task\nAnswer 42.",
+    ]
+    assert second["system"][1] == first["system"][1]
+    assert second["system"][1]["cache_control"] == {"type": "ephemeral"}
+    assert not any("cache_control" in tool for tool in second["tools"])  # covered by system[1]
+    assert json.dumps(second).count('"cache_control"') == 4  # the API's limit

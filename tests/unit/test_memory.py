@@ -36,3 +36,17 @@ def test_the_vote_sees_the_newest_review_every_ci_result_and_no_bookkeeping():
     assert "second review" in shown and "first review" not in shown
     assert "CI / pytest" in shown and "failure" in shown
     assert "abc123" not in shown and "crew/1-t" not in shown and "1.5" not in shown
+
+
+def test_files_earlier_steps_read_are_named_once_each_with_who_read_them():
+    read = {
+        "research-1": {"notes": "ok", "files_read": ["calc/ages.py"]},
+        "code-1": {"summary": "done", "files_read": ["tests/test_ages.py:1-20", "calc/ages.py"]},
+    }
+    shown = context_for("fix", run(), read)
+    assert (
+        "already read: calc/ages.py (research-1, code-1), tests/test_ages.py:1-20 (code-1)" in shown
+    )
+    assert '"files_read"' not in shown  # not repeated in the results themselves
+    assert "already read" not in context_for("vote", run(), read)
+    assert "already read" not in context_for("fix", run(), OUTPUTS)

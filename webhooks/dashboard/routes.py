@@ -1,6 +1,8 @@
-"""GET /dashboard/*: the read-only run dashboard, behind a login with the static token.
+"""GET /dashboard/*: the read-only run dashboard, behind a login: "Sign in with GitHub" (for
+people with write access on a repository the App is installed on; `github_login.py`) or the
+operator's static token.
 
-No token configured means no dashboard: every path answers 404 naming the setting, so it is
+Neither configured means no dashboard: every path answers 404 naming the settings, so it is
 never open by default. Pages read the store in FastAPI's thread pool (plain `def` handlers).
 """
 
@@ -39,12 +41,27 @@ def _token(request: Request) -> str | None:
     return None if token is None else token.get_secret_value()
 
 
+def github_sign_in(request: Request) -> bool:
+    settings = request.app.state.settings
+    return bool(settings.github_oauth_client_id and settings.github_oauth_client_secret)
+
+
+def sessions_key(request: Request) -> bytes | None:
+    """What sessions are signed from: the token and the OAuth client secret (changing either
+    ends every session); None while neither way in is configured."""
+    secret = request.app.state.settings.github_oauth_client_secret
+    parts = [_token(request), secret.get_secret_value() if github_sign_in(request) else None]
+    if not any(parts):
+        return None
+    return session_key("\0".join(part for part in parts if part))
+
+
 def _refusal(request: Request) -> Response | None:
     """The answer for a visitor who may not see pages: off (404) or not logged in (to login)."""
-    token = _token(request)
-    if token is None:
+    key = sessions_key(request)
+    if key is None:
         return page(request, "off.html", status=404, setting=SETTING)
-    if session_valid(session_key(token), request.cookies.get(COOKIE), now=time.time()):
+    if session_valid(key, request.cookies.get(COOKIE), now=time.time()):
         return None
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"{PREFIX}/login?next={quote(here, safe='')}", 303, headers=HEADERS)
@@ -96,9 +113,13 @@ def deliveries(
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    if _token(request) is None:
+    if sessions_key(request) is None:
         return page(request, "off.html", status=404, setting=SETTING)
-    return page(request, "login.html", next=safe_next(next), failed=False)
+    return page(request, "login.html", next=safe_next(next), failed=False, **_ways(request))
+
+
+def _ways(request: Request) -> dict[str, bool]:
+    return {"token_login": _token(request) is not None, "github": github_sign_in(request)}
 
 
 @router.post("/login")
@@ -107,16 +128,22 @@ async def login(request: Request) -> Response:
     if token is None:
         return page(request, "off.html", status=404, setting=SETTING)
     body = await request.body()
+    ways = _ways(request)
     if len(body) > MAX_FORM_BYTES:
-        return page(request, "login.html", status=413, next=PREFIX, failed=True)
+        return page(request, "login.html", status=413, next=PREFIX, failed=True, **ways)
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     target = safe_next(form.get("next"))
     if not token_matches(form.get("token", ""), token):
-        return page(request, "login.html", status=401, next=target, failed=True)
+        return page(request, "login.html", status=401, next=target, failed=True, **ways)
+    return signed_in(request, target)
+
+
+def signed_in(request: Request, target: str) -> Response:
+    """Where the visitor was going, with a new session cookie."""
     response = RedirectResponse(target, 303, headers=HEADERS)
     response.set_cookie(
         COOKIE,
-        new_session(session_key(token), now=time.time()),
+        new_session(sessions_key(request) or b"", now=time.time()),
         max_age=SESSION_SECONDS,
         path=PREFIX,
         secure=request.url.scheme == "https",
