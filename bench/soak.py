@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,10 +94,16 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+OAUTH_CLIENT_ID = "Ov23liSoakClient"
+USER_CODE = re.compile(r"`([0-9A-Z]{4}-[0-9A-Z]{4})`")
+
+
 def soak(args: argparse.Namespace, work: Path) -> Outcome:
     """Start the emulators and repocrew, fire the stream, wait for the drain and count."""
     hub = GitHubEmulator.with_defaults()
     hub.create_repo(REPO, collaborators={"octocat": "admin"})
+    hub.oauth.device_interval = 1
+    hub.oauth.add_app("repocrew", client_id=OAUTH_CLIENT_ID, client_secret=OAUTH_CLIENT_ID)
     asks = int(args.rate * args.seconds * SHARE_GITHUB_ASK * 1.5) + 10
     chat = SlackEmulator(rate_limits={"chat.postMessage": Policy(1000, burst=1000, per="channel")})
     port = free_port()
@@ -118,7 +125,7 @@ def soak(args: argparse.Namespace, work: Path) -> Outcome:
         chat.app_url = url
         engine = make_engine(args.database_url)
         stack.callback(engine.dispose)
-        link_octocat(chat)
+        link_octocat(chat, hub_url)
 
         tally = Tally()
         print(
@@ -174,6 +181,8 @@ def repocrew_env(
         "REPOCREW_GITHUB_APP_ID": "1",
         "REPOCREW_GITHUB_PRIVATE_KEY": hub.apps[1].private_key_pem.decode(),
         "REPOCREW_GITHUB_API_URL": hub_url,
+        "REPOCREW_GITHUB_WEB_URL": hub_url,
+        "REPOCREW_GITHUB_OAUTH_CLIENT_ID": OAUTH_CLIENT_ID,
         "REPOCREW_SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "REPOCREW_SLACK_API_URL": f"{slack_url}/api/",
         "REPOCREW_SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
@@ -226,11 +235,24 @@ def wait_linked(chat: SlackEmulator, timeout: float = 60) -> None:
     raise SystemExit("/crew link octocat was never answered")
 
 
-def link_octocat(chat: SlackEmulator) -> None:
-    """`/crew link octocat`, and wait until it is answered."""
+def link_octocat(chat: SlackEmulator, hub_url: str) -> None:
+    """`/crew link octocat`, octocat approves the code on the emulated GitHub, and the link is
+    confirmed (GitHub's device flow)."""
     link = chat.send_command("link octocat")
     if link.status_code != 200:
         raise SystemExit(f"/crew link was refused: {link.status_code} {link.text}")
+    deadline = time.monotonic() + 60
+    code = None
+    while code is None and time.monotonic() < deadline:
+        with chat.lock:
+            texts = [e.text for e in chat.workspace.ephemerals]
+        code = next((m.group(1) for t in texts if (m := USER_CODE.search(t))), None)
+        time.sleep(0.1)
+    if code is None:
+        raise SystemExit("/crew link showed no code")
+    with httpx.Client(base_url=hub_url, follow_redirects=True, timeout=30) as browser:
+        browser.post("/session", data={"login": "octocat", "password": "x"})
+        browser.post("/login/device", data={"user_code": code, "authorize": "1"})
     wait_linked(chat)
 
 
