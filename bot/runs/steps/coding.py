@@ -214,7 +214,7 @@ def _push(
     except PushRefused as refused:
         raise StepFailed(str(refused)) from None
     services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
-    source = services.forge.clone_source()
+    source = services.forge.clone_source(push=True)  # the one step whose token may push
     if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
         git.push(branch, allowed_prefix=services.crew.branch_prefix, token=source.token)
     return source
