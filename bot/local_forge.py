@@ -85,7 +85,7 @@ class LocalForge:
         raise LookupError(f"no such item {key}")
 
     # -- Forge ---------------------------------------------------------------------------
-    def clone_source(self) -> CloneSource:
+    def clone_source(self, *, push: bool = False) -> CloneSource:
         return CloneSource(url=self.clone_url, default_branch=self.default_branch)
 
     def is_own(self, author: str) -> bool:

@@ -13,56 +13,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import github
-from github import Consts, GithubRetry
+from github import Consts
 from github.Repository import Repository
 
+from bot.github.access import METADATA, READ, Access
 from bot.github.auth import InstallationAuth
-from bot.observability.calls import counting
+from bot.github.options import ClientOptions, retry_policy
 from bot.roster.models import GitHubIdentity, Role
 from bot.settings import Settings
 
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")  # strongest first
-# POST and PATCH are retried too (urllib3 leaves them out): a 403/429 rate limit means GitHub
-# did nothing, and the crew's posts carry markers, so a rare duplicate after a 5xx is found.
-RETRIED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    """How clients talk to GitHub; the defaults suit production, tests shrink the waits."""
-
-    timeout: int = 15  # seconds per request
-    retries: int = 5
-    backoff_factor: float = 1.0  # 5xx waits: 0, 2, 4, 8 s ... (urllib3's doubling)
-    backoff_max: float = 60.0
-    secondary_rate_wait: float = 60.0  # a rate-limit 403 without Retry-After waits this long
-    # A primary rate limit resets within the hour; rather than sleep through a job's lease,
-    # longer waits raise RateLimitExceededExceedsMaxWait and the job queue retries later.
-    max_rate_limit_wait: float = 120.0
-    seconds_between_writes: float | None = 1.0  # GitHub's advice for mutating requests
-    per_page: int = 100  # GitHub's maximum, so long threads take few requests
-    token_refresh_margin: float = 300.0  # renew installation tokens this long before expiry
-    permission_ttl: float = 60.0  # how long a collaborator permission is trusted
-
-
-def retry_policy(options: ClientOptions) -> GithubRetry:
-    """Retry 5xx, 429 and rate-limit 403s; after the last try, GitHub's answer is raised."""
-    return counting(GithubRetry)(  # counts responses and retries for /metrics
-        total=options.retries,
-        backoff_factor=options.backoff_factor,
-        backoff_max=options.backoff_max,
-        secondary_rate_wait=options.secondary_rate_wait,
-        max_rate_limit_wait=options.max_rate_limit_wait,
-        status_forcelist=[*range(500, 600), 429],  # GithubRetry adds 403 itself
-        allowed_methods=RETRIED_METHODS,
-        # the last failing response goes back to PyGithub, which raises GithubException
-        raise_on_status=False,
-    )
 
 
 class InstallationClient:
@@ -83,16 +47,38 @@ class InstallationClient:
         self._clock = clock
         self._writes = threading.Lock()
         self._permissions: dict[tuple[str, str], tuple[float, str]] = {}
-        self.github = github.Github(
-            auth=tokens.auth_for(installation_id),
-            base_url=base_url,
-            timeout=options.timeout,
-            per_page=options.per_page,
-            retry=retry_policy(options),
-            seconds_between_requests=None,
-            seconds_between_writes=options.seconds_between_writes,
-            lazy=True,  # objects are fetched only when read, so edits by id cost one request
-        )
+        self._base_url = base_url
+        self._apis: dict[tuple[str, Access], github.Github] = {}
+        self._apis_lock = threading.Lock()
+
+    def api(self, repo: str | None, access: Access) -> github.Github:
+        """A PyGithub client whose tokens are minted for `repo` with `access` only."""
+        key = ((repo or "").lower(), access)
+        with self._apis_lock:
+            if key not in self._apis:
+                options = self._options
+                self._apis[key] = github.Github(
+                    auth=self._tokens.auth_for(self.installation_id, repo, access),
+                    base_url=self._base_url,
+                    timeout=options.timeout,
+                    per_page=options.per_page,
+                    retry=retry_policy(options),
+                    seconds_between_requests=None,
+                    seconds_between_writes=options.seconds_between_writes,
+                    lazy=True,  # objects are fetched only when read: edits by id cost one request
+                )
+            return self._apis[key]
+
+    @property
+    def github(self) -> github.Github:
+        """The installation-level client (`metadata: read` on every repository it reaches)."""
+        return self.api(None, METADATA)
+
+    def close(self) -> None:
+        with self._apis_lock:
+            apis, self._apis = list(self._apis.values()), {}
+        for api in apis:
+            api.close()
 
     def __repr__(self) -> str:
         return f"InstallationClient(app_id={self.app_id}, installation_id={self.installation_id})"
@@ -105,16 +91,17 @@ class InstallationClient:
     def bot_login(self) -> str:
         return self._tokens.bot_login
 
-    def token(self) -> str:
-        """A current installation token (for git over HTTPS as `x-access-token`)."""
-        return self._tokens.token_for(self.installation_id)
+    def token(self, repo: str, access: Access) -> str:
+        """A current token for `repo` with `access` (for git over HTTPS as `x-access-token`)."""
+        return self._tokens.token_for(self.installation_id, repo, access)
 
     def forget_token(self) -> None:
         """Mint a new token on the next request: GitHub refused the cached one."""
         self._tokens.forget(self.installation_id)
 
-    def repo(self, full_name: str) -> Repository:
-        return self.github.get_repo(full_name)
+    def repo(self, full_name: str, access: Access = READ) -> Repository:
+        """The repository, through a client holding a token for it with `access` only."""
+        return self.api(full_name, access).get_repo(full_name)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -185,7 +172,7 @@ class GitHubApp:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
         for client in clients:
-            client.github.close()
+            client.close()
         self.tokens.close()
 
     @property

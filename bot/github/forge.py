@@ -2,7 +2,8 @@
 
 It behaves like `LocalForge` (posts are appended, the crew finds its own by markers), acting as
 the App's installation, or as a role's own App when the role has one. Every write holds the
-acting installation's lock (see `client.py`). PyGithub is synchronous: callers on an event loop
+acting installation's lock (see `client.py`); each call's token is minted for this repository
+and the access the call needs (`access.py`). PyGithub is synchronous: callers on an event loop
 run these methods in a thread.
 """
 
@@ -18,6 +19,7 @@ from github.IssueComment import IssueComment
 from github.Repository import Repository
 
 from bot.github import convert
+from bot.github.access import CHECKS, COMMENT, PULL, PUSH, READ, STATUSES, Access
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
 from bot.github.convert import Issue
 from bot.github.refused_tokens import forgets_refused_token, renews_refused_token
@@ -63,7 +65,6 @@ class GitHubForge:
             role_clients=apps.role_clients(roles, repo_full_name),
         )
 
-    # -- who acts --------------------------------------------------------------------------
     def client_for(self, role: str | None) -> InstallationClient:
         return self.role_clients.get(role or "", self.main)
 
@@ -77,10 +78,10 @@ class GitHubForge:
         for client in {id(c): c for c in (self.main, *self.role_clients.values())}.values():
             client.forget_token()
 
-    def _repo(self, client: InstallationClient | None = None) -> Repository:
-        return (client or self.main).repo(self.repo_full_name)
+    def _repo(self, client: InstallationClient | None = None, access: Access = READ) -> Repository:
+        """The repository through a token minted for it alone, with `access` only."""
+        return (client or self.main).repo(self.repo_full_name, access)
 
-    # -- the repository --------------------------------------------------------------------
     @property
     def default_branch(self) -> str:
         return self._info()[1]
@@ -92,29 +93,33 @@ class GitHubForge:
         return self._repo_info
 
     @renews_refused_token
-    def clone_source(self) -> CloneSource:
+    def clone_source(self, *, push: bool = False) -> CloneSource:
+        """Where to clone from, with a token that may read the repository's code (`push`: a
+        token that may push to it, for the push alone)."""
         # git cannot say its token was refused, so a fresh read of the repository proves the
-        # token first (and a refused one is renewed by the decorator).
+        # read token first (and a refused one is renewed by the decorator).
         self._repo_info = None
         url, branch = self._info()
-        return CloneSource(url=url, token=self.main.token(), default_branch=branch)
+        token = self.main.token(self.repo_full_name, PUSH if push else READ)
+        return CloneSource(url=url, token=token, default_branch=branch)
 
-    # -- comments --------------------------------------------------------------------------
     @renews_refused_token
     def list_comments(self, thread: int) -> list[Comment]:
-        return [convert.comment(c) for c in self._repo().get_issue(thread).get_comments()]
+        issue = self._repo(access=COMMENT).get_issue(thread)
+        return [convert.comment(c) for c in issue.get_comments()]
 
     @renews_refused_token
     def create_comment(self, thread: int, body: str, *, role: str) -> Comment:
         client = self.client_for(role)
+        issue = self._repo(client, COMMENT).get_issue(thread)
         with client.writing():
-            return convert.comment(self._repo(client).get_issue(thread).create_comment(body))
+            return convert.comment(issue.create_comment(body))
 
     @renews_refused_token
     def update_comment(self, comment_id: int, body: str, *, role: str) -> Comment:
         # Only a comment's author may edit it: the role that posted it edits it.
         client = self.client_for(role)
-        repo = self._repo(client)
+        repo = self._repo(client, COMMENT)
         found = IssueComment(repo.requester, url=f"{repo.url}/issues/comments/{comment_id}")
         with client.writing():
             found.edit(body)
@@ -131,15 +136,14 @@ class GitHubForge:
             return None
         return found.decoded_content.decode("utf-8", errors="replace")
 
-    # -- pull requests ---------------------------------------------------------------------
     @renews_refused_token
     def get_pull(self, number: int) -> PullRequest:
-        return convert.pull(self._repo().get_pull(number))
+        return convert.pull(self._repo(access=PULL).get_pull(number))
 
     @renews_refused_token
     def find_pull(self, head: str) -> PullRequest | None:
         owner = self.repo_full_name.split("/", 1)[0]
-        for found in self._repo().get_pulls(state="open", head=f"{owner}:{head}"):
+        for found in self._repo(access=PULL).get_pulls(state="open", head=f"{owner}:{head}"):
             return convert.pull(found)
         return None
 
@@ -149,7 +153,7 @@ class GitHubForge:
     ) -> PullRequest:
         client = self.client_for(role)
         with client.writing():
-            created = self._repo(client).create_pull(
+            created = self._repo(client, PULL).create_pull(
                 base=base, head=head, title=title, body=body, draft=draft
             )
         return convert.pull(created)
@@ -158,7 +162,7 @@ class GitHubForge:
     def update_pull(
         self, number: int, *, title: str, body: str, draft: bool | None = None
     ) -> PullRequest:
-        found = self._repo().get_pull(number)
+        found = self._repo(access=PULL).get_pull(number)
         with self.main.writing():
             found.edit(title=title, body=body)
             # The REST API cannot change `draft`; GitHub does it with GraphQL mutations only.
@@ -169,10 +173,9 @@ class GitHubForge:
                     found.mark_ready_for_review()
         return convert.pull(found)
 
-    # -- reviews ---------------------------------------------------------------------------
     @renews_refused_token
     def list_reviews(self, number: int) -> list[PostedReview]:
-        found = self._repo().get_pull(number)
+        found = self._repo(access=PULL).get_pull(number)
         reviews = list(found.get_reviews())
         comments = list(found.get_review_comments()) if reviews else []
         return [convert.review(r, comments) for r in reviews]
@@ -180,7 +183,7 @@ class GitHubForge:
     @renews_refused_token
     def create_review(self, number: int, draft: ReviewDraft, *, role: str) -> PostedReview:
         client = self.client_for(role)
-        repo = self._repo(client)
+        repo = self._repo(client, PULL)
         body, event, commit_sha, comments = (
             draft.body,
             draft.event,
@@ -208,10 +211,9 @@ class GitHubForge:
             author=client.bot_login,
         )
 
-    # -- checks and statuses ---------------------------------------------------------------
     @renews_refused_token
     def list_checks(self, sha: str, name: str) -> list[CheckRun]:
-        runs = list(self._repo().get_commit(sha).get_check_runs(check_name=name))
+        runs = list(self._repo(access=CHECKS).get_commit(sha).get_check_runs(check_name=name))
         for run in runs:
             self._check_apps[run.id] = run.app.id
         return [self._check(run) for run in runs]
@@ -221,7 +223,7 @@ class GitHubForge:
         client = self.client_for(role)
         first, *rest = convert.check_requests(fields, current={"title": name})
         with client.writing():
-            run = self._repo(client).create_check_run(name=name, head_sha=sha, **first)
+            run = self._repo(client, CHECKS).create_check_run(name=name, head_sha=sha, **first)
             for request in rest:
                 run.edit(**request)
         self._check_apps[run.id] = client.app_id
@@ -231,7 +233,7 @@ class GitHubForge:
     def update_check(self, check_id: int, **fields: Any) -> CheckRun:
         # Only the App that created a check run may update it.
         client = self._check_owner(check_id)
-        run = self._repo(client).get_check_run(check_id)
+        run = self._repo(client, CHECKS).get_check_run(check_id)
         current: dict[str, str] = {}
         if any(k in fields for k in convert.OUTPUT_FIELDS):
             output = run.output  # reading it fetches the run: its title and summary are kept
@@ -244,7 +246,7 @@ class GitHubForge:
 
     def _check_owner(self, check_id: int) -> InstallationClient:
         if check_id not in self._check_apps:
-            self._check_apps[check_id] = self._repo().get_check_run(check_id).app.id
+            self._check_apps[check_id] = self._repo(access=CHECKS).get_check_run(check_id).app.id
         app_id = self._check_apps[check_id]
         owners = [c for c in self.role_clients.values() if c.app_id == app_id]
         return owners[0] if owners else self.main
@@ -257,14 +259,13 @@ class GitHubForge:
     @renews_refused_token
     def set_status(self, sha: str, *, context: str, state: str, description: str) -> None:
         with self.main.writing():
-            self._repo().get_commit(sha).create_status(
+            self._repo(access=STATUSES).get_commit(sha).create_status(
                 state=state, context=context, description=convert.status_description(description)
             )
 
-    # -- for the triggers ------------------------------------------------------------------
     @renews_refused_token
     def get_issue(self, number: int) -> Issue:
-        return convert.issue(self._repo().get_issue(number))
+        return convert.issue(self._repo(access=COMMENT).get_issue(number))
 
     @renews_refused_token
     def create_issue(
@@ -272,20 +273,22 @@ class GitHubForge:
     ) -> Issue:
         client = self.client_for(role)
         with client.writing():
-            created = self._repo(client).create_issue(title=title, body=body, labels=list(labels))
+            created = self._repo(client, COMMENT).create_issue(
+                title=title, body=body, labels=list(labels)
+            )
         return convert.issue(created)
 
     @renews_refused_token
     def add_labels(self, number: int, *labels: str) -> None:
         with self.main.writing():
-            self._repo().get_issue(number).add_to_labels(*labels)
+            self._repo(access=COMMENT).get_issue(number).add_to_labels(*labels)
 
     @renews_refused_token
     def remove_label(self, number: int, label: str) -> None:
         """Take `label` off; a label that is not there is already off (GitHub answers 404)."""
         with self.main.writing():
             try:
-                self._repo().get_issue(number).remove_from_labels(label)
+                self._repo(access=COMMENT).get_issue(number).remove_from_labels(label)
             except github.UnknownObjectException:
                 pass
 

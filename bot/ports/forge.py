@@ -91,7 +91,9 @@ class CheckRun:
 class Forge(Protocol):
     """What the crew needs from a code host. `role` names the persona a post is made as."""
 
-    def clone_source(self) -> CloneSource: ...
+    def clone_source(self, *, push: bool = False) -> CloneSource:
+        """Where to clone from; `push`: with a token that may push (others may only read)."""
+        ...
 
     def is_own(self, author: str) -> bool:
         """Whether `author` is the crew (the App, or a role's own App): a hidden marker counts

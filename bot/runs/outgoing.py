@@ -43,8 +43,8 @@ class SafeForge:
         return sanitize_markdown(text, self.hosts)
 
     # -- reads -----------------------------------------------------------------------------
-    def clone_source(self) -> CloneSource:
-        return self.inner.clone_source()
+    def clone_source(self, *, push: bool = False) -> CloneSource:
+        return self.inner.clone_source(push=push)
 
     def is_own(self, author: str) -> bool:
         return self.inner.is_own(author)

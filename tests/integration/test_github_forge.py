@@ -14,6 +14,7 @@ import pytest
 from github import Auth
 
 from bot.github import ClientOptions, GitHubApp, GitHubApps, GitHubForge
+from bot.github.access import COMMENT
 from bot.ports.forge import Annotation, InlineComment, ReviewDraft
 from bot.roster.models import GitHubIdentity, Role, SlackIdentity
 from bot.runs import publish
@@ -390,14 +391,14 @@ def test_an_expired_installation_token_is_replaced(world: World) -> None:
     world.emulator.token_ttl = 100
     forge, thread = world.forge(), issue_number(world)
     forge.create_comment(thread, "one", role="planner")
-    old = forge.main.token()
+    old = forge.main.token(REPO, COMMENT)
     forge.create_comment(thread, "two", role="planner")
     assert len(world.recorder.requests("POST", "/access_tokens")) == 1  # reused while valid
     world.skew += 101  # the emulator now refuses the token
     refused = httpx.get(f"{world.url}/repos/{REPO}", headers={"Authorization": f"token {old}"})
     assert refused.status_code == 401
     forge.create_comment(thread, "three", role="planner")
-    assert forge.main.token() != old
+    assert forge.main.token(REPO, COMMENT) != old
     assert len(world.recorder.requests("POST", "/access_tokens")) == 2
     assert [c.body for c in forge.list_comments(thread)] == ["one", "two", "three"]
 

@@ -30,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from bot.github import ClientOptions, GitHubApp
+from bot.github.access import READ
 from bot.llm.client import ModelClient, ModelReply, ModelUsage
 from bot.llm.ledger import Ledger
 from bot.runs.progress import create_run, end_run
@@ -432,7 +433,9 @@ def test_a_service_that_does_not_answer_counts_as_error_with_each_retry():
         serialization.NoEncryption(),
     )
     with pytest.raises(Exception, match="Max retries exceeded"):
-        GitHubApp(1, key.decode(), base_url=nowhere, options=FAST_GITHUB).installation(1).token()
+        GitHubApp(1, key.decode(), base_url=nowhere, options=FAST_GITHUB).installation(1).token(
+            "octo-org/hello", READ
+        )
 
     after = {
         s: (count(errors, service=s, status="error"), count(retried, service=s))

@@ -20,6 +20,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
+from bot.github.access import READ
 from bot.github.auth import InstallationAuth
 from bot.operator.doctor import check_github
 from bot.operator.setup_github import Flow, SetupError, merge_env, run_flow
@@ -179,7 +180,7 @@ def test_the_manifest_flow_writes_an_env_that_doctor_and_serve_authenticate_with
     assert delivery.event == "installation" and delivery.status == 202
 
     # installed: an installation token for the repository, and doctor is content
-    token = auth.token_for(auth.installation_for_repo("octo-org/hello"))
+    token = auth.token_for(auth.installation_for_repo("octo-org/hello"), "octo-org/hello", READ)
     assert token.startswith("ghs_") and auth.bot_login == "repocrew[bot]"
     doctor = CliRunner().invoke(cli, ["doctor"])
     (line,) = [line for line in doctor.output.splitlines() if "GitHub App" in line]

@@ -34,6 +34,7 @@ from bot.runs.steps.common import (
     step_key,
 )
 from bot.runs.steps.workspace_tools import tools_for
+from bot.security.markdown import clean_text
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.files import Workspace
@@ -181,6 +182,7 @@ def _commit(
 ) -> None:
     """Commit what the role's tools wrote or deleted, as the role; a resumed step finds its
     earlier commit by the trailer instead."""
+    summary = clean_text(summary)  # no hidden characters in what the crew republishes
     subject = summary.strip().splitlines()[0][:72]
     message = f"{subject}\n\n{summary}"
     services.scanner.check_outgoing(message, where="commit message")
@@ -212,7 +214,7 @@ def _push(
     except PushRefused as refused:
         raise StepFailed(str(refused)) from None
     services.scanner.check_outgoing(git.diff(base, "HEAD"), where="pushed changes")
-    source = services.forge.clone_source()
+    source = services.forge.clone_source(push=True)  # the one step whose token may push
     if git.remote_branch_sha(branch, token=source.token) != git.head_sha():
         git.push(branch, allowed_prefix=services.crew.branch_prefix, token=source.token)
     return source
