@@ -132,6 +132,19 @@ class GitHubOAuth:
         finally:
             client.close()
 
+    def current_login(self, user_id: int, installation_id: int) -> str | None:
+        """The login GitHub's account `user_id` has now (`GET /user/{id}`, as the App's
+        installation); None if GitHub knows no such account."""
+        if self.apps is None:
+            raise OAuthFailed("looking accounts up needs the GitHub App")
+        client = self.apps.main.installation(installation_id)
+        try:
+            return str(client.github.get_user_by_id(user_id).login)
+        except github.UnknownObjectException:
+            return None
+        except (GithubException, requests.RequestException) as error:
+            raise OAuthFailed(f"GitHub's GET /user/{user_id} failed: {error}") from None
+
     def writer_somewhere(self, login: str) -> str | None:
         """The first repository (of the App's installations, 100 per installation) where
         `login` has write, maintain or admin, by the collaborator-permission API."""

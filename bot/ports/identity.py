@@ -50,6 +50,10 @@ class IdentityPort(Protocol):
 
     def exchange_code(self, *, code: str, redirect_uri: str) -> ProvenUser: ...
 
+    def current_login(self, user_id: int, installation_id: int) -> str | None:
+        """The login of GitHub account `user_id` today (accounts are renamed; ids stay)."""
+        ...
+
     def writer_somewhere(self, login: str) -> str | None:
         """A repository the App is installed on where `login` may write, if any."""
         ...

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.ports.forge import IssueGateway
+from bot.ports.identity import OAuthFailed
 from bot.ports.slack import PostError
 from bot.roster.loader import load_crew
 from bot.roster.models import Crew
@@ -27,7 +28,7 @@ from bot.store.engine import Engine
 from bot.store.models import Run
 from bot.store.queue import enqueue
 from bot.store.runs import get_run
-from bot.store.slack_links import linked_login
+from bot.store.slack_links import linked_account, linked_login
 from bot.store.slack_outbox import enqueue_message
 from bot.triggers.commands import WRITE_PERMISSIONS
 
@@ -49,6 +50,7 @@ class Asker:
     channel: str
     key: str  # names this request, so a retried job does not post twice
     channel_name: str = ""  # slash commands carry it ("crew"); interactions need not
+    current_login: str | None = None  # the linked account's login now, once GitHub said it
 
     @classmethod
     def of(cls, body: dict, services: Services, *, channel: str = "") -> Asker:
@@ -74,7 +76,9 @@ class Asker:
 
     @property
     def login(self) -> str | None:
-        return linked_login(self.engine, team=self.team, user=self.user)
+        """The linked account's login: as GitHub named it now, once a permission check asked
+        (`steering_gateway`), else as it was when the link was proven."""
+        return self.current_login or linked_login(self.engine, team=self.team, user=self.user)
 
     def tell(self, text: str) -> None:
         """Only the asker sees it; a failure is logged, not retried (the ack told them already)."""
@@ -108,11 +112,26 @@ class Asker:
 
 
 def steering_gateway(asker: Asker, installation_id: int, repo: str) -> IssueGateway | None:
-    """The repository's gateway when the asker may steer its crew; else they are told why."""
-    login = asker.login
-    if login is None:
+    """The repository's gateway when the asker may steer its crew; else they are told why.
+
+    The permission asked is that of the account the link proved, by its id: a login renamed
+    since (and perhaps taken by someone else) is looked up again, never trusted as stored."""
+    account = linked_account(asker.engine, team=asker.team, user=asker.user)
+    if account is None:
         asker.tell(UNLINKED)
         return None
+    login: str | None = account.github_login
+    identity = asker.services.identity()
+    if identity is not None:
+        try:
+            login = identity.current_login(account.github_user_id, installation_id)
+        except OAuthFailed as error:
+            asker.tell(f"GitHub did not say who your linked account is now ({escape(str(error))}).")
+            return None
+    if login is None:
+        asker.tell(f"GitHub no longer knows your linked account. {UNLINKED}")
+        return None
+    asker.current_login = login
     gateway = asker.services.repo_gateway(installation_id, repo)
     permission = gateway.permission_of(login)
     if permission not in WRITE_PERMISSIONS:

@@ -63,6 +63,7 @@ def _task(asker: Asker, rest: str) -> None:
     gateway = steering_gateway(asker, installation, repo)
     if gateway is None:
         return
+    login = asker.login or login  # the account's login now, as GitHub said
     crew = load_crew(asker.settings.crew_file)
     title, body = issue_title(description), f"{description}\n\nRequested by @{login} from Slack."
     issue = gateway.create_issue(title, body, role=crew.lead)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from emulators.github.state import Token, User
+from emulators.github.state import Repository, Token, User
 
 CODE_LIFETIME = 600
 DEVICE_LIFETIME = 900
@@ -128,3 +128,15 @@ class OAuthState:
 def user_token(user: User) -> Token:
     """An OAuth App's user access token (`gho_`), without expiry as GitHub's are."""
     return Token(token=f"gho_{secrets.token_urlsafe(27)[:36]}", expires_at=None, user=user)
+
+
+def rename_user(users: dict[str, User], repos: list[Repository], login: str, new: str) -> User:
+    """GitHub's rename: same id, a new login; repositories' collaborator lists follow it (the
+    old login is then free for anyone to take)."""
+    user = users.pop(login)
+    user.login = new
+    users[new] = user
+    for repo in repos:
+        if login in repo.collaborators:
+            repo.collaborators[new] = repo.collaborators.pop(login)
+    return user

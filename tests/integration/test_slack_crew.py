@@ -16,6 +16,7 @@ from bot.sandbox import sandbox_status
 from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP
 from bot.store.models import SlackLink
 from bot.store.runs import outputs, transitions
+from emulators.github.oauth import rename_user
 from emulators.slack.shapes import view_json
 from emulators.slack.state import User
 from repocrew import demo_session
@@ -106,6 +107,26 @@ def test_the_device_flow_links_the_account_github_names(world):
     # Linked, but a reader: the task is refused and GitHub is not touched.
     command(world, "task octo-org/ages Add input validation", user=STRANGER)
     wait_until(lambda: "`read`" in told(world, STRANGER), "the refusal")
+    human = world.human
+    assert list(human.get_repo(REPO).get_issues(state="all")) == [] and world.runs() == []
+    human.close()
+
+
+def test_a_renamed_account_is_checked_by_its_id_not_by_a_login_someone_took(world):
+    """Red team: the linked reader renames their account and someone else takes the login
+    `reader` with write access. Checking the stored login would let the Slack user steer as
+    that other person; the check asks GitHub for the linked id's login now."""
+    command(world, "link", user=STRANGER)
+    code = user_code_in(wait_until(lambda: _with_code(world, STRANGER), "the device code"))
+    approve_device(world.hub_url, "reader", code)
+    wait_until(lambda: "you are @reader" in told(world, STRANGER), "the link")
+    with world.hub.lock:
+        rename_user(world.hub.users, list(world.hub.repos.values()), "reader", "reader-renamed")
+        world.hub.add_user("reader")
+        world.hub.repo(REPO).collaborators["reader"] = "write"
+
+    command(world, "task octo-org/ages Add input validation", user=STRANGER)
+    wait_until(lambda: "@reader-renamed has `read`" in told(world, STRANGER), "the refusal")
     human = world.human
     assert list(human.get_repo(REPO).get_issues(state="all")) == [] and world.runs() == []
     human.close()

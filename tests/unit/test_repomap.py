@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.runs.repository import repository_block
+from bot.ports.forge import CloneSource
+from bot.roster.loader import load_crew
+from bot.runs.repository import repository_block, repository_context
+from bot.runs.step_services import StepServices
 from bot.workspace.files import Workspace
 from bot.workspace.repomap import repository_map
 
@@ -151,3 +154,42 @@ def test_instructions_take_at_most_a_third_and_the_block_keeps_its_budget(tmp_pa
     assert len(instructions) <= 9_000 // 3 + 2
     assert "[… cut here to fit the budget; read AGENTS.md for the rest]" in instructions
     assert "pkg/" in block and ("more files not shown" in block or "left out" in block)
+
+
+class CountingForge:
+    """The one part of a forge the repository block needs: where to clone from."""
+
+    def __init__(self, url: Path) -> None:
+        self.url = url
+        self.asked = 0
+
+    def clone_source(self) -> CloneSource:
+        self.asked += 1
+        return CloneSource(url=str(self.url), default_branch="main")
+
+
+def step_services(tmp_path: Path, forge: CountingForge, chars: int) -> StepServices:
+    return StepServices(
+        engine=None,  # type: ignore[arg-type]
+        crew=load_crew(None),
+        forge=forge,  # type: ignore[arg-type]
+        model=None,
+        scanner=None,  # type: ignore[arg-type]
+        work_root=tmp_path / "work",
+        repo_map_chars=chars,
+    )
+
+
+def test_a_run_builds_its_block_once_from_a_clone_of_its_own_when_no_step_cloned(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    commit_files(source, {"AGENTS.md": "Run make test.\n", "app.py": "def main():\n    pass\n"})
+    forge = CountingForge(source)
+    services = step_services(tmp_path, forge, 4_000)
+
+    block = repository_context(services)
+
+    assert block == repository_block(Workspace(source), 4_000)
+    assert repository_context(services) is block and forge.asked == 1  # built once per run
+    assert list((tmp_path / "work").iterdir()) == []  # its clone is gone
+    assert repository_context(step_services(tmp_path, forge, 0)) == ""  # the map is off

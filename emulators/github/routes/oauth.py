@@ -280,3 +280,13 @@ def authenticated_user(ctx: Ctx) -> Reply:
         updated_at=user.created_at,
     )
     return Reply(body=body)
+
+
+@route("GET", "/user/{account_id:int}")
+def user_by_id(ctx: Ctx) -> Reply:
+    """A user by GitHub's id, which survives renames (the login does not)."""
+    wanted = ctx.params["account_id"]
+    found = next((u for u in ctx.emulator.users.values() if u.id == wanted), None)
+    if found is None:
+        raise HTTPError(404, "Not Found")
+    return Reply(body=render.user(ctx.api, found))
