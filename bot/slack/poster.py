@@ -73,6 +73,8 @@ class SlackPoster:
         while True:
             args = self._content(token, text, blocks, persona, persona_fields=True)
             args["metadata"] = post_metadata(mark) if mark else None
+            # Slack fetches bare links to preview them; a model-written URL must not be fetched.
+            args |= {"unfurl_links": False, "unfurl_media": False}
             try:
                 response = _call(
                     client.chat_postMessage, channel=channel, thread_ts=thread_ts, **args

@@ -211,6 +211,16 @@ def test_enqueueing_a_key_again_edits_the_message(engine, poster, emulator, cloc
     assert (stored.status, stored.revision, stored.ts) == ("sent", 2, post.ts)
 
 
+def test_posts_ask_slack_not_to_unfurl_links(engine, poster, emulator, clock):
+    """A link in a summary is not fetched by Slack's previewer (a model could put data in it)."""
+    text = "see https://evil.example/?d=x"
+    enqueue_message(engine, channel=CREW, key="k", text=text, role="lead")
+    drain_all(engine, poster, clock)
+
+    [post] = calls(emulator, "chat.postMessage")
+    assert (post.args.get("unfurl_links"), post.args.get("unfurl_media")) == (False, False)
+
+
 def test_personas_show_in_the_transcript(engine, poster, emulator, clock):
     enqueue_message(engine, channel=CREW, key="a", text="The plan is ready", role="planner")
     enqueue_message(engine, channel=CREW, key="b", text="On it", role="coder")
