@@ -219,6 +219,7 @@ def run_tests(
         allow_unsandboxed=services.crew.tests.allow_unsandboxed,
         selection=selection,
         readable_secrets=services.crew.readable_secrets,
+        bwrap=services.bwrap,
     )
 
 
