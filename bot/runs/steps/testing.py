@@ -27,10 +27,10 @@ from bot.runs.steps.common import (
     run_tests,
     step_key,
     test_command,
+    tests_not_run,
 )
 from bot.runs.steps.judging import Judgement, judge
 from bot.runs.steps.workspace_tools import tools_for
-from bot.sandbox import sandbox_status
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
 from bot.workspace.git import GitWorkspace
@@ -54,9 +54,8 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
     key = step_key("test", outputs)
     git, files = clone(services, run, role, run.branch)
     head = git.head_sha()
-    missing = sandbox_status(services.bwrap)
-    if not missing.available and crew.tests.skip_without_sandbox:
-        return _not_run(services, role, key, head, missing.reason)
+    if (missing := tests_not_run(services)) is not None:
+        return _not_run(services, role, key, head, missing)
     _check(services, role, head, status="in_progress", title="Running the tests in the sandbox")
     try:
         environment = environment_of(services, git)
