@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import github
+import httpx
 import pytest
 
 from bot.roster.loader import roster_text
@@ -149,6 +150,9 @@ def test_a_push_gets_an_incremental_review_that_resolves_the_fixed_finding(make_
     assert memory.reviewed_sha == pull.head.sha and not memory.busy
     costs = review_runs(world.engine, repo=REPO, pr=pull.number)
     assert len(costs) == 2 and all(r.cost_usd > 0 for r in costs)
+    scraped = httpx.get(f"{world.crew_url}/metrics").text
+    assert 'repocrew_reviews_total{mode="auto"} 2.0' in scraped
+    assert 'repocrew_review_cost_usd_total{mode="auto"}' in scraped
 
 
 def test_drafts_and_bots_get_no_automatic_review(make_world):
