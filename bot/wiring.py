@@ -24,6 +24,7 @@ from bot.local_forge import LocalForge
 from bot.ports.forge import Forge
 from bot.roster.models import Crew
 from bot.runs.lifecycle import default_branch
+from bot.runs.links import github_web_url
 from bot.runs.outgoing import allowed_hosts, safe_forge
 from bot.runs.step_services import StepServices
 from bot.security.secrets import scanner_for_settings
@@ -132,6 +133,7 @@ class Wiring:
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
+            web_url=github_web_url(self.settings),
         )
 
     def services(self) -> Services:
