@@ -83,6 +83,7 @@ class Wiring:
             allow=settings.registries,
             max_bytes=settings.env_cache_max_mb * 1024**2,
             max_age_seconds=settings.env_cache_max_age_days * 86400,
+            bwrap=settings.sandbox_bwrap,
         )
 
     @cached_property
@@ -133,6 +134,7 @@ class Wiring:
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
+            bwrap=self.settings.sandbox_bwrap,
             web_url=github_web_url(self.settings),
         )
 

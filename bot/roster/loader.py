@@ -38,7 +38,7 @@ CREDENTIALS = {"github": ("app_id", "private_key_path"), "slack": ("bot_token_en
 # Only the operator may let a role change protected paths; a repository may only add some.
 ROLE_OPERATOR_ONLY = ("may_edit",)
 # Running a repository's own test command outside the sandbox is the operator's call alone.
-OPERATOR_ONLY = (("tests", "allow_unsandboxed"),)
+OPERATOR_ONLY = (("tests", "allow_unsandboxed"), ("tests", "skip_without_sandbox"))
 
 _MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
 _MODELS += (config.Price, config.TestsConfig, config.EnvironmentConfig, config.ReviewConfig)
