@@ -24,6 +24,7 @@ from bot.local_forge import LocalForge
 from bot.ports.forge import Forge
 from bot.roster.models import Crew
 from bot.runs.lifecycle import default_branch
+from bot.runs.links import github_web_url
 from bot.runs.outgoing import allowed_hosts, safe_forge
 from bot.runs.step_services import StepServices
 from bot.security.secrets import scanner_for_settings
@@ -134,6 +135,7 @@ class Wiring:
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
             bwrap=self.settings.sandbox_bwrap,
+            web_url=github_web_url(self.settings),
         )
 
     def services(self) -> Services:

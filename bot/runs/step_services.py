@@ -18,6 +18,7 @@ from bot.prompts import PromptLibrary
 from bot.roster.models import Crew, Role
 from bot.runs.budget import budget_check
 from bot.security.secrets import SecretScanner, redact_json
+from bot.settings import GITHUB_WEB_URL
 from bot.store.engine import Engine
 
 # A tool result longer than this is cut (with a note) before the model sees it.
@@ -47,6 +48,8 @@ class StepServices:
     repository: str | None = None
     # The files each step's agents read (step key → paths), kept with the step's result.
     files_read: dict[str, list[str]] = field(default_factory=dict)
+    # GitHub's web address for links in messages (`bot.runs.links.github_web_url`).
+    web_url: str = GITHUB_WEB_URL
 
     def environments_or_default(self) -> Environments:
         if self.environments is None:
