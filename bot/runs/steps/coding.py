@@ -34,6 +34,7 @@ from bot.runs.steps.common import (
     step_key,
 )
 from bot.runs.steps.workspace_tools import tools_for
+from bot.runs.thread_replies import reply_with_commit
 from bot.security.markdown import clean_text
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
@@ -149,6 +150,17 @@ def _change(
         draft=True if kind == "code" else None,
         role=role.key,
     )
+    if feedback_key is not None:  # a change asked in a review thread: its commit, there
+        reply_with_commit(
+            services.forge,  # type: ignore[arg-type]
+            services.scanner,
+            outputs[feedback_key],
+            run_id=run.id or 0,
+            step=key,
+            sha=git.head_sha(),
+            pull_url=pull.url,
+            role=role.key,
+        )
     output = {
         **answer,
         "sha": git.head_sha(),
