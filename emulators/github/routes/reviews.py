@@ -127,6 +127,17 @@ def list_review_comments(ctx: Ctx) -> Reply:
     return Reply(body=[render_work.review_comment(ctx.api, repo, pull, c) for c in comments])
 
 
+@route("GET", "/repos/{owner}/{repo}/pulls/comments/{comment_id:int}")
+def get_review_comment(ctx: Ctx) -> Reply:
+    repo = ctx.repo(read="pull_requests")
+    wanted = int(ctx.params["comment_id"])
+    for pull in repo.pulls.values():
+        for comment in pull.review_comments:
+            if comment.id == wanted:
+                return Reply(body=render_work.review_comment(ctx.api, repo, pull, comment))
+    raise not_found()
+
+
 @route("POST", "/repos/{owner}/{repo}/pulls/{number:int}/comments")
 def create_review_comment(ctx: Ctx) -> Reply:
     repo = ctx.repo(write="pull_requests")
