@@ -32,7 +32,7 @@ def review_comment(found: PullRequestComment) -> ReviewComment:
     )
 
 
-class GitHubReviewThreads:
+class GitHubReviewReplies:
     """The `ReviewThreads` port for `GitHubForge` (which supplies `_repo` and `client_for`)."""
 
     _repo: Any
