@@ -82,6 +82,7 @@ class Wiring:
             allow=settings.registries,
             max_bytes=settings.env_cache_max_mb * 1024**2,
             max_age_seconds=settings.env_cache_max_age_days * 86400,
+            bwrap=settings.sandbox_bwrap,
         )
 
     @cached_property
@@ -132,6 +133,7 @@ class Wiring:
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
+            bwrap=self.settings.sandbox_bwrap,
         )
 
     def services(self) -> Services:

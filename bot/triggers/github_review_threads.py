@@ -56,8 +56,8 @@ def thread_reply_created(payload: dict[str, Any], services: Services) -> None:
     writer = may_steer(gateway_of(services, payload), sender)  # type: ignore[arg-type]
     wants = asks_for_change(thread.reply.body)
     crew_run = active_run(services.engine, repo, pr=number)
-    if crew_run is not None and crew_run.mode == "review":
-        crew_run = None  # a review of someone else's pull request: the crew changes no code
+    if crew_run is not None and crew_run.mode != "full":
+        crew_run = None  # a review of someone's pull request (asked or automatic): no code
     login = thread.reply.author
     if wants and writer and crew_run is not None:
         feedback = thread_feedback(thread, login, finding_for(done, step, thread.root))
