@@ -139,7 +139,12 @@ def test_a_push_gets_an_incremental_review_that_resolves_the_fixed_finding(make_
     assert len(second) == 1 and "no-eval" in str(second[0])  # told, not repeated
 
     pull = repo.get_pull(pull.number)
-    assert len(list(pull.get_reviews())) == 2
+    first_review, second_review = list(pull.get_reviews())
+    assert "Incremental review" not in first_review.body
+    assert (
+        f"Incremental review: only the commits since {first_review.commit_id[:7]}"
+        in second_review.body
+    )
     assert len(list(pull.get_review_comments())) == 1  # the fixed finding was not re-posted
     (summary,) = _summaries(pull)  # edited, not posted again
     assert "Open findings (0)" in summary and "Resolved (1)" in summary

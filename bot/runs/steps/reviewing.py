@@ -107,7 +107,9 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     )
     resolved = _resolved(findings, fixed, already, current, person=memory is not None)
     event = _review_event(answer["verdict"], may_approve=crew.review.may_approve)
-    body = render.review_body(role, answer, resolved=resolved, unplaced=outside, dropped=dropped)
+    body = render.review_body(
+        role, answer, resolved=resolved, unplaced=outside, dropped=dropped, scope=_scope(read.start)
+    )
     _post(services, run, key, role, ReviewDraft(body, event, head, _inline(inline, memory)))
     output = _review_output(answer, inline, outside, event=event, sha=head, resolved=resolved)
     if memory is not None:
@@ -191,6 +193,15 @@ def _since(start: pull_memory.Base) -> str:
         f"This is an incremental review: the diff below holds only the commits since "
         f"`{start.since[:12]}`, which was reviewed before.\n\n"
     )
+
+
+def _scope(start: pull_memory.Base) -> str:
+    """What the review covered, for people reading it: the new commits, or all of it again."""
+    if start.kind == "incremental":
+        return f"Incremental review: only the commits since {start.since[:7]}."
+    if start.kind == "forced":
+        return "Full review: the branch was rewritten since the last review."
+    return ""
 
 
 def _remembered(memory: Any) -> dict[str, str]:
