@@ -142,9 +142,41 @@ def demo(
         Path | None,
         typer.Option(help="Keep the store (and the repository) in this folder to explore."),
     ] = None,
+    pull_request: Annotated[
+        bool,
+        typer.Option("--pull-request", help="Instead: the crew reviewing a person's pull request."),
+    ] = False,
 ) -> None:
     """A whole team run with no accounts: GitHub, Slack and the model emulated on loopback."""
+    if pull_request:
+        play_pull_request_demo(as_json=as_json, timeout=min(timeout, 120.0))
+        return
     play_demo(as_json=as_json, live_model=live_model, timeout=timeout, keep=keep)
+
+
+def play_pull_request_demo(*, as_json: bool, timeout: float) -> None:
+    """Automatic and incremental reviews and a thread conversation on a person's pull request;
+    exits non-zero unless every review ended done and no finding was posted twice."""
+    import json
+
+    from repocrew.demo_pull_request import run_pull_request_demo
+
+    setup_logging()
+    logging.getLogger().setLevel(logging.WARNING)  # the demo tells its own story
+    say = (lambda _line: None) if as_json else typer.echo
+    summary = run_pull_request_demo(timeout=timeout, say=say)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        typer.echo(
+            f"\nPR #{summary.pr}: {summary.reviews} reviews ({summary.incremental_reviews} "
+            f"incremental), {summary.inline_comments} inline comments, {summary.checklist_items} "
+            f"checklist items, {summary.resolved_findings} findings resolved, "
+            f"{summary.repeated_findings} repeated, {summary.thread_replies} thread replies; "
+            f"cost ${summary.review_cost_usd:.4f}"
+        )
+    ended_well = all(run.endswith(":done") for run in summary.runs or ["none"])
+    raise typer.Exit(0 if ended_well and summary.repeated_findings == 0 else 1)
 
 
 def play_demo(
