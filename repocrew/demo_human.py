@@ -41,6 +41,9 @@ class Human:
     def review_comments(self, number: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/pulls/{number}/comments", params={"per_page": 100})
 
+    def pull_files(self, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/pulls/{number}/files", params={"per_page": 100})
+
     def reviews(self, number: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/pulls/{number}/reviews", params={"per_page": 100})
 

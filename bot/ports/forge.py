@@ -7,6 +7,7 @@ crew finds its earlier posts by hidden markers and edits them instead of posting
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -123,6 +124,10 @@ class Forge(Protocol):
     def list_reviews(self, number: int) -> list[PostedReview]: ...
 
     def create_review(self, number: int, draft: ReviewDraft, *, role: str) -> PostedReview: ...
+
+    def resolve_threads(self, number: int, markers: Sequence[str]) -> int:
+        """Resolve the crew's open review threads whose first comment has one of `markers`."""
+        ...
 
     def list_checks(self, sha: str, name: str) -> list[CheckRun]: ...
 

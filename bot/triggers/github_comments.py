@@ -13,6 +13,7 @@ from bot.runs.lifecycle import queue_run
 from bot.runs.progress import finish_step, stop_run
 from bot.runs.states import RunState
 from bot.services import Services
+from bot.store.pull_reviews import forget_reviewed_head
 from bot.store.runs import outputs
 from bot.triggers.commands import (
     Command,
@@ -77,10 +78,15 @@ def _plan(services: Services, gateway: RepoGateway, payload: dict[str, Any], _co
     start_github_run(services, gateway, payload, mode="plan")
 
 
-def _review(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
+def _review(
+    services: Services, gateway: RepoGateway, payload: dict[str, Any], command: Command
+) -> None:
     if "pull_request" not in payload["issue"]:
         reply(gateway, payload, "`/crew review` works on pull requests.")
         return
+    if command.argument.split()[:1] == ["full"]:  # the whole pull request, not the new commits
+        repo, number = payload["repository"]["full_name"], payload["issue"]["number"]
+        forget_reviewed_head(services.engine, repo=repo, pr=number)
     # issue_comment payloads carry no head branch: the review step reads it from the forge.
     start_github_run(services, gateway, payload, mode="review")
 

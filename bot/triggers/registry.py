@@ -8,6 +8,7 @@ from bot.triggers import (  # noqa: F401  (each registers its handlers when impo
     github_comments,
     github_installations,
     github_issues,
+    github_pulls,
     github_reviews,
     slack_actions,
     slack_commands,

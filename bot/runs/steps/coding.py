@@ -32,6 +32,7 @@ from bot.runs.steps.common import (
     identity,
     requester_identity,
     step_key,
+    tests_not_run,
 )
 from bot.runs.steps.workspace_tools import tools_for
 from bot.security.markdown import clean_text
@@ -166,7 +167,7 @@ def _prepare(services: StepServices, git: GitWorkspace, kind: str, started_at: s
     """The environment, set up before the coder starts (a set-up that fails ends the run with
     its report); on the first change, the base's test results too (kept for the tester)."""
     environment = environment_of(services, git)
-    if kind == "code":
+    if kind == "code" and tests_not_run(services) is None:
         baseline(services, git, started_at)
     return environment
 
