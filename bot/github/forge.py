@@ -23,12 +23,13 @@ from bot.github.access import CHECKS, COMMENT, PULL, PUSH, READ, STATUSES, Acces
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
 from bot.github.convert import Issue
 from bot.github.refused_tokens import forgets_refused_token, renews_refused_token
+from bot.github.review_replies import GitHubReviewReplies
 from bot.github.review_threads import ReviewThreadsMixin
 from bot.ports.forge import CheckRun, CloneSource, Comment, PostedReview, PullRequest, ReviewDraft
 from bot.roster.models import Role
 
 
-class GitHubForge(ReviewThreadsMixin):
+class GitHubForge(ReviewThreadsMixin, GitHubReviewReplies):
     """The `Forge` of one repository (`owner/name`) for one installation of the main App.
 
     `role_clients` maps a role key to the client of that role's own App; other roles post as

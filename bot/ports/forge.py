@@ -60,6 +60,22 @@ class PostedReview:
 
 
 @dataclass(frozen=True)
+class ReviewComment:
+    """A comment in a review thread on a pull request's diff. `in_reply_to` names the thread's
+    first comment (GitHub threads every reply under it); None for that first comment."""
+
+    id: int
+    body: str
+    author: str
+    path: str
+    line: int | None
+    in_reply_to: int | None = None
+    review_id: int | None = None
+    commit_sha: str = ""
+    diff_hunk: str = ""
+
+
+@dataclass(frozen=True)
 class ReviewDraft:
     """A review to submit: its body, verdict (COMMENT, APPROVE, REQUEST_CHANGES), the commit it
     reviews, and its inline comments."""
@@ -136,6 +152,22 @@ class Forge(Protocol):
     def update_check(self, check_id: int, **fields: Any) -> CheckRun: ...
 
     def set_status(self, sha: str, *, context: str, state: str, description: str) -> None: ...
+
+
+class ReviewThreads(Protocol):
+    """A forge's review threads (GitHub's): the conversations on a pull request's lines."""
+
+    def is_own(self, author: str) -> bool: ...
+
+    def list_review_comments(self, number: int) -> list[ReviewComment]: ...
+
+    def reply_to_review_comment(
+        self, number: int, comment_id: int, body: str, *, role: str
+    ) -> ReviewComment: ...
+
+    def read_text_at(self, path: str, ref: str) -> str | None:
+        """A file as it is at commit `ref`, or None when it is not there."""
+        ...
 
 
 class RepoGateway(Protocol):

@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "`/crew review full`: all of it), and nothing else",
         "pull request",
     ),
+    "fix": (
+        "have the coder change what a review thread on the crew's pull request asks",
+        "reply in a review thread",
+    ),
     "retry": ("start a fresh run after a failed or stopped one", "issue"),
     "stop": ("stop the run of this issue or pull request", "issue or pull request"),
     "status": ("say where the run of this issue or pull request is", "issue or pull request"),

@@ -91,6 +91,14 @@ def _review(
     start_github_run(services, gateway, payload, mode="review")
 
 
+def _fix(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
+    reply(
+        gateway,
+        payload,
+        "`/crew fix` works as a reply in one of the crew's review threads on its pull request.",
+    )
+
+
 def _retry(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
     run = run_here(services.engine, payload)
     if run is not None:
@@ -132,6 +140,7 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "go": _go,
     "plan": _plan,
     "review": _review,
+    "fix": _fix,
     "retry": _retry,
     "stop": _stop,
     "status": _status,

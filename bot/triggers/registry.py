@@ -9,6 +9,7 @@ from bot.triggers import (  # noqa: F401  (each registers its handlers when impo
     github_installations,
     github_issues,
     github_pulls,
+    github_review_threads,
     github_reviews,
     slack_actions,
     slack_commands,

@@ -54,7 +54,7 @@ def test_the_job_indexes_come_and_go_with_their_migration(engine):
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0006")
+        command.downgrade(config, "0007")
     assert job_indexes() == {"ix_job_claim"}
     upgrade(engine)
     assert {"ix_job_status_id", "ix_job_delivery"} <= job_indexes()

@@ -35,6 +35,7 @@ from bot.runs.steps.common import (
     tests_not_run,
 )
 from bot.runs.steps.workspace_tools import tools_for
+from bot.runs.thread_replies import reply_with_commit
 from bot.security.markdown import clean_text
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
@@ -150,6 +151,7 @@ def _change(
         draft=True if kind == "code" else None,
         role=role.key,
     )
+    _name_commit(services, run, outputs.get(feedback_key or ""), (key, role), git, pull.url)
     output = {
         **answer,
         "sha": git.head_sha(),
@@ -161,6 +163,30 @@ def _change(
     if kind != "code":
         fields["fix_rounds"] = run.fix_rounds + 1
     return StepResult(_next_state(kind, feedback_key), key, role, output, fields)
+
+
+def _name_commit(
+    services: StepServices,
+    run: Run,
+    feedback: dict[str, Any] | None,
+    step: tuple[str, Role],
+    git: GitWorkspace,
+    pull_url: str,
+) -> None:
+    """A change asked in a review thread: the commit that made it, named in that thread."""
+    if feedback is None:
+        return
+    key, role = step
+    reply_with_commit(
+        services.forge,  # type: ignore[arg-type]
+        services.scanner,
+        feedback,
+        run_id=run.id or 0,
+        step=key,
+        sha=git.head_sha(),
+        pull_url=pull_url,
+        role=role.key,
+    )
 
 
 def _prepare(services: StepServices, git: GitWorkspace, kind: str, started_at: str) -> Environment:

@@ -4,15 +4,15 @@ The Jobs page lists one state newest first (`status = ? ORDER BY id DESC`), and 
 page looks up each delivery's job; without these both scan every job (the queue keeps up to a
 week of finished ones, 100k and more on a busy installation).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
