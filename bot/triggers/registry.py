@@ -4,6 +4,7 @@ points the worker calls: a stored GitHub delivery, a stored Slack request."""
 from __future__ import annotations
 
 from bot.triggers import (  # noqa: F401  (each registers its handlers when imported)
+    github_assignments,
     github_checks,
     github_comments,
     github_installations,
