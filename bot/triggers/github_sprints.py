@@ -10,6 +10,7 @@ from bot.ports.forge import RepoGateway
 from bot.services import Services
 from bot.sprints.control import approve_sprint, pull_merged, sprint_here, start_sprint
 from bot.sprints.states import SprintState
+from bot.store.sprints import sprint_on_issue
 from bot.triggers.commands import Command
 from bot.triggers.github_deliveries import router
 from bot.triggers.starting import crew_or_reply, is_bot, reply, requester, run_here
@@ -61,9 +62,10 @@ def sprint_command(
 
 
 def approve_here(services: Services, gateway: RepoGateway, payload: dict[str, Any]) -> bool:
-    """`/crew go` on a sprint's tracking issue; False when no sprint is tracked here."""
+    """`/crew go` on a sprint's tracking issue (an ended sprint's too: its issue is no task
+    to run); False when no sprint was ever tracked here."""
     repo = payload["repository"]["full_name"]
-    sprint = sprint_here(services.engine, repo=repo, issue=payload["issue"]["number"])
+    sprint = sprint_on_issue(services.engine, repo=repo, issue=payload["issue"]["number"])
     if sprint is None:
         return False
     login = payload["sender"]["login"]
