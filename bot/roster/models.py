@@ -23,6 +23,7 @@ from bot.roster.sections import (
     Price,
     ResearchConfig,
     ReviewConfig,
+    SprintConfig,
     StandupConfig,
     TestsConfig,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "ReviewConfig",
     "Role",
     "SlackIdentity",
+    "SprintConfig",
     "StandupConfig",
     "TestsConfig",
 ]
@@ -83,6 +85,7 @@ class Crew(RosterModel):
     review: ReviewConfig = ReviewConfig()
     research: ResearchConfig = ResearchConfig()
     standup: StandupConfig = StandupConfig()
+    sprint: SprintConfig = SprintConfig()
     # Template name → repo-relative path of a replacement template (`[prompts]` in the file).
     prompt_overrides: dict[str, str] = Field(default_factory=dict, alias="prompts")
 

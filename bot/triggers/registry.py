@@ -12,6 +12,7 @@ from bot.triggers import (  # noqa: F401  (each registers its handlers when impo
     github_pulls,
     github_review_threads,
     github_reviews,
+    github_sprints,
     slack_actions,
     slack_commands,
     slack_messages,
