@@ -78,6 +78,47 @@ def approve_sprint(engine: Engine, sprint: Sprint, *, by: str) -> bool:
     return moved
 
 
+def cancel_sprint(engine: Engine, sprint: Sprint, *, by: str) -> bool:
+    """A person cancels a plan awaiting approval (False: it was decided already)."""
+    return stored.move_sprint(
+        engine,
+        sprint_id=sprint.id or 0,
+        expected=SprintState.AWAITING_APPROVAL,
+        target=SprintState.CANCELLED,
+        reason=f"cancelled by {by}",
+        finished_at=utcnow(),
+    )
+
+
+def replan_sprint(engine: Engine, sprint: Sprint, *, goal: str, notes: str, by: str) -> bool:
+    """A person edited the goal of a plan awaiting approval: the lead plans it again (False:
+    it was decided already, e.g. a second submission of the form)."""
+    text = f"{goal.strip()}\n\nNotes from {by}: {notes.strip()}" if notes.strip() else goal
+    moved = stored.replan_sprint(
+        engine,
+        sprint_id=sprint.id or 0,
+        expected=SprintState.AWAITING_APPROVAL,
+        target=SprintState.PLANNING,
+        goal=text.strip(),
+        reason=f"goal edited by {by}",
+    )
+    if moved:
+        queue.enqueue(engine, kind=SPRINT_PLAN_JOB, args={"sprint_id": sprint.id})
+    return moved
+
+
+def close_sprint(engine: Engine, sprint: Sprint, *, by: str) -> bool:
+    """`/crew sprint close`: a running sprint goes to its review (the review's hook is the move
+    to `reviewing`). False: it was not running."""
+    return stored.move_sprint(
+        engine,
+        sprint_id=sprint.id or 0,
+        expected=SprintState.RUNNING,
+        target=SprintState.REVIEWING,
+        reason=f"closed by {by}",
+    )
+
+
 def pull_merged(engine: Engine, *, repo: str, pr: int, by: str) -> int | None:
     """A person merged a sprint task's pull request: the task is delivered, its run done, and
     the tasks waiting on it are looked at. Returns the sprint's id (None: not a sprint's)."""

@@ -20,6 +20,7 @@ from bot.roster.models import Crew
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.services import Services
 from bot.sprints import render
+from bot.sprints.announce import post_plan
 from bot.sprints.graph import TaskSpec, check_plan
 from bot.sprints.posts import SprintGateway, upsert_post
 from bot.sprints.states import SprintState
@@ -95,6 +96,8 @@ def plan_sprint(services: Services, sprint_id: int) -> SprintState:
         tasks=tasks,
     )
     _post(gateway, sprint, body, role=lead.key)
+    summary = str(answer.get("summary", ""))
+    post_plan(services.engine, services.settings, sprint, crew, summary=summary, tasks=tasks)
     stored.move_sprint(
         services.engine,
         sprint_id=sprint_id,
@@ -122,7 +125,9 @@ def specs_of(answer: dict[str, Any]) -> list[TaskSpec]:
 def _ask_lead(services: Services, sprint: Sprint, crew: Crew) -> dict[str, Any]:
     lead = crew.roles[crew.lead]
     prompts = PromptLibrary()
-    step = f"sprint-{sprint.id}-plan"
+    # A plan made again after a person edited the goal is a new model call, not a replay.
+    rounds = stored.plan_rounds(services.engine, sprint.id or 0, into=SprintState.PLANNING)
+    step = f"sprint-{sprint.id}-plan" + (f"-{rounds + 1}" if rounds else "")
     system = prompts.render(
         "system",
         role=lead,

@@ -31,8 +31,12 @@ SPRINT_TRANSITIONS: dict[SprintState, frozenset[SprintState]] = {
     SprintState.PLANNING: frozenset(
         {SprintState.AWAITING_APPROVAL, SprintState.FAILED, SprintState.CANCELLED}
     ),
-    SprintState.AWAITING_APPROVAL: frozenset({SprintState.RUNNING, SprintState.CANCELLED}),
-    # Every task ended (or the last day passed): the review and retrospective follow.
+    # A person approves, cancels, or edits the goal and the lead plans again.
+    SprintState.AWAITING_APPROVAL: frozenset(
+        {SprintState.RUNNING, SprintState.CANCELLED, SprintState.PLANNING}
+    ),
+    # Every task ended, the last day passed or a person closed it (`/crew sprint close`):
+    # the review and retrospective follow.
     SprintState.RUNNING: frozenset({SprintState.REVIEWING, SprintState.CANCELLED}),
     SprintState.REVIEWING: frozenset({SprintState.CLOSED}),
     SprintState.CLOSED: frozenset(),

@@ -13,7 +13,7 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlmodel import Session
 from sqlmodel import select as select_models
 
@@ -115,6 +115,38 @@ def move_sprint(
         if moved == 1:
             _log(connection, sprint_id, "", expected, target, reason, now)
         return moved == 1
+
+
+def replan_sprint(
+    engine: Engine, *, sprint_id: int, expected: str, target: str, goal: str, reason: str
+) -> bool:
+    """Send a plan awaiting approval back to planning with a new goal: its tasks (no issue is
+    opened before approval) go in the same transaction, so the next plan starts afresh. False,
+    writing nothing, when the sprint is no longer `expected`."""
+    now = utcnow()
+    with engine.begin() as connection:
+        moved = connection.execute(
+            update(_sprint)
+            .where(_sprint.c.id == sprint_id, _sprint.c.state == expected)
+            .values(state=target, goal=goal, reason=reason, updated_at=now)
+        ).rowcount
+        if moved != 1:
+            return False
+        connection.execute(delete(_task).where(_task.c.sprint_id == sprint_id))
+        _log(connection, sprint_id, "", expected, target, reason, now)
+        return True
+
+
+def plan_rounds(engine: Engine, sprint_id: int, *, into: str) -> int:
+    """How many times the sprint moved into `into` after it started (a re-plan's round)."""
+    with engine.connect() as connection:
+        query = select(_transition.c.id).where(
+            _transition.c.sprint_id == sprint_id,
+            _transition.c.task == "",
+            _transition.c.to_state == into,
+            _transition.c.from_state != "",
+        )
+        return len(list(connection.execute(query).scalars()))
 
 
 def save_tasks(engine: Engine, *, sprint_id: int, tasks: Sequence[dict[str, Any]]) -> None:

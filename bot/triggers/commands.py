@@ -25,7 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sprint": (
         "start a sprint on this tracking issue: the lead plans the goal (`/crew sprint <goal> "
-        "[--days N]`, else the issue) into dependent tasks; `/crew go` approves the plan",
+        "[--days N]`, else the issue) into dependent tasks; `/crew go` approves the plan; "
+        "`/crew sprint close` sends a running sprint to its review",
         "issue",
     ),
     "retry": ("start a fresh run after a failed or stopped one", "issue"),

@@ -1,5 +1,6 @@
-"""Sprints on GitHub: `/crew sprint` on a tracking issue, `/crew go` approving its plan, and a
-person merging one of its pull requests (`pull_request` closed and merged)."""
+"""Sprints on GitHub: `/crew sprint` on a tracking issue, `/crew go` approving its plan,
+`/crew sprint close` sending it to its review, and a person merging one of its pull requests
+(`pull_request` closed and merged)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from typing import Any
 
 from bot.ports.forge import RepoGateway
 from bot.services import Services
-from bot.sprints.control import approve_sprint, pull_merged, sprint_here, start_sprint
+from bot.sprints.announce import settle_plan
+from bot.sprints.control import (
+    approve_sprint,
+    close_sprint,
+    pull_merged,
+    sprint_here,
+    start_sprint,
+)
 from bot.sprints.states import SprintState
 from bot.store.sprints import sprint_on_issue
 from bot.triggers.commands import Command
@@ -36,6 +44,9 @@ def sprint_command(
     repo = payload["repository"]["full_name"]
     if "pull_request" in issue:
         reply(gateway, payload, "`/crew sprint` works on an issue, which tracks the sprint.")
+        return
+    if command.argument.strip().lower() == "close":
+        close_here(services, gateway, payload)
         return
     found = sprint_here(services.engine, repo=repo, issue=issue["number"])
     if found is not None:
@@ -72,9 +83,24 @@ def approve_here(services: Services, gateway: RepoGateway, payload: dict[str, An
     if sprint.state == SprintState.AWAITING_APPROVAL:
         if approve_sprint(services.engine, sprint, by=login):
             reply(gateway, payload, f"Sprint {sprint.id} approved by @{login}: opening its tasks.")
+            settle_plan(services.engine, sprint.id or 0, f"Approved by @{login} on GitHub.")
         return True
     reply(gateway, payload, f"Sprint {sprint.id} is `{sprint.state}`: nothing to approve.")
     return True
+
+
+def close_here(services: Services, gateway: RepoGateway, payload: dict[str, Any]) -> None:
+    """`/crew sprint close`: the running sprint tracked here goes to its review."""
+    repo, login = payload["repository"]["full_name"], payload["sender"]["login"]
+    sprint = sprint_here(services.engine, repo=repo, issue=payload["issue"]["number"])
+    if sprint is None:
+        reply(gateway, payload, "No sprint is tracked on this issue: nothing to close.")
+    elif close_sprint(services.engine, sprint, by=login):
+        reply(gateway, payload, f"Sprint {sprint.id} closed by @{login}: its review follows.")
+    else:
+        reply(
+            gateway, payload, f"Sprint {sprint.id} is `{sprint.state}`: only a running one closes."
+        )
 
 
 @router.register("pull_request", action="closed")

@@ -16,6 +16,7 @@ from bot.triggers import (  # noqa: F401  (each registers its handlers when impo
     slack_actions,
     slack_commands,
     slack_messages,
+    slack_sprints,
 )
 from bot.triggers.github_deliveries import handle_github_delivery
 from bot.triggers.slack_deliveries import handle_slack_delivery

@@ -32,6 +32,7 @@ from bot.triggers.slack_actions import send_back, stop
 from bot.triggers.slack_asker import UNLINKED, Asker, run_for, steered_run, steering_gateway
 from bot.triggers.slack_deliveries import router
 from bot.triggers.slack_link import start_link
+from bot.triggers.slack_sprints import sprint_command
 from bot.triggers.starting import RunRequest, start_run
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -169,6 +170,10 @@ def _metrics(asker: Asker, rest: str) -> None:
     asker.say(text, blocks=blocks)
 
 
+def _sprint(asker: Asker, rest: str) -> None:
+    sprint_command(asker, unescape(rest), REPO)
+
+
 def _help(asker: Asker, _rest: str) -> None:
     asker.tell(help_text())
 
@@ -196,6 +201,11 @@ COMMANDS: dict[str, SlashCommand] = {
         _standup,
         'standup [schedule "<cron>" <Zone>]',
         "post a standup here now, or set when this channel has one",
+    ),
+    "sprint": SlashCommand(
+        _sprint,
+        "sprint owner/repo <goal> [--days N], sprint close <sprint>",
+        "open a tracking issue and have the lead plan a sprint; close sends one to review (write)",
     ),
     "metrics": SlashCommand(_metrics, "metrics [days]", "how the crew and people worked together"),
     "help": SlashCommand(_help, "help", "this list"),
