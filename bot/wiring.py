@@ -31,6 +31,7 @@ from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster, make_poster
+from bot.sprints.stacking import StackedForge, stacked_base
 from bot.store.engine import Engine, make_engine
 from bot.store.models import Run
 from bot.store.runs import get_run
@@ -124,6 +125,9 @@ class Wiring:
             if factory is None:
                 raise LookupError(f"run {run_id} is on forge {run.forge!r}, not set up here")
             forge = factory(run)
+        base = stacked_base(self.engine, run_id)
+        if base is not None:  # a sprint task building on a task the vote delivered
+            forge = StackedForge(forge, base)
         hosts = allowed_hosts(self.settings, on_github=run.forge == "github")
         return StepServices(
             engine=self.engine,

@@ -195,3 +195,6 @@ class SprintConfig(RosterModel):
     """How a sprint schedules its tasks' runs; a repository may lower the bound, never raise it."""
 
     max_parallel_runs: int = Field(default=2, ge=1, le=50)
+    # When a task counts as done for the tasks after it: its pull request merged by a person,
+    # or its run's vote approving (the dependent then branches from its branch: stacked).
+    delivered: Literal["merged", "approved"] = "merged"

@@ -9,6 +9,7 @@ state it was decided from, so passes racing on one sprint cannot start a task tw
 
 from __future__ import annotations
 
+import json
 import logging
 
 from bot.roster.models import Crew
@@ -21,6 +22,7 @@ from bot.sprints.graph import blocked, runnable
 from bot.sprints.issues import ensure_task_issues, issue_body, publish_task_list
 from bot.sprints.planning import crew_of, gateway_of_sprint
 from bot.sprints.posts import SprintGateway, upsert_post
+from bot.sprints.stacking import BY_VOTE, dependencies_merged, vote_passed
 from bot.sprints.states import TASK_ENDED, SprintState, TaskState
 from bot.store import queue
 from bot.store import sprints as stored
@@ -80,7 +82,16 @@ def _follow_runs(
             _give_run(services, sprint, crew, task, numbers)
             continue
         run = get_run(services.engine, task.run_id)
-        if run.state in RUN_FAILED:
+        if crew.sprint.delivered == BY_VOTE and vote_passed(services.engine, run):
+            stored.move_task(
+                services.engine,
+                sprint_id=sprint.id or 0,
+                key=task.key,
+                expected=TaskState.RUNNING,
+                target=TaskState.DELIVERED,
+                reason=f"run {run.id} approved by the vote",
+            )
+        elif run.state in RUN_FAILED:
             stored.move_task(
                 services.engine,
                 sprint_id=sprint.id or 0,
@@ -127,6 +138,10 @@ def _start(services: Services, sprint: Sprint, crew: Crew, numbers: dict[str, in
     engine = services.engine
     tasks = stored.tasks(engine, sprint.id or 0)
     for key in runnable(graph_of(tasks), states_of(tasks)):
+        task = next(t for t in tasks if t.key == key)
+        if crew.sprint.delivered == BY_VOTE and len(json.loads(task.depends_on)) > 1:
+            if not dependencies_merged(engine, tasks, task):  # no one branch to stack on
+                continue
         at_work = working_task_runs(engine, repo=sprint.repo, run_states=AT_WORK)
         if at_work >= crew.sprint.max_parallel_runs:
             log.info("sprint %s: %s waits for a free slot (%d at work)", sprint.id, key, at_work)

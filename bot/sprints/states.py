@@ -19,7 +19,7 @@ class SprintState(StrEnum):
 class TaskState(StrEnum):
     PENDING = "pending"  # waiting for its dependencies (or for a free slot)
     RUNNING = "running"  # its run is working or waits for a human
-    DELIVERED = "delivered"  # counts as done for its dependents (its PR merged by a human)
+    DELIVERED = "delivered"  # done for its dependents: its PR merged by a human (or voted)
     FAILED = "failed"  # its run failed, was stopped or ran out of budget
     BLOCKED = "blocked"  # a dependency failed or is blocked: it can never start
     CANCELLED = "cancelled"

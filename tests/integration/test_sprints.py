@@ -13,6 +13,7 @@ import github
 import pytest
 from sqlalchemy import select
 
+from bot.roster.loader import roster_text
 from bot.sandbox import sandbox_status
 from bot.store.models import Run
 from bot.store.sprint_models import Sprint, SprintTask
@@ -200,9 +201,26 @@ def test_a_failed_dependency_blocks_its_dependents_with_the_reason_shown(world):
     browser.close()
 
 
-@pytest.mark.skip(
-    reason="not built: a task delivered by the vote (an option), whose dependents branch from "
-    "its branch and open pull requests based on it (stacked); issue 20, point 2"
-)
-def test_a_task_delivered_by_the_vote_stacks_its_dependents_on_its_branch(world):
-    raise NotImplementedError
+def test_a_task_delivered_by_the_vote_stacks_its_dependents_on_its_branch(database_url, tmp_path):
+    """`[sprint] delivered = "approved"`: B waits on A; A's vote approves, nobody merges, and B
+    starts from A's branch with its pull request based on it."""
+    crew_file = tmp_path / "crew.toml"
+    crew_file.write_text(roster_text("default") + '\n[sprint]\ndelivered = "approved"\n')
+    with emulated_world(database_url, tmp_path / "work", crew_file=crew_file) as world:
+        world.model.script = scripted.sprint_script()
+        repo, tracking = _start(world, scripted.STACKED_GOAL)
+        _until(world, "the plan", lambda: _state(world) == "awaiting_approval")
+        tracking.create_comment("/crew go")
+        a = _until(world, "A waits for a person", lambda: _waiting(world, "A"))
+        _until(world, "A delivered", lambda: _tasks(world)["A"].state == "delivered")
+        assert "approved by the vote" in _tasks(world)["A"].reason
+        b = _until(world, "B waits for a person", lambda: _waiting(world, "B"))
+        _until(world, "the sprint's end", lambda: _state(world) == "reviewing")
+
+        a_pull, b_pull = repo.get_pull(a.pr_number), repo.get_pull(b.pr_number)
+        assert not a_pull.merged and a_pull.base.ref == "main"
+        assert b_pull.base.ref == a.branch and b_pull.head.ref == b.branch
+        # B's branch holds A's module (built on it) and its own; its diff is B's alone.
+        assert repo.get_contents("calc/alpha.py", ref=b.branch).decoded_content
+        assert [f.filename for f in b_pull.get_files()] == ["calc/beta.py"]
+        assert _tasks(world)["B"].state == "delivered"

@@ -15,6 +15,7 @@ from repocrew.demo_session import CHECKLIST, VOTERS
 GOAL = "Deliver the greetings package: four small modules, each built on the one before"
 CYCLIC_GOAL = "Deliver a package whose parts wait for each other"
 BLOCKED_GOAL = "Deliver a package whose first part the model refuses"
+STACKED_GOAL = "Deliver two modules, the second built on the first before it is merged"
 NAMES = {"A": "alpha", "B": "beta", "C": "gamma", "D": "delta"}
 EDGES = {"A": [], "B": [], "C": ["A", "B"], "D": ["C"]}
 
@@ -115,6 +116,7 @@ def sprint_script(*, refuse: str = "") -> Script:
         _lead(GOAL, plan_of(EDGES)),
         _lead(CYCLIC_GOAL, plan_of(cyclic)),
         _lead(BLOCKED_GOAL, plan_of(EDGES)),
+        _lead(STACKED_GOAL, plan_of({"A": [], "B": ["A"]})),
     ]
     if refuse:
         turns.append(refused(refuse))
