@@ -134,6 +134,7 @@ def pull_merged(engine: Engine, *, repo: str, pr: int, by: str) -> int | None:
         reason=f"pull request #{pr} merged by {by}",
     )
     run = get_run(engine, task.run_id or 0)
+    finished = False
     if run.state == RunState.AWAITING_HUMAN:
         try:
             transition(
@@ -143,9 +144,10 @@ def pull_merged(engine: Engine, *, repo: str, pr: int, by: str) -> int | None:
                 target=RunState.DONE,
                 reason=f"pull request #{pr} merged by {by}",
             )
+            finished = True
         except StaleRun:  # a redelivery racing this one moved it first
             pass
-    if delivered:
+    if delivered or finished:  # voted tasks were delivered already; their merge still counts
         queue_schedule(engine, task.sprint_id)
     return task.sprint_id
 

@@ -224,3 +224,30 @@ def test_a_task_delivered_by_the_vote_stacks_its_dependents_on_its_branch(databa
         assert repo.get_contents("calc/alpha.py", ref=b.branch).decoded_content
         assert [f.filename for f in b_pull.get_files()] == ["calc/beta.py"]
         assert _tasks(world)["B"].state == "delivered"
+
+
+def test_by_the_vote_a_task_on_several_tasks_waits_for_them_to_be_merged(database_url, tmp_path):
+    """C waits on A and B: delivered by the vote, they give C no one branch to build on, so C
+    starts once both are merged, from the default branch; D then stacks on C's branch."""
+    crew_file = tmp_path / "crew.toml"
+    crew_file.write_text(roster_text("default") + '\n[sprint]\ndelivered = "approved"\n')
+    with emulated_world(database_url, tmp_path / "work", crew_file=crew_file) as world:
+        world.model.script = scripted.sprint_script()
+        repo, tracking = _start(world, scripted.GOAL)
+        _until(world, "the plan", lambda: _state(world) == "awaiting_approval")
+        tracking.create_comment("/crew go")
+        _until(world, "A and B delivered", lambda: _delivered(world) >= {"A", "B"})
+        a, b = _waiting(world, "A"), _waiting(world, "B")
+        repo.get_pull(a.pr_number).merge()
+        _until(world, "A's run done", lambda: _runs_of(world)["A"].state == "done")
+        time.sleep(1.0)
+        assert "C" not in _runs_of(world)  # B is voted, not merged
+        repo.get_pull(b.pr_number).merge()
+        c = _until(world, "C waits for a person", lambda: _waiting(world, "C"))
+        assert repo.get_pull(c.pr_number).base.ref == "main"
+        d = _until(world, "D waits for a person", lambda: _waiting(world, "D"))
+        assert repo.get_pull(d.pr_number).base.ref == c.branch
+
+
+def _delivered(world: World) -> set[str]:
+    return {key for key, task in _tasks(world).items() if task.state == "delivered"}

@@ -28,3 +28,10 @@ def test_a_repository_may_lower_the_bound():
 def test_a_repository_may_not_raise_the_bound():
     with pytest.raises(ConfigError, match="max_parallel_runs"):
         apply_repo_overrides(_crew(), "[sprint]\nmax_parallel_runs = 9\n", source=".repocrew.toml")
+
+
+def test_delivery_is_by_merge_unless_the_crew_file_says_by_the_vote():
+    assert _crew().sprint.delivered == "merged"
+    assert _crew('\n[sprint]\ndelivered = "approved"\n').sprint.delivered == "approved"
+    with pytest.raises(ConfigError, match="delivered"):
+        _crew('\n[sprint]\ndelivered = "whenever"\n')
