@@ -30,6 +30,7 @@ class RunRef:
     pr_number: int | None
     state: str
     mode: str = "full"
+    task: str = ""  # its sprint task's key, if it is one (`sprint_facts`)
 
 
 @dataclass(frozen=True)
