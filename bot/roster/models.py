@@ -21,6 +21,7 @@ from bot.roster.sections import (
     Budgets,
     EnvironmentConfig,
     Price,
+    QuestionsConfig,
     ResearchConfig,
     ReviewConfig,
     StandupConfig,
@@ -43,6 +44,7 @@ __all__ = [
     "ReviewConfig",
     "Role",
     "SlackIdentity",
+    "QuestionsConfig",
     "StandupConfig",
     "TestsConfig",
 ]
@@ -78,6 +80,7 @@ class Crew(RosterModel):
     review: ReviewConfig = ReviewConfig()
     research: ResearchConfig = ResearchConfig()
     standup: StandupConfig = StandupConfig()
+    questions: QuestionsConfig = QuestionsConfig()
     # Template name → repo-relative path of a replacement template (`[prompts]` in the file).
     prompt_overrides: dict[str, str] = Field(default_factory=dict, alias="prompts")
 

@@ -11,6 +11,7 @@ from bot.triggers import (  # noqa: F401  (each registers its handlers when impo
     github_pulls,
     github_review_threads,
     github_reviews,
+    question_replies,
     slack_actions,
     slack_commands,
     slack_messages,
