@@ -1,5 +1,5 @@
-"""Questions in the store and in the metrics, from a seeded store worked out by hand; the daily
-reminder once per question and working day.
+"""Questions in the store, the metrics and the standup, from a seeded store worked out by hand;
+the daily reminder once per question and working day.
 
 The window is [Tue 10 Nov 00:00, Tue 17 Nov 00:00) UTC, 2026 (as in the collaboration test).
 """
@@ -19,6 +19,8 @@ from bot.runs.questions import reask_due
 from bot.runs.states import TERMINAL
 from bot.runs.step_services import StepServices
 from bot.security.secrets import SecretScanner
+from bot.standups.facts import Blocker, Handoff, Need, gather
+from bot.standups.render import agent_update
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import Run
@@ -161,3 +163,20 @@ def test_an_open_question_is_asked_again_once_per_working_day(tmp_path):
     assert "2026-11-17" in reminders[0] and "2026-11-23" in reminders[1]
     # A post made before a crash is found by its marker: claiming the day again posts nothing.
     assert not mark_reasked(engine, question_id=5, day="2026-11-23")
+
+
+def test_a_run_waiting_on_the_humans_blocks_the_role_that_asked_in_the_standup(tmp_path):
+    engine = seeded(tmp_path / "q.db")
+    crew = load_crew(None)
+    facts = gather(engine, crew, start=START, end=END)
+    tester = facts.roles["tester"]
+    assert tester.blockers == [Blocker(3, "awaiting_answer", "question 5?")]
+    assert tester.needs == [Need(3, "human", "answer")]
+    assert Handoff(3, "tester", "human", "answer") in facts.chain
+    assert not any(today.run_id == 3 for role in facts.roles.values() for today in role.today)
+    since = START.date()
+    lines = "\n".join(
+        "\n".join(agent_update(crew, facts, role, since=since)) for role in facts.roles.values()
+    )
+    assert "waits for a human's answer to: question 5?" in lines
+    assert "a human: an answer to its question on" in lines
