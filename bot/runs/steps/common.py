@@ -84,9 +84,14 @@ def ask(
     """
     prompts = services.prompts
     asked = questions_of_step(services.engine, run_id=run.id or 0, step=key)
-    answered = [q for q in asked if q.status == QuestionStatus.ANSWERED]
-    humans = sum(1 for q in answered if q.addressee == HUMANS)
+    humans = sum(1 for q in asked if q.addressee == HUMANS and q.status == QuestionStatus.ANSWERED)
     attempt = f"{key}.answered-{humans}" if humans else key
+    # The answers of earlier attempts only: this attempt's own are in its conversation, and a
+    # replay of it must be asked exactly as it first was.
+    mine = f"run:{run.id}:{attempt}:"
+    answered = [
+        q for q in asked if q.status == QuestionStatus.ANSWERED and not q.key.startswith(mine)
+    ]
     if "ask" in role.tools and run.state in ASKING:  # not in a review thread's answer
         tools = [*tools, ask_tool(services, run, role, step=key, attempt=attempt)]
     prompt = prompts.render(f"steps/{kind}", step=key, **prompt_variables)
