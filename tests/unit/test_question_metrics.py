@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from bot.local_forge import LocalForge
 from bot.metrics.collaboration import QuestionCounts, collaboration_metrics
 from bot.metrics.render import render_metrics
 from bot.roster.loader import load_crew
-from bot.runs.questions import reask_due
+from bot.runs.questions import REASK_JOB, reask_due
 from bot.runs.states import TERMINAL
 from bot.runs.step_services import StepServices
 from bot.security.secrets import SecretScanner
@@ -23,7 +23,7 @@ from bot.standups.facts import Blocker, Handoff, Need, gather
 from bot.standups.render import agent_update
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.models import Run
+from bot.store.models import Job, Run
 from bot.store.question_models import Question
 from bot.store.questions import (
     answer_question,
@@ -33,6 +33,8 @@ from bot.store.questions import (
     record_question,
     tell_reader_once,
 )
+from jobs.handlers import JOB_HANDLERS
+from jobs.scheduler import build_scheduler
 
 START, END = datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 17, tzinfo=UTC)
 # (run, asker, addressee, asked, answered or None)
@@ -180,3 +182,15 @@ def test_a_run_waiting_on_the_humans_blocks_the_role_that_asked_in_the_standup(t
     )
     assert "waits for a human's answer to: question 5?" in lines
     assert "a human: an answer to its question on" in lines
+
+
+def test_the_scheduler_queues_the_reminder_check_hourly_for_the_worker(tmp_path):
+    engine = seeded(tmp_path / "q.db")
+    check = build_scheduler(engine).get_job(REASK_JOB)
+    assert str(check.trigger) == "cron[minute='7']"
+    check.func()
+    check.func()  # a second scheduler: the reminders are keyed by question and day anyway
+    with engine.connect() as connection:
+        kinds = connection.execute(select(Job.kind).order_by(Job.id)).scalars().all()
+    assert kinds == [REASK_JOB, REASK_JOB]
+    assert REASK_JOB in JOB_HANDLERS
