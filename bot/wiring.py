@@ -142,7 +142,9 @@ class Wiring:
         github = (self.repo_gateway, self.installation_of)  # in `Services`' order
         slack = (self.slack_replies, lambda: self.poster)
         services = Services(self.engine, self.settings, *github, self.step_services, *slack)
-        return replace(services, close=self.close, identity=lambda: self.identity)
+        return replace(
+            services, close=self.close, identity=lambda: self.identity, model=lambda: self.model
+        )
 
     def close(self) -> None:
         """Close the clients this process made (their connections would otherwise linger)."""

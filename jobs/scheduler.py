@@ -8,6 +8,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.runs.questions import REASK_JOB
+from bot.sprints.control import SPRINT_CHECK_JOB
 from bot.standups.run import STANDUP_CHECK_JOB
 from bot.store import queue
 from bot.store.engine import Engine
@@ -42,6 +43,15 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
         "cron",
         minute=7,
         id=REASK_JOB,
+        coalesce=True,
+        max_instances=1,
+    )
+    # Sprints look again every minute: a missed webhook or a slot another sprint freed.
+    scheduler.add_job(
+        lambda: queue.enqueue(engine, kind=SPRINT_CHECK_JOB, max_attempts=1),
+        "interval",
+        minutes=1,
+        id=SPRINT_CHECK_JOB,
         coalesce=True,
         max_instances=1,
     )

@@ -118,3 +118,11 @@ def test_every_path_the_docs_name_exists():
         )
     }
     assert named and [(doc, p) for doc, p in sorted(named) if not (REPO / p).exists()] == []
+
+
+def test_the_readme_draws_the_sprint_state_machine_the_code_has():
+    from bot.sprints.states import mermaid
+
+    section = README[README.index("## Sprints") :]
+    drawn = re.search(r"```mermaid\n(stateDiagram-v2.*?)\n```", section, re.S)
+    assert drawn is not None and drawn.group(1) == mermaid()

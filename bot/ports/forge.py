@@ -170,11 +170,25 @@ class ReviewThreads(Protocol):
         ...
 
 
+class AppIdentity(Protocol):
+    """A role's GitHub identity, as far as its own App goes (the roster's `GitHubIdentity`)."""
+
+    @property
+    def app_id(self) -> int | None: ...
+
+    @property
+    def private_key_path(self) -> str | None: ...
+
+
 class RepoGateway(Protocol):
     """What the triggers need from the code host for one repository: who may steer, the
     repository's own config file, and replies on its issues."""
 
     def permission_of(self, login: str) -> str: ...
+
+    def bot_login(self, identity: AppIdentity | None = None) -> str:
+        """The bot user of the crew's App (`<slug>[bot]`), or of the role App `identity` names."""
+        ...
 
     def read_text(self, path: str) -> str | None: ...
 

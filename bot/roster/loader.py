@@ -32,7 +32,7 @@ REPO_CONFIG = ".repocrew.toml"  # a repository's own tuning of the crew, on its 
 # work, never its credentials, its Slack channel, or the prices its budgets are counted in.
 REPO_KEYS = tuple(
     "trigger_label branch_prefix protected_paths tests environment budgets review research roles"
-    " steps lead voters vote_threshold prompts".split()
+    " steps lead voters vote_threshold prompts sprint".split()
 )
 CREDENTIALS = {"github": ("app_id", "private_key_path"), "slack": ("bot_token_env",)}
 # Only the operator may let a role change protected paths; a repository may only add some.
@@ -42,7 +42,7 @@ OPERATOR_ONLY = (("tests", "allow_unsandboxed"), ("tests", "skip_without_sandbox
 
 _MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
 _MODELS += (config.Price, config.TestsConfig, config.EnvironmentConfig, config.ReviewConfig)
-_MODELS += (config.ResearchConfig,)
+_MODELS += (config.ResearchConfig, config.SprintConfig)
 _FIELD_NAMES = sorted({"prompts"} | {name for model in _MODELS for name in model.model_fields})
 _BARE_PART = re.compile(r"[A-Za-z0-9_-]+")
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")

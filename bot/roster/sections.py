@@ -198,3 +198,9 @@ class StandupConfig(RosterModel):
     def _a_zone(cls, timezone: str) -> str:
         parse_zone(timezone)
         return timezone
+
+
+class SprintConfig(RosterModel):
+    """How a sprint schedules its tasks' runs; a repository may lower the bound, never raise it."""
+
+    max_parallel_runs: int = Field(default=2, ge=1, le=50)

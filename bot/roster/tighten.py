@@ -32,6 +32,7 @@ CEILINGS: tuple[tuple[str, str], ...] = (
     ("review", "max_files"),
     ("review", "max_changed_lines"),
     ("research", "max_searches"),
+    ("sprint", "max_parallel_runs"),
 )
 # (section, field): switches a repository may turn off, never on.
 SWITCHES: tuple[tuple[str, str], ...] = (

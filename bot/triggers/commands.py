@@ -23,6 +23,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "have the coder change what a review thread on the crew's pull request asks",
         "reply in a review thread",
     ),
+    "sprint": (
+        "start a sprint on this tracking issue: the lead plans the goal (`/crew sprint <goal> "
+        "[--days N]`, else the issue) into dependent tasks; `/crew go` approves the plan",
+        "issue",
+    ),
     "retry": ("start a fresh run after a failed or stopped one", "issue"),
     "stop": ("stop the run of this issue or pull request", "issue or pull request"),
     "status": ("say where the run of this issue or pull request is", "issue or pull request"),

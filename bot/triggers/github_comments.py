@@ -23,6 +23,7 @@ from bot.triggers.commands import (
     unknown_reply,
 )
 from bot.triggers.github_deliveries import router
+from bot.triggers.github_sprints import approve_here, sprint_command
 from bot.triggers.starting import (
     gateway_of,
     is_bot,
@@ -50,6 +51,8 @@ def comment_created(payload: dict[str, Any], services: Services) -> None:
 
 
 def _go(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
+    if approve_here(services, gateway, payload):  # the plan of the sprint tracked here
+        return
     run = run_here(services.engine, payload)
     if run is None:
         start_github_run(services, gateway, payload)
@@ -141,6 +144,7 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "plan": _plan,
     "review": _review,
     "fix": _fix,
+    "sprint": sprint_command,
     "retry": _retry,
     "stop": _stop,
     "status": _status,

@@ -32,6 +32,7 @@ from webhooks.dashboard.deliveries import deliveries_page
 from webhooks.dashboard.jobs import job_page, jobs_page
 from webhooks.dashboard.render import HEADERS, page, scanner
 from webhooks.dashboard.runs import run_page, runs_page
+from webhooks.dashboard.sprints import sprint_page
 from webhooks.dashboard.team import team_page
 
 router = APIRouter(prefix=PREFIX)
@@ -96,6 +97,17 @@ def run(request: Request, run_id: int) -> Response:
     if data is None:
         return page(request, "missing.html", status=404, what=f"run {run_id}")
     return page(request, "run.html", current="runs", data=data)
+
+
+@router.get("/sprints/{sprint_id}")
+def sprint(request: Request, sprint_id: int) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    web_url = github_web_url(request.app.state.settings)
+    data = sprint_page(request.app.state.engine, sprint_id, web_url=web_url)
+    if data is None:
+        return page(request, "missing.html", status=404, what=f"sprint {sprint_id}")
+    return page(request, "sprint.html", current="runs", data=data)
 
 
 @router.get("/team")

@@ -29,6 +29,7 @@ from bot.store import questions as stored
 from bot.store.models import Run
 from bot.store.question_models import HUMANS, Question, QuestionStatus
 from bot.store.runs import outputs
+from bot.store.sprints import task_of_run
 
 DESCRIPTION = (
     "Ask a teammate (a role key) or the humans (`humans`) one question, only when a genuine "
@@ -87,6 +88,7 @@ def ask_tool(services: StepServices, run: Run, asker: Role, *, step: str, attemp
                 asker=asker.key,
                 addressee=arguments["to"],
                 text=arguments["question"],
+                sprint_id=_sprint_of(services, run),
             )
         if question.status == QuestionStatus.ANSWERED:  # a replay: the answer stands
             return _as_result(services, question)
@@ -135,6 +137,12 @@ def answer_as_role(
     )
     result = turn.run()
     return str((result.answer or {}).get("answer") or result.text or "(no answer)")
+
+
+def _sprint_of(services: StepServices, run: Run) -> int | None:
+    """The sprint whose task this run is, if any (standups and the review read by sprint)."""
+    task = task_of_run(services.engine, run.id or 0)
+    return task.sprint_id if task is not None else None
 
 
 def _as_result(services: StepServices, question: Question) -> str:

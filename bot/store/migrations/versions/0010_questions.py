@@ -4,10 +4,8 @@ A question to a role is answered within the step; a question to the humans waits
 first reply of someone with write access (the run waits in `awaiting_answer`) and is asked
 again once a working day. Standups, the sprint review and the metrics read them.
 
-Chained after 0008 so it runs today; the sprints migration (0009) slots in before it on merge.
-
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-08
 """
 
@@ -15,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
