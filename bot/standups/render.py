@@ -193,7 +193,7 @@ def _handoff(crew: Crew, link: Handoff, runs: dict[int, RunRef]) -> str:
     run = _run(runs[link.run_id])
     giver = "a human" if link.giver == HUMAN else _the(crew, link.giver)
     if link.taker == HUMAN:
-        wanted = "a decision" if link.step == "decision" else "the go-ahead"
+        wanted = {"decision": "a decision", "answer": "an answer"}.get(link.step, "the go-ahead")
         return f"{run}: {giver or 'the crew'} hands it to a human for {wanted}"
     taker, what = _the(crew, link.taker), WORK.get(link.step, (link.step, ""))[0]
     if link.giver is None:
