@@ -183,7 +183,7 @@ def _blocker(blocker: Blocker, runs: dict[int, RunRef]) -> str:
 def _need(crew: Crew, need: Need, runs: dict[int, RunRef]) -> str:
     run = _run(runs[need.run_id])
     if need.who == HUMAN:
-        return ASKS[need.step].format(run=run)
+        return ASKS[need.step].format(run=run, about=escape(clip(need.about, 200)))
     name = escape(crew.roles[need.who].name)
     what, preposition = WORK.get(need.step, (need.step, "on"))
     return f"{name}: {what} {preposition} {run}"

@@ -63,7 +63,7 @@ BLOCKED = {
 ASKS = {
     "decision": "a human reviewer: a decision on {run}",
     "go": "a human: the go-ahead for {run}",
-    "answer": "a human: an answer to its question on {run}",
+    "answer": "an answer from the humans to: {about}, for {run}",
 }
 SPRINT = {
     "goal": "🏁 *Sprint goal* ({repo}): {goal}\nToday is day {day} of {days}{late}.",
