@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.observability.logs import configure_logging
+from bot.operator.preflight import ensure_ready
 from bot.security.secrets import scanner_for_settings
 from bot.settings import Settings, load_settings
 
@@ -33,6 +34,14 @@ def setup_logging(settings: Settings | None = None) -> Settings:
             "the GitHub App key is unreadable (%s); logs redact keys by shape only", unreadable
         )
     return settings
+
+
+def ready_settings() -> Settings:
+    """For a process that runs until stopped: the settings, checked as `repocrew doctor`
+    checks them before anything is logged, so a refusal is one line and nothing else."""
+    settings = load_settings()
+    ensure_ready(settings)
+    return setup_logging(settings)
 
 
 def report_missing_credentials(settings: Settings) -> list[str]:

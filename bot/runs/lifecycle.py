@@ -6,6 +6,7 @@ began even if `crew.toml` changed meanwhile.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,10 @@ CREW_RUN_JOB = "crew.run"
 ORPHAN_AFTER = timedelta(minutes=5)
 
 
+class RepositoryNotFound(ValueError):
+    """`repocrew run` was given a path that is not a git repository."""
+
+
 def crew_snapshot(crew: Crew) -> dict:
     return crew.model_dump(mode="json", by_alias=True)
 
@@ -33,7 +38,7 @@ def start_local_run(
 
     As on GitHub, the repository's own `.repocrew.toml` on its default branch tunes the crew.
     """
-    location = str(Path(repo).resolve()) if Path(str(repo)).exists() else str(repo)
+    location = _local_location(str(repo))
     if (overrides := _default_branch_file(location, REPO_CONFIG)) is not None:
         crew = apply_repo_overrides(crew, overrides, source=REPO_CONFIG)
     return create_run(
@@ -46,6 +51,30 @@ def start_local_run(
         forge="local",
         config=crew_snapshot(crew),
     )
+
+
+def _local_location(repo: str) -> str:
+    """The repository's absolute path, or the URL as given; a path that is not a git
+    repository is refused before a run exists that could only fail."""
+    if _is_url(repo):
+        return repo
+    path = Path(repo).resolve()
+    if not path.is_dir():
+        raise RepositoryNotFound(f"{repo}: no such directory; give a git repository's path or URL")
+    found = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--git-dir"],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
+    if found.returncode != 0:
+        raise RepositoryNotFound(f"{repo} is not a git repository (`git init` makes one)")
+    return str(path)
+
+
+def _is_url(repo: str) -> bool:
+    """`https://…`, `file://…`, `ssh://…` or git's `user@host:path`."""
+    return "://" in repo or re.match(r"^[\w.-]+@[\w.-]+:", repo) is not None
 
 
 def queue_run(engine: Engine, run_id: int, *, max_attempts: int = 5) -> int:
