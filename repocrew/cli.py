@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import Annotated
 
 import typer
@@ -44,6 +43,8 @@ COMMANDS = {
 
 def _print_version(wanted: bool) -> None:
     if wanted:
+        from importlib.metadata import version  # costs a tenth of a second on every command
+
         typer.echo(f"repocrew {version('repocrew')}")
         raise typer.Exit()
 

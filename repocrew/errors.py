@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from bot.llm.errors import ModelError
-from bot.operator.preflight import NotReady
-from bot.roster.loader import ConfigError
-from bot.runs.lifecycle import RepositoryNotFound
 from bot.security.secrets import SecretScanner
-from bot.store.engine import StoreError
-from bot.workspace.gitcli import GitError
 from repocrew.settings_errors import settings_line
 
 CONFIGURATION, FAILURE = 2, 1  # exit codes: fix the configuration / the command failed
@@ -37,25 +32,42 @@ def _os(error: Any) -> str:
     return f"{error.strerror or error}{where}"
 
 
-# Each known failure: (exit code, how it reads). Looked up along the exception's classes.
-ONE_LINE: dict[type[BaseException], tuple[int, Callable[[Any], str]]] = {
-    ValidationError: (CONFIGURATION, settings_line),
-    ConfigError: (CONFIGURATION, lambda error: "; ".join(map(str, error.problems))),
-    NotReady: (CONFIGURATION, str),
-    RepositoryNotFound: (CONFIGURATION, str),
-    StoreError: (FAILURE, _store),
-    GitError: (FAILURE, lambda error: f"git failed: {error}"),
-    ModelError: (FAILURE, lambda error: f"the model call failed: {error}"),
-    LookupError: (FAILURE, lambda error: str(error.args[0] if error.args else error)),
-    OSError: (FAILURE, _os),
-}
+Told = tuple[int, Callable[[Any], str]]
+
+
+@cache
+def known_failures() -> dict[type[BaseException], Told]:
+    """Each known failure: (exit code, how it reads); looked up along the exception's classes.
+
+    Built on the first failure: importing the store, the model and git adapters costs seconds
+    that `repocrew --help` and every command that succeeds should not pay.
+    """
+    from bot.llm.errors import ModelError
+    from bot.operator.preflight import NotReady
+    from bot.roster.loader import ConfigError
+    from bot.runs.lifecycle import RepositoryNotFound
+    from bot.store.engine import StoreError
+    from bot.workspace.gitcli import GitError
+
+    return {
+        ValidationError: (CONFIGURATION, settings_line),
+        ConfigError: (CONFIGURATION, lambda error: "; ".join(map(str, error.problems))),
+        NotReady: (CONFIGURATION, str),
+        RepositoryNotFound: (CONFIGURATION, str),
+        StoreError: (FAILURE, _store),
+        GitError: (FAILURE, lambda error: f"git failed: {error}"),
+        ModelError: (FAILURE, lambda error: f"the model call failed: {error}"),
+        LookupError: (FAILURE, lambda error: str(error.args[0] if error.args else error)),
+        OSError: (FAILURE, _os),
+    }
 
 
 def one_line(error: BaseException) -> tuple[int, str]:
     """The exit code and the single line that tell this failure; secrets masked."""
+    known = known_failures()
     for kind in type(error).__mro__:
-        if kind in ONE_LINE:
-            code, told = ONE_LINE[kind]
+        if kind in known:
+            code, told = known[kind]
             return code, _clean(told(error))
     hint = "run `repocrew --debug …` (or set REPOCREW_DEBUG=1) for the traceback"
     return FAILURE, _clean(f"unexpected {type(error).__name__}: {error} ({hint})")

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from bot.observability.logs import configure_logging
-from bot.operator.preflight import ensure_ready
 from bot.security.secrets import scanner_for_settings
 from bot.settings import Settings, load_settings
 
@@ -39,6 +38,8 @@ def setup_logging(settings: Settings | None = None) -> Settings:
 def ready_settings() -> Settings:
     """For a process that runs until stopped: the settings, checked as `repocrew doctor`
     checks them before anything is logged, so a refusal is one line and nothing else."""
+    from bot.operator.preflight import ensure_ready  # the doctor's checks import every SDK
+
     settings = load_settings()
     ensure_ready(settings)
     return setup_logging(settings)
