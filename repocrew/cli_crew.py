@@ -76,7 +76,7 @@ def run_local(
     """Run the crew on a local git repository (posts go to a local file, not GitHub)."""
     from bot.roster.loader import ConfigError, load_crew
     from bot.runs.driver import drive
-    from bot.runs.lifecycle import start_local_run
+    from bot.runs.lifecycle import check_local_repository, start_local_run
     from bot.runs.progress import fail_run
     from bot.runs.states import TERMINAL, RunState
     from bot.store.runs import get_run
@@ -91,6 +91,7 @@ def run_local(
     except ConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from error
+    check_local_repository(repo)
     engine = _store(settings)
     run_id = start_local_run(engine, crew=crew, repo=repo, task=task, title=title)
     services = services_for(engine, settings, run_id)

@@ -38,7 +38,7 @@ def start_local_run(
 
     As on GitHub, the repository's own `.repocrew.toml` on its default branch tunes the crew.
     """
-    location = _local_location(str(repo))
+    location = str(Path(repo).resolve()) if Path(str(repo)).exists() else str(repo)
     if (overrides := _default_branch_file(location, REPO_CONFIG)) is not None:
         crew = apply_repo_overrides(crew, overrides, source=REPO_CONFIG)
     return create_run(
@@ -53,11 +53,11 @@ def start_local_run(
     )
 
 
-def _local_location(repo: str) -> str:
-    """The repository's absolute path, or the URL as given; a path that is not a git
-    repository is refused before a run exists that could only fail."""
+def check_local_repository(repo: str) -> None:
+    """Refuse a path that is not a git repository before a run exists that could only fail
+    (a URL is left to the clone)."""
     if _is_url(repo):
-        return repo
+        return
     path = Path(repo).resolve()
     if not path.is_dir():
         raise RepositoryNotFound(f"{repo}: no such directory; give a git repository's path or URL")
@@ -69,7 +69,6 @@ def _local_location(repo: str) -> str:
     )
     if found.returncode != 0:
         raise RepositoryNotFound(f"{repo} is not a git repository (`git init` makes one)")
-    return str(path)
 
 
 def _is_url(repo: str) -> bool:
