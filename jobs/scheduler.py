@@ -6,6 +6,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.sprints.control import SPRINT_CHECK_JOB
 from bot.standups.run import STANDUP_CHECK_JOB
 from bot.store import queue
 from bot.store.engine import Engine
@@ -31,6 +32,15 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
         "cron",
         minute="*",
         id=STANDUP_CHECK_JOB,
+        coalesce=True,
+        max_instances=1,
+    )
+    # Sprints look again every minute: a missed webhook or a slot another sprint freed.
+    scheduler.add_job(
+        lambda: queue.enqueue(engine, kind=SPRINT_CHECK_JOB, max_attempts=1),
+        "interval",
+        minutes=1,
+        id=SPRINT_CHECK_JOB,
         coalesce=True,
         max_instances=1,
     )

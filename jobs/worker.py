@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
+from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.store import queue
 from bot.store.queue import ClaimedJob
@@ -106,7 +107,10 @@ class Worker:
             queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
             log.info("job %s (%s) done", job.id, job.kind)
             return
-        text = "".join(traceback.format_exception(error))
+        # Kept for the dashboard's Jobs page: a secret in an exception's message stays out.
+        text = scanner_for_settings(self.settings).redact(
+            "".join(traceback.format_exception(error))
+        )
         status = queue.fail(
             self.engine,
             job=job,

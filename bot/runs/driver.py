@@ -131,6 +131,7 @@ def _announce(services: StepServices, run_id: int, result: StepResult) -> None:
             role=result.role,
             output=redact_json(result.output, services.scanner),
             target=result.next,
+            web_url=services.web_url,
         )
     except Exception:  # the outbox is in the store; a failure here is logged, not fatal
         log.exception("run %s: could not queue its Slack post for %s", run_id, result.key)
@@ -151,7 +152,8 @@ def _catch_up(services: StepServices, run_id: int) -> None:
     """Queue the last step's Slack posts if a killed worker left them out (they are keyed,
     so this is a no-op when they were queued)."""
     try:
-        catch_up(services.engine, services.crew, get_run(services.engine, run_id))
+        run = get_run(services.engine, run_id)
+        catch_up(services.engine, services.crew, run, web_url=services.web_url)
     except Exception:  # as in _announce: Slack never holds the run up
         log.exception("run %s: could not check its Slack posts", run_id)
 
@@ -181,7 +183,14 @@ def _notify_end(services: StepServices, run: Run, target: RunState, reason: str)
     lead = services.crew.roles[services.crew.lead]
     redacted = services.scanner.redact(reason)
     try:
-        announce_end(services.engine, services.crew, run, target=target, reason=redacted)
+        announce_end(
+            services.engine,
+            services.crew,
+            run,
+            target=target,
+            reason=redacted,
+            web_url=services.web_url,
+        )
     except Exception:  # as in _announce: Slack never holds the run up
         log.exception("run %s: could not queue its Slack end notice", run.id)
     upsert_comment(

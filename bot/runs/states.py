@@ -50,7 +50,10 @@ TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     RunState.RESEARCHING: frozenset({RunState.CODING, RunState.PLANNING, RunState.AWAITING_HUMAN})
     | _EARLY_ENDS,
     RunState.CODING: frozenset({RunState.REVIEWING}) | _EARLY_ENDS,
-    RunState.REVIEWING: frozenset({RunState.FIXING, RunState.TESTING, RunState.AWAITING_HUMAN})
+    # An automatic review of a person's pull request is done once it is posted.
+    RunState.REVIEWING: frozenset(
+        {RunState.FIXING, RunState.TESTING, RunState.AWAITING_HUMAN, RunState.DONE}
+    )
     | _EARLY_ENDS,
     RunState.FIXING: frozenset({RunState.REVIEWING, RunState.TESTING}) | _EARLY_ENDS,
     RunState.TESTING: frozenset({RunState.VOTING, RunState.FIXING}) | _EARLY_ENDS,

@@ -61,6 +61,7 @@ class TestDone:
     passed: bool
     passed_count: int
     failed_count: int
+    not_run: bool = False  # no sandbox, so the tests never ran
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _yesterday(facts: TeamFacts, done: list[StepOutput], votes: list[Vote]) -> N
                     bool(content.get("passed")),
                     int(counts.get("passed", 0)),
                     int(counts.get("failed", 0)) + int(counts.get("errors", 0)),
+                    bool(content.get("not_run")),
                 )
             )
     for vote in votes:

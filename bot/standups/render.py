@@ -134,6 +134,9 @@ def _yesterday(role: RoleFacts, runs: dict[int, RunRef]) -> list[str]:
             lines.append(f"Reviewed {run}: {verdict}, {comments}")
         elif (done.run_id, done.step) in tests:
             test = tests[(done.run_id, done.step)]
+            if test.not_run:
+                lines.append(f"Could not run the tests on {run}: no sandbox")
+                continue
             outcome = "passed" if test.passed else "failed"
             counts = f"{test.passed_count} passed" + f", {test.failed_count} failed" * bool(
                 test.failed_count

@@ -4,11 +4,15 @@ points the worker calls: a stored GitHub delivery, a stored Slack request."""
 from __future__ import annotations
 
 from bot.triggers import (  # noqa: F401  (each registers its handlers when imported)
+    github_assignments,
     github_checks,
     github_comments,
     github_installations,
     github_issues,
+    github_pulls,
+    github_review_threads,
     github_reviews,
+    github_sprints,
     slack_actions,
     slack_commands,
     slack_messages,

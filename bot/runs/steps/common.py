@@ -25,7 +25,7 @@ from bot.runs.memory import kind_of
 from bot.runs.repository import remember_repository, repository_context
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
-from bot.sandbox import SandboxLimits
+from bot.sandbox import SandboxLimits, sandbox_status
 from bot.security.file_secrets import secret_settings, workspace_secrets
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.store.models import Run
@@ -219,7 +219,18 @@ def run_tests(
         allow_unsandboxed=services.crew.tests.allow_unsandboxed,
         selection=selection,
         readable_secrets=services.crew.readable_secrets,
+        bwrap=services.bwrap,
     )
+
+
+def tests_not_run(services: StepServices) -> str | None:
+    """Why the crew goes on without running the tests (no sandbox, and `[tests]
+    skip_without_sandbox`, and not `allow_unsandboxed`); None when they run."""
+    tests = services.crew.tests
+    if not tests.skip_without_sandbox or tests.allow_unsandboxed:
+        return None
+    status = sandbox_status(services.bwrap)
+    return None if status.available else status.reason
 
 
 def identity(role: Role) -> GitIdentity:
