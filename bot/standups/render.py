@@ -37,10 +37,12 @@ def standup_posts(
     since: date,
     updates: Sequence[tuple[str, str]] = (),
     updates_day: date | None = None,
+    roles: Sequence[str] | None = None,
 ) -> list[StandupPost]:
     """The whole standup in posting order: the lead's opening, each agent, the lead's summary.
 
-    `updates` are (Slack user id, text) replies to the standup of `updates_day`.
+    `updates` are (Slack user id, text) replies to the standup of `updates_day`; `roles` are
+    the agents reporting in this channel (`bot.roster.routing.standup_roles`; default all).
     """
     thread = thread_key(channel, day)
     lead = crew.roles[crew.lead]
@@ -48,7 +50,7 @@ def standup_posts(
     context = WORDS["open_context"].format(lead=escape(lead.slack.username))
     posts = [_post(f"{thread}:{lead.key}", lead.key, opening, context, parent=True)]
     for key, role in crew.roles.items():
-        if key != crew.lead:
+        if key != crew.lead and (roles is None or key in roles):
             body = agent_update(crew, facts, facts.roles[key], since=since)
             context = f"{escape(role.slack.username)} · {escape(clip(role.job, MAX_LINE))}"
             posts.append(_post(f"{thread}:{key}", key, body, context))
