@@ -9,8 +9,7 @@ from bot.roster.loader import ConfigError, apply_repo_overrides, parse_crew, ros
 from bot.roster.routing import channel_for, run_channel, standup_channels, standup_roles
 from tests.conftest import make_settings
 
-# The default roster without its (commented-out) [channels] tables, to append ours to.
-DEFAULT = roster_text("default").split("# Where the crew posts, by topic or by role")[0]
+DEFAULT = roster_text("default")
 ROUTED = """
 [channels.topics]
 sprint = "#general"
