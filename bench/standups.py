@@ -97,7 +97,11 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    channels = [f"#standup-{n:02d}" for n in range(1, args.channels + 1)]
+    return run([f"#standup-{n:02d}" for n in range(1, args.channels + 1)], args.database_url)
+
+
+def run(channels: list[str], database_url: str | None) -> int:
+    """Hold the standups, drain them against the emulator, and report."""
     pipe, child_end = multiprocessing.Pipe()
     slack = multiprocessing.get_context("fork").Process(
         target=serve_slack, args=(channels, child_end), daemon=True
@@ -105,7 +109,7 @@ def main() -> int:
     slack.start()
     base = pipe.recv()
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'repocrew.db'}"
+        url = database_url or f"sqlite:///{Path(folder) / 'repocrew.db'}"
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=url,
@@ -124,16 +128,30 @@ def main() -> int:
         holding = started - holding
         drains = 0
         while True:
-            report = drain_job(engine, settings, poster=poster)
+            drained = drain_job(engine, settings, poster=poster)
             drains += 1
-            if report.next_due is None:
+            if drained.next_due is None:
                 break
-            time.sleep(max(0.0, (report.next_due - utcnow()).total_seconds()))
+            time.sleep(max(0.0, (drained.next_due - utcnow()).total_seconds()))
         seconds = time.monotonic() - started
     pipe.send("report")
     shown, times, refused = pipe.recv()
     slack.terminate()
+    return print_report(
+        crew,
+        held,
+        shown,
+        times,
+        refused,
+        seconds=seconds,
+        holding=holding,
+        drains=drains,
+        epoch=epoch,
+    )
 
+
+def print_report(crew, held, shown, times, refused, *, seconds, holding, drains, epoch) -> int:
+    """Print what the run did and its last line; 1 when a channel's thread is wrong."""
     lead = crew.roles[crew.lead].slack.username
     agents = [role.slack.username for key, role in crew.roles.items() if key != crew.lead]
     problems = check_threads(shown, [lead, *agents, lead])
@@ -157,7 +175,7 @@ def main() -> int:
         print(f"wrong: {problem}")  # noqa: T201
     ratio = seconds / bound if bound else float("inf")
     print(  # noqa: T201
-        f"standups: channels={len(channels)} posts={posts} seconds={seconds:.2f}"
+        f"standups: channels={len(shown)} posts={posts} seconds={seconds:.2f}"
         f" bound_ratio={ratio:.2f}"
     )
     return 1 if problems else 0

@@ -76,20 +76,18 @@ class _Channel:
     sender: ChannelSender
     name: str
     batch: Batch | None = None
-    reserved: int = 0  # of the drain's budget, by the last claim
 
 
 class _Budget:
-    """At most `left` messages tried per drain, shared by the drainers."""
+    """About `left` messages tried per drain, shared by the drainers: each claim takes what it
+    leased, and a claim sees what is left (claims at the same moment may go a batch over)."""
 
     def __init__(self, left: int) -> None:
         self.left, self._lock = left, threading.Lock()
 
-    def take(self, most: int) -> int:
+    def claimed(self, count: int) -> None:
         with self._lock:
-            taken = min(self.left, most)
-            self.left -= taken
-            return taken
+            self.left -= count
 
     def give_back(self, count: int) -> None:
         with self._lock:
@@ -114,26 +112,23 @@ def drain(
     `patience`: seconds (of real time) this drain may wait out Retry-Afters in place; 0 parks
     a rate-limited channel at once, and the drain never sleeps on Slack.
     """
-    worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
     until = time.monotonic() + patience
 
     def wait_it_out(seconds: float, batch: Batch) -> bool:
         ends = time.monotonic() + seconds
         return ends <= until and (batch.deadline - now()).total_seconds() > seconds
 
+    def sender() -> ChannelSender:
+        made = ChannelSender(
+            engine, poster, personas or {}, now, worker_id, lease_seconds, wait_it_out, writing
+        )
+        made.record_retry_seconds = record_retry_seconds
+        return made
+
+    worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
     budget = _Budget(max_messages)
     writing = threading.Lock() if engine.dialect.name == "sqlite" else None
-    channels = [
-        _Channel(
-            ChannelSender(
-                engine, poster, personas or {}, now, worker_id, lease_seconds, wait_it_out, writing
-            ),
-            name,
-        )
-        for name in store.channels_with_work(engine)
-    ]
-    for channel in channels:
-        channel.sender.record_retry_seconds = record_retry_seconds
+    channels = [_Channel(sender(), name) for name in store.channels_with_work(engine)]
 
     # Each claim may take a share of the budget, so one channel cannot starve the others.
     share = max(1, max_messages // max(1, min(drainers, len(channels))))
@@ -141,10 +136,10 @@ def drain(
     def turn(channel: _Channel) -> tuple[float, _Channel] | None:
         batch = channel.batch
         if batch is None or batch.done:
-            batch = _claim(engine, channel, budget.take(share), now(), lease_seconds)
-            budget.give_back(channel.reserved - len(batch.messages) if batch else channel.reserved)
+            batch = _claim(engine, channel, min(budget.left, share), now(), lease_seconds)
             if batch is None:
                 return None
+            budget.claimed(len(batch.messages))
         pause = channel.sender.send(batch)
         if pause is not None:
             return pause, channel
@@ -161,11 +156,11 @@ def drain(
 
 
 def _claim(
-    engine: Engine, channel: _Channel, reserved: int, now: datetime, lease: float
+    engine: Engine, channel: _Channel, limit: int, now: datetime, lease: float
 ) -> Batch | None:
-    """Lease the channel's next batch, at most `reserved` messages; None when there is none."""
-    channel.reserved, channel.batch = reserved, None
-    if reserved <= 0:
+    """Lease the channel's next batch, at most `limit` messages; None when there is none."""
+    channel.batch = None
+    if limit <= 0:
         return None
     sender = channel.sender
     with sender.writing:
@@ -174,7 +169,7 @@ def _claim(
             channel=channel.name,
             worker_id=sender.worker_id,
             now=now,
-            limit=reserved,
+            limit=limit,
             lease_seconds=lease,
             attempt_first=True,
         )

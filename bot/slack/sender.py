@@ -74,6 +74,10 @@ class Batch:
     marked: set[int] = field(default_factory=set)
     parked: bool = False  # stopped early: rate limited, backing off, or a parent unsent
     tried: int = 0  # once done: how many messages it tried (the rest were handed back)
+    # After a 429 the channel goes at Slack's pace: a post at most every Retry-After seconds,
+    # counted from when the last one left (a post sooner would only earn another 429).
+    pace: float | None = None
+    sent_at: float = 0.0  # time.monotonic() when the last post left
 
     @property
     def done(self) -> bool:
@@ -129,6 +133,7 @@ class ChannelSender:
             except RateLimited as limited:
                 if self.patience(limited.retry_after, batch):
                     batch.marked.add(message.id)  # Slack refused it: surely not posted
+                    batch.pace = limited.retry_after
                     return limited.retry_after
                 self._retry(message, limited.retry_after, limited.reason, attempted=False)
                 return self._park(batch, batch.at + 1)
@@ -138,6 +143,8 @@ class ChannelSender:
                 return self._park(batch, batch.at)
             if batch.at == 1 and not batch.done:
                 return 0.0  # every channel's first post before any channel's second
+            if batch.pace is not None and not batch.done:
+                return max(0.0, batch.sent_at + batch.pace - time.monotonic())
         batch.tried = len(batch.messages)
         return None
 
@@ -198,6 +205,7 @@ class ChannelSender:
                 )
             if not marked:
                 return None
+        batch.sent_at = time.monotonic()
         posted = self.poster.post(
             message.channel,
             message.text,
