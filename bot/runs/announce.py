@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from bot.roster.models import Crew, Role
+from bot.roster.routing import run_channel
 from bot.runs.links import run_link
 from bot.runs.states import RunState
 from bot.slack import blocks
@@ -72,7 +73,7 @@ def _post(
     text, body = message
     enqueue_message(
         engine,
-        channel=crew.channel or "",
+        channel=thread_channel(engine, crew, run),
         key=f"{thread}:{key}",
         text=text,
         blocks=body,
@@ -80,6 +81,13 @@ def _post(
         thread_key=thread,
         parent=parent,
     )
+
+
+def thread_channel(engine: Engine, crew: Crew, run: Run) -> str:
+    """The channel of the run's thread: where it was opened (a crew file edited since moves
+    no thread), else its owning role's channel (`bot.roster.routing.run_channel`)."""
+    opened = message_by_key(engine, key=f"run:{run.id}:open")
+    return opened.channel if opened is not None else run_channel(crew) or ""
 
 
 def _open(engine: Engine, crew: Crew, run: Run, link: str) -> None:
