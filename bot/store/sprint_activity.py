@@ -25,7 +25,7 @@ class SprintActivity:
     runs: dict[int, Run]  # by id
     outputs: list[StepOutput]  # of the runs, before the end, by run then id
     transitions: list[RunTransition]  # of the runs, before the end, by time
-    calls: list[ModelCall]  # of the runs and the sprint's own steps, in the window
+    calls: list[ModelCall]  # of the runs and the sprint's own steps (its plan), before the end
     messages: list[SlackMessage]  # of the runs' threads and the sprint's posts, in the window
     questions: list[Question]  # of the runs, asked or answered in the window
 
@@ -54,8 +54,7 @@ def sprint_activity(
                     col(ModelCall.run_id).in_(run_ids),
                     col(ModelCall.step).like(f"sprint-{sprint_id}-%"),
                 ),
-                col(ModelCall.created_at) >= start,
-                col(ModelCall.created_at) < end,
+                col(ModelCall.created_at) < end,  # the lead planned before the window
             )
             .order_by(col(ModelCall.id))
         ).all()
