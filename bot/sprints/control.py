@@ -29,6 +29,7 @@ from bot.store.sprint_queries import task_of_pull
 log = logging.getLogger(__name__)
 
 SPRINT_CHECK_JOB = "sprint.check"
+REVIEW_RETRY = timedelta(minutes=15)  # a review job lost to a crash is queued again after it
 
 
 def start_sprint(
@@ -133,7 +134,11 @@ def check_sprints(engine: Engine, *, now: datetime | None = None) -> list[int]:
         else:
             queue_schedule(engine, sprint_id)
     for sprint_id in stored.sprint_ids_in(engine, states=[SprintState.REVIEWING]):
-        queue_review(engine, sprint_id)
+        # Only a review that should have finished long ago: queued again sooner, it could
+        # race the first one still asking the model, and both would post.
+        moved = stored.get_sprint(engine, sprint_id).updated_at
+        if now - (moved if moved.tzinfo else moved.replace(tzinfo=UTC)) >= REVIEW_RETRY:
+            queue_review(engine, sprint_id)
     return running
 
 
