@@ -92,11 +92,11 @@ def begin_review(engine: Engine, sprint_id: int, *, reason: str) -> bool:
 
 
 def review_window(sprint: Sprint, engine: Engine) -> tuple[datetime, datetime]:
-    """From approval to the move into reviewing (fixed once it happened)."""
+    """From approval to the move into reviewing (fixed once it happened; until now before)."""
     start = sprint.started_at or sprint.created_at
-    moves = [m for m in stored.transitions(engine, sprint.id or 0) if not m.task]
-    reviewing = [m.at for m in moves if m.to_state == SprintState.REVIEWING]
-    end = reviewing[-1] if reviewing else (moves[-1].at if moves else utcnow())
+    moves = stored.transitions(engine, sprint.id or 0)
+    reviewing = [m.at for m in moves if not m.task and m.to_state == SprintState.REVIEWING]
+    end = reviewing[-1] if reviewing else utcnow()
     return _aware(start), _aware(end)
 
 
