@@ -199,7 +199,9 @@ def test_a_failed_dependency_blocks_its_dependents_with_the_reason_shown(world):
         params={"next": f"/dashboard/sprints/{sprint_id}"},
     )
     assert page.status_code == 200 and page.url.path == f"/dashboard/sprints/{sprint_id}"
-    assert "dependency A failed: its run" in page.text and page.text.count("state-blocked") == 2
+    # C and D blocked: in the tasks table, and in today's column of the state-by-day grid.
+    assert "dependency A failed: its run" in page.text and page.text.count("state-blocked") == 4
+    assert page.text.count('<span class="task-reason">') == 3  # A failed, C and D blocked
     browser.close()
 
 
