@@ -32,6 +32,7 @@ class RunRef:
     pr_number: int | None
     state: str
     mode: str = "full"
+    task: str = ""  # its sprint task's key, if it is one (`sprint_facts`)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class Blocker:
 class Need:
     run_id: int
     who: str  # a role key, or "human"
-    step: str  # what it waits for: a step kind, or "decision" / "go" from a human
+    step: str  # what it waits for: a step kind, or "decision" / "go" / "answer" from a human
+    about: str = ""  # the question a human's answer is wanted to
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def _questions(facts: TeamFacts, crew: Crew, questions: list[Question]) -> None:
             continue
         asker = facts.roles[question.asker]
         asker.blockers.append(Blocker(run.id, RunState.AWAITING_ANSWER, question.text))
-        asker.needs.append(Need(run.id, HUMAN, "answer"))
+        asker.needs.append(Need(run.id, HUMAN, "answer", question.text))
         facts.chain.append(Handoff(run.id, question.asker, HUMAN, "answer"))
 
 

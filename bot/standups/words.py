@@ -63,5 +63,22 @@ BLOCKED = {
 ASKS = {
     "decision": "a human reviewer: a decision on {run}",
     "go": "a human: the go-ahead for {run}",
-    "answer": "a human: an answer to its question on {run}",
+    "answer": "an answer from the humans to: {about}, for {run}",
+}
+SPRINT = {
+    "goal": "🏁 *Sprint goal* ({repo}): {goal}\nToday is day {day} of {days}{late}.",
+    "late": ", past its last day",
+    "starting": "Starting {task}: every task it depends on is delivered",
+    "running": "{task} ({run}): {state}",
+    "running_alone": "{task}: running",
+    "waiting": "{task} is waiting for {needed} from the {owner}",
+    "need": "{owner}'s {needed} (for task {task})",
+    "failed": "{task} failed: {reason}",
+    "blocked": "{task} is blocked: {reason}",
+    "chain": "🔗 *Dependency chain* of “{goal}”",
+    "unblocks": "unblocks {tasks}",
+    "unblocked": "unblocked {tasks}",
+    "chain_end": "the end of the chain",
+    "waits_for": "waiting for {tasks}",
+    "ready": "ready to start",
 }

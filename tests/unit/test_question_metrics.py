@@ -173,7 +173,7 @@ def test_a_run_waiting_on_the_humans_blocks_the_role_that_asked_in_the_standup(t
     facts = gather(engine, crew, start=START, end=END)
     tester = facts.roles["tester"]
     assert tester.blockers == [Blocker(3, "awaiting_answer", "question 5?")]
-    assert tester.needs == [Need(3, "human", "answer")]
+    assert tester.needs == [Need(3, "human", "answer", "question 5?")]
     assert Handoff(3, "tester", "human", "answer") in facts.chain
     assert not any(today.run_id == 3 for role in facts.roles.values() for today in role.today)
     since = START.date()
@@ -181,7 +181,7 @@ def test_a_run_waiting_on_the_humans_blocks_the_role_that_asked_in_the_standup(t
         "\n".join(agent_update(crew, facts, role, since=since)) for role in facts.roles.values()
     )
     assert "waits for a human's answer to: question 5?" in lines
-    assert "a human: an answer to its question on" in lines
+    assert "an answer from the humans to: question 5?, for" in lines
 
 
 def test_the_scheduler_queues_the_reminder_check_hourly_for_the_worker(tmp_path):
