@@ -59,7 +59,7 @@ def sprint_facts(outcomes: Sequence[Outcome], metrics: SprintMetrics) -> list[Fa
         found.append(
             (
                 "questions",
-                f"{q.asked} questions asked, {q.answered} answered, "
+                f"{_count(q.asked, 'question')} asked, {q.answered} answered, "
                 f"median answer {duration(q.answer_seconds)}",
             )
         )
@@ -68,7 +68,7 @@ def sprint_facts(outcomes: Sequence[Outcome], metrics: SprintMetrics) -> list[Fa
         found.append(("human_wait", f"questions to the humans waited {waited} (median)"))
     if metrics.blockers_raised:
         raised, resolved = metrics.blockers_raised, metrics.blockers_resolved
-        found.append(("blockers", f"{raised} blockers raised, {resolved} resolved"))
+        found.append(("blockers", f"{_count(raised, 'blocker')} raised, {resolved} resolved"))
     if metrics.handoffs:
         n, giver, taker = max(
             (n, giver, taker)
@@ -76,10 +76,17 @@ def sprint_facts(outcomes: Sequence[Outcome], metrics: SprintMetrics) -> list[Fa
             for taker, n in takers.items()
         )
         found.append(
-            ("handoffs", f"{metrics.handoffs} hand-offs, the most from {giver} to {taker} ({n})")
+            (
+                "handoffs",
+                f"{_count(metrics.handoffs, 'hand-off')}, the most from {giver} to {taker} ({n})",
+            )
         )
     found.append(("cost", f"model calls cost ${metrics.cost_usd:.2f}"))
     return [Fact(f"F{i}", kind, text) for i, (kind, text) in enumerate(found, start=1)]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 # Per section, the advice for each kind of fact, in the order they are preferred.
