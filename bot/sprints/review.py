@@ -21,6 +21,7 @@ from bot.llm.loop import AgentStopped, AgentTurn
 from bot.llm.tools import Toolbox, final_tool
 from bot.prompts import PromptLibrary
 from bot.roster.models import Crew
+from bot.roster.routing import channel_for
 from bot.runs.links import forge_link
 from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.services import Services
@@ -161,12 +162,13 @@ def review_sprint(
             body=review_comment(lead.github.header, review),
             role=lead.key,
         )
-    if crew.channel:
+    channel = channel_for(crew, topic="sprint")  # sprint announcements' channel, else the crew's
+    if channel:
         tracking = forge_link(web_url, sprint.repo, issue=sprint.tracking_issue)
         text, blocks = review_message(review, tracking_url=tracking)
         enqueue_message(
             engine,
-            channel=crew.channel,
+            channel=channel,
             key=f"sprint:{sprint_id}:{REVIEW_PART}",
             text=text,
             blocks=blocks,
