@@ -22,6 +22,7 @@ from bot.store.models import Run
 from bot.store.queue import enqueue
 from bot.store.runs import last_move
 from bot.store.slack_outbox import enqueue_message, message_by_key
+from bot.store.sprints import task_of_run
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,11 @@ def thread_channel(engine: Engine, crew: Crew, run: Run) -> str:
     """The channel of the run's thread: where it was opened (a crew file edited since moves
     no thread), else its owning role's channel (`bot.roster.routing.run_channel`)."""
     opened = message_by_key(engine, key=f"run:{run.id}:open")
-    return opened.channel if opened is not None else run_channel(crew) or ""
+    if opened is not None:
+        return opened.channel
+    task = task_of_run(engine, run.id or 0)  # a sprint's task: its owner codes it
+    owner = task.owner if task is not None and task.owner in crew.roles else None
+    return run_channel(crew, owner=owner) or ""
 
 
 def _open(engine: Engine, crew: Crew, run: Run, link: str) -> None:

@@ -171,3 +171,33 @@ def test_a_routed_crews_run_from_slack_threads_in_the_coders_channel(tmp_path):
         [reply] = posts(world.chat, "#crew")
         assert "The crew reports in #development." in reply.text
         world.human.close()
+
+
+def test_a_sprint_tasks_run_threads_in_its_owners_channel(engine, poster, emulator, clock):
+    """A sprint task's run is owned by the task's role, not the crew's usual coder."""
+    from bot.store.sprints import claim_task_run, insert_sprint, save_tasks
+
+    for name in ("development", "qa"):
+        emulator.add_channel(name, members=(HUMAN, BOT))
+    crew = crew_with(BY_TOPIC + BY_ROLE)
+    sprint = insert_sprint(engine, repo="octo/hello", goal="Ship", state="running")
+    task = {"key": "T", "title": "Test plan", "body": "", "acceptance": [], "owner": "tester",
+            "depends_on": []}  # fmt: skip
+    save_tasks(engine, sprint_id=sprint, tasks=[task])
+    run_id = insert_run(engine, state="planning", repo="octo/hello", task="Test plan")
+    assert claim_task_run(engine, sprint_id=sprint, key="T", run_id=run_id)
+    announce(
+        engine,
+        crew,
+        get_run(engine, run_id),
+        step_key="plan-1",
+        role=crew.role_for("plan"),
+        output={"summary": "Write the test plan"},
+        target=RunState.RESEARCHING,
+        web_url="https://github.com",
+    )
+    drain_all(engine, poster, clock)
+
+    [thread] = posts(emulator, "#qa")
+    assert thread.text.startswith("Task:")
+    assert posts(emulator, "#development") == [] and posts(emulator, "#crew") == []
