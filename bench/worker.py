@@ -255,13 +255,10 @@ def main() -> int:
         if "noop" in wanted:
             rates["noop"] = noop_floor(args.deliveries, work)
             print(f"no-op floor (sqlite): {rates['noop']:.0f} jobs/s")
-    calls = sum(hub.rate_used.values())
-    print(f"GitHub API calls: {calls}; logs in {work}")
-    figures = " ".join(
-        f"{name}_per_s={rates.get(key, 0):.0f}"
-        for name, key in (("sqlite", "sqlite"), ("pg1", "pg1"), ("pg2", "pg2"), ("noop_floor", "noop"))
-    )
-    print(f"worker: {figures}")
+    print(f"GitHub API calls: {sum(hub.rate_used.values())}")
+    shutil.rmtree(work, ignore_errors=True)
+    names = {"sqlite": "sqlite", "pg1": "pg1", "pg2": "pg2", "noop": "noop_floor"}
+    print("worker: " + " ".join(f"{names[k]}_per_s={rates.get(k, 0):.0f}" for k in names))
     return 0
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from bot.store.models import Job, JobStatus, utcnow
+from bot.store.wakeups import job_queued
 
 _job = Job.__table__  # type: ignore[attr-defined]
 
@@ -53,7 +54,7 @@ def enqueue(
 ) -> int:
     now = utcnow()
     with engine.begin() as connection:
-        return connection.execute(
+        job_id = connection.execute(
             insert(_job)
             .values(
                 kind=kind,
@@ -68,6 +69,9 @@ def enqueue(
             )
             .returning(_job.c.id)
         ).scalar_one()
+    if run_after is None or run_after <= now:
+        job_queued(engine)
+    return job_id
 
 
 def claim(
