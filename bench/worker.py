@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -145,7 +146,9 @@ def wait_idle(database_url: str, timeout: float = 120) -> None:
 
 
 def repocrew_env(database_url: str, hub: GitHubEmulator, hub_url: str, work: Path) -> dict:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("REPOCREW_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPOCREW_")}
+    if "REPOCREW_WORKER_CONCURRENCY" in os.environ:  # to compare: the one setting passed on
+        env["REPOCREW_WORKER_CONCURRENCY"] = os.environ["REPOCREW_WORKER_CONCURRENCY"]
     return env | {
         "REPOCREW_DATABASE_URL": database_url,
         "REPOCREW_GITHUB_WEBHOOK_SECRET": "bench-webhook-secret",

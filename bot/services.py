@@ -8,12 +8,13 @@ anthropic; unit tests build a `Services` from small fakes of the ports instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.ports.forge import IssueGateway
 from bot.ports.identity import IdentityPort
 from bot.ports.slack import Poster, SlackReplies
+from bot.roster.repo_configs import RepoConfigs
 from bot.runs.step_services import StepServices
 from bot.settings import Settings
 from bot.store.engine import Engine
@@ -39,3 +40,5 @@ class Services:
     close: Callable[[], None] = lambda: None
     # GitHub's OAuth for people (`/crew link`, dashboard sign-in); None while no OAuth App.
     identity: Callable[[], IdentityPort | None] = lambda: None
+    # Each repository's `.repocrew.toml`, read once per push.
+    repo_configs: RepoConfigs = field(default_factory=RepoConfigs)

@@ -1,17 +1,17 @@
 """The worker: claims jobs from the store and runs up to `concurrency` of them at once.
 
-Most jobs wait on GitHub or Slack, so a worker runs several side by side, each in one of its
-slot threads, and claims the next job as soon as a slot is free (a job queued in this process
-rings it at once; otherwise it polls). Jobs of a kind in `one_at_a_time` (crew runs: one step
-of a run at a time) never run beside another of their kind in the same worker. A job's lease is
-renewed only if it outlives a third of it (see `LeaseKeeper`).
+Most jobs wait on GitHub or Slack, so a worker runs several side by side, one in each of its
+slot threads. A slot records a job's outcome and claims its next job in one transaction; an
+idle slot waits for a job queued in this process (which rings it) or its next poll. Jobs of a
+kind in `one_at_a_time` (crew runs: one step of a run at a time) never run beside another of
+their kind in the same worker. A job's lease is renewed only if it outlives a third of it (see
+`LeaseKeeper`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue as local_queue
 import socket
 import threading
 import time
@@ -24,14 +24,13 @@ from bot.observability.logs import log_context
 from bot.runs.lifecycle import CREW_RUN_JOB
 from bot.services import Services
 from bot.store import queue
+from bot.store.models import JobStatus
 from bot.store.queue import ClaimedJob
 from bot.store.wakeups import Doorbell, on_job_queued
 from jobs.handlers import JOB_HANDLERS, JobHandler
 from jobs.leases import LeaseKeeper
 
 log = logging.getLogger(__name__)
-
-_STOP = None  # a slot thread's signal to end
 
 
 def new_worker_id() -> str:
@@ -64,10 +63,10 @@ class Worker:
         self.leases = LeaseKeeper(
             self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
         )
-        self._bell = Doorbell()  # a job queued here, a slot freed, or stop
-        self._slots: local_queue.SimpleQueue[ClaimedJob | None] = local_queue.SimpleQueue()
+        self._bell = Doorbell()  # a job queued in this process, or stop: idle slots look
+        self._freed = Doorbell()  # a job ended: shutdown waits on it
         self._in_flight: dict[int, str] = {}  # job id → kind
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # claims and the in-flight table change together
 
     def stop(self) -> None:
         self.stopping.set()
@@ -76,30 +75,13 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s started (%d at once)", self.worker_id, self.concurrency)
         unsubscribe = on_job_queued(self.engine, self._bell.ring)
-        slots = [
-            threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True)
-            for n in range(self.concurrency)
-        ]
-        for slot in slots:
-            slot.start()
+        for n in range(self.concurrency):
+            threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True).start()
         try:
-            while not self.stopping.is_set():
-                seen = self._bell.count
-                try:
-                    job = self._claim_if_free()
-                except Exception:  # the store is down or flaky: wait and try again
-                    log.exception("worker %s could not claim a job", self.worker_id)
-                    self.stopping.wait(self.settings.worker_poll_seconds)
-                    continue
-                if job is None:
-                    self._bell.wait(seen, self.settings.worker_poll_seconds)
-                else:
-                    self._slots.put(job)
+            self.stopping.wait()
         finally:
             unsubscribe()
             self._let_go()
-            for _ in slots:
-                self._slots.put(_STOP)
             self.leases.close()
         log.info("worker %s stopped", self.worker_id)
 
@@ -112,10 +94,11 @@ class Worker:
 
     def run_once(self) -> bool:
         """Claim one job and run it in this thread; False when none was ready."""
-        job = self._claim(self.skip_kinds)
+        with self._lock:
+            job = self._hold(queue.claim(self.engine, **self._claim_args(self._skipping())))
         if job is None:
             return False
-        self._run_logged(job)
+        self._run(job, claim_next=False)
         return True
 
     def in_flight(self) -> dict[int, str]:
@@ -123,74 +106,114 @@ class Worker:
         with self._lock:
             return dict(self._in_flight)
 
-    def _claim_if_free(self) -> ClaimedJob | None:
-        with self._lock:
-            if len(self._in_flight) >= self.concurrency:
-                return None
-            busy = self.one_at_a_time & set(self._in_flight.values())
-            job = self._claim((*self.skip_kinds, *sorted(busy)))
-            if job is not None:
-                self._in_flight[job.id] = job.kind
-            return job
+    def _slot(self) -> None:
+        job: ClaimedJob | None = None  # one claimed before a stop still runs (or is released)
+        while job is not None or not self.stopping.is_set():
+            if job is None:
+                seen = self._bell.count
+                try:
+                    job = self._claimed(
+                        lambda skip: queue.claim(self.engine, **self._claim_args(skip))
+                    )
+                except Exception:  # the store is down or flaky: wait and try again
+                    log.exception("worker %s could not claim a job", self.worker_id)
+                    self.stopping.wait(self.settings.worker_poll_seconds)
+                    continue
+                if job is None:
+                    self._bell.wait(seen, self.settings.worker_poll_seconds)
+                    continue
+            try:
+                job = self._run(job, claim_next=True)
+            except Exception:  # the store failed while recording: the lease will expire
+                log.exception("worker %s could not record a job's outcome", self.worker_id)
+                job = None
 
-    def _claim(self, skip_kinds: tuple[str, ...]) -> ClaimedJob | None:
-        job = queue.claim(
-            self.engine,
-            worker_id=self.worker_id,
-            lease_seconds=self.settings.job_lease_seconds,
-            skip_kinds=skip_kinds,
-        )
+    def _claim_args(self, skip: tuple[str, ...]) -> dict:
+        lease = self.settings.job_lease_seconds
+        return {"worker_id": self.worker_id, "lease_seconds": lease, "skip_kinds": skip}
+
+    def _claimed(self, claim) -> ClaimedJob | None:
+        """Claim with `claim(skip_kinds)` unless stopping, and hold the job's lease."""
+        with self._lock:
+            if self.stopping.is_set():
+                return None  # shutdown releases what is held: claim nothing after it
+            return self._hold(claim(self._skipping()))
+
+    def _skipping(self, finishing: int | None = None) -> tuple[str, ...]:
+        """The kinds not to claim now: the skipped ones, and those that must wait their turn
+        (`finishing`: a job ending now, whose kind may run next). Called under the lock."""
+        kinds = {kind for job_id, kind in self._in_flight.items() if job_id != finishing}
+        return (*self.skip_kinds, *sorted(self.one_at_a_time & kinds))
+
+    def _hold(self, job: ClaimedJob | None) -> ClaimedJob | None:
         if job is not None:
+            self._in_flight[job.id] = job.kind
             self.leases.hold(job.id)
         return job
 
-    def _slot(self) -> None:
-        while (job := self._slots.get()) is not _STOP:
+    def _run(self, job: ClaimedJob, *, claim_next: bool) -> ClaimedJob | None:
+        """Run the job and record how it went; with `claim_next`, return the next job, claimed
+        in the same transaction."""
+        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
+            error = self._handle(job)
             try:
-                self._run_logged(job)
-            except Exception:  # the store failed while recording the outcome: the lease expires
-                log.exception("job %s: its outcome could not be recorded", job.id)
+                return self._record(job, error, claim_next=claim_next)
             finally:
                 with self._lock:
                     self._in_flight.pop(job.id, None)
-                self._bell.ring()
+                self._freed.ring()
 
-    def _run_logged(self, job: ClaimedJob) -> None:
-        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
-            self._run_job(job)
-
-    def _run_job(self, job: ClaimedJob) -> None:
-        error: BaseException | None = None
+    def _handle(self, job: ClaimedJob) -> BaseException | None:
         try:
             handler = self.handlers.get(job.kind)
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             handler(job, self.services)
-        except BaseException as failure:  # recorded on the job below, with its ids
-            error = failure
+        except BaseException as failure:  # recorded on the job, with its ids
+            return failure
+        return None
+
+    def _record(
+        self, job: ClaimedJob, error: BaseException | None, *, claim_next: bool
+    ) -> ClaimedJob | None:
+        """Record the outcome; with `claim_next` (and not stopping), claim the next job in the
+        same transaction. The job counts as in flight until its outcome is committed."""
         if not self.leases.drop(job.id):
-            return  # taken over, or released at shutdown: its outcome is not ours to record
-        if error is None:
-            queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
+            return None  # taken over, or released at shutdown: its outcome is not ours
+        text = None if error is None else "".join(traceback.format_exception(error))
+        backoff = self.settings.job_backoff_seconds
+        following = None
+        with self._lock:
+            if claim_next and not self.stopping.is_set():
+                skip = self._skipping(finishing=job.id)
+                status, following = queue.finish_and_claim(
+                    self.engine, job=job, error=text, backoff_seconds=backoff,
+                    **self._claim_args(skip),
+                )  # fmt: skip
+                self._hold(following)
+            elif text is None:
+                owned = queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
+                status = JobStatus.DONE if owned else None
+            else:
+                status = queue.fail(
+                    self.engine, job=job, worker_id=self.worker_id, error=text,
+                    backoff_seconds=backoff,
+                )  # fmt: skip
+            self._in_flight.pop(job.id, None)
+        if status == JobStatus.DONE:
             log.info("job %s (%s) done", job.id, job.kind)
-            return
-        status = queue.fail(
-            self.engine,
-            job=job,
-            worker_id=self.worker_id,
-            error="".join(traceback.format_exception(error)),
-            backoff_seconds=self.settings.job_backoff_seconds,
-        )
-        log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
+        elif status is not None:
+            log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
+        return following
 
     def _let_go(self) -> None:
         """Wait out the grace period for the jobs in flight, then release what still runs."""
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds
         while True:
-            seen = self._bell.count
+            seen = self._freed.count
             left = deadline - time.monotonic()
             if not self.in_flight() or left <= 0:
                 break
-            self._bell.wait(seen, left)
+            self._freed.wait(seen, left)
         for job_id in self.leases.release_all():
             log.warning("job %s released unfinished at shutdown", job_id)
