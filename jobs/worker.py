@@ -66,7 +66,7 @@ class Worker:
         self._bell = Doorbell()  # a job queued in this process, or stop: idle slots look
         self._freed = Doorbell()  # a job ended: shutdown waits on it
         self._in_flight: dict[int, str] = {}  # job id → kind
-        self._lock = threading.Lock()  # claims and the in-flight table change together
+        self._lock = threading.Lock()  # guards the in-flight table (never held over the store)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -95,7 +95,8 @@ class Worker:
     def run_once(self) -> bool:
         """Claim one job and run it in this thread; False when none was ready."""
         with self._lock:
-            job = self._hold(queue.claim(self.engine, **self._claim_args(self._skipping())))
+            skip = self._skipping()
+        job = self._admit(queue.claim(self.engine, **self._claim_args(skip)))
         if job is None:
             return False
         self._run(job, claim_next=False)
@@ -137,7 +138,8 @@ class Worker:
         with self._lock:
             if self.stopping.is_set():
                 return None  # shutdown releases what is held: claim nothing after it
-            return self._hold(claim(self._skipping()))
+            skip = self._skipping()
+        return self._admit(claim(skip))  # the store is asked outside the lock
 
     def _skipping(self, finishing: int | None = None) -> tuple[str, ...]:
         """The kinds not to claim now: the skipped ones, and those that must wait their turn
@@ -145,11 +147,19 @@ class Worker:
         kinds = {kind for job_id, kind in self._in_flight.items() if job_id != finishing}
         return (*self.skip_kinds, *sorted(self.one_at_a_time & kinds))
 
-    def _hold(self, job: ClaimedJob | None) -> ClaimedJob | None:
-        if job is not None:
-            self._in_flight[job.id] = job.kind
-            self.leases.hold(job.id)
-        return job
+    def _admit(self, job: ClaimedJob | None) -> ClaimedJob | None:
+        """Count a claimed job in flight and hold its lease; give it back unrun if the worker
+        is stopping, or another slot took a job of its one-at-a-time kind meanwhile."""
+        if job is None:
+            return None
+        with self._lock:
+            clash = job.kind in self.one_at_a_time and job.kind in self._in_flight.values()
+            if not clash and not self.stopping.is_set():
+                self._in_flight[job.id] = job.kind
+                self.leases.hold(job.id)
+                return job
+        queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
+        return None
 
     def _run(self, job: ClaimedJob, *, claim_next: bool) -> ClaimedJob | None:
         """Run the job and record how it went; with `claim_next`, return the next job, claimed
@@ -182,24 +192,26 @@ class Worker:
             return None  # taken over, or released at shutdown: its outcome is not ours
         text = None if error is None else "".join(traceback.format_exception(error))
         backoff = self.settings.job_backoff_seconds
-        following = None
         with self._lock:
-            if claim_next and not self.stopping.is_set():
-                skip = self._skipping(finishing=job.id)
-                status, following = queue.finish_and_claim(
-                    self.engine, job=job, error=text, backoff_seconds=backoff,
-                    **self._claim_args(skip),
-                )  # fmt: skip
-                self._hold(following)
-            elif text is None:
-                owned = queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
-                status = JobStatus.DONE if owned else None
-            else:
-                status = queue.fail(
-                    self.engine, job=job, worker_id=self.worker_id, error=text,
-                    backoff_seconds=backoff,
-                )  # fmt: skip
-            self._in_flight.pop(job.id, None)
+            go_on = claim_next and not self.stopping.is_set()
+            skip = self._skipping(finishing=job.id)
+        following = None
+        if go_on:
+            status, following = queue.finish_and_claim(
+                self.engine, job=job, error=text, backoff_seconds=backoff,
+                **self._claim_args(skip),
+            )  # fmt: skip
+        elif text is None:
+            owned = queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
+            status = JobStatus.DONE if owned else None
+        else:
+            status = queue.fail(
+                self.engine, job=job, worker_id=self.worker_id, error=text,
+                backoff_seconds=backoff,
+            )  # fmt: skip
+        with self._lock:
+            self._in_flight.pop(job.id, None)  # before the next is admitted: its kind may match
+        following = self._admit(following)
         if status == JobStatus.DONE:
             log.info("job %s (%s) done", job.id, job.kind)
         elif status is not None:
