@@ -213,10 +213,21 @@ def fresh_postgres(server_url: str):
 def postgres_rate(args, hub, hub_url: str, work: Path, workers: int) -> float:
     with fresh_postgres(args.postgres_url) as database_url:
         env = repocrew_env(database_url, hub, hub_url, work)
-        with repocrew([["worker"]] * workers, env, work):
-            for _ in range(workers):
-                wait_idle(database_url)
+        with repocrew([["worker"]] * workers, env, work) as processes:
+            wait_started(processes)
+            wait_idle(database_url)
             return drain_rate(database_url, args.deliveries, args.timeout)
+
+
+def wait_started(processes: list[subprocess.Popen], timeout: float = 120) -> None:
+    """Every worker process has started its job slots (threads), its imports long done."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        tasks = Path(f"/proc/{process.pid}/task")
+        while len(list(tasks.iterdir())) < 4:  # main, lease keeper and slots
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"worker {process.pid} did not start")
+            time.sleep(0.1)
 
 
 def noop_floor(count: int, work: Path) -> float:
