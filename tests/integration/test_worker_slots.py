@@ -149,7 +149,16 @@ def renewals(engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", note)
 
 
-def test_a_long_job_keeps_its_lease_and_a_quick_one_costs_no_renewal(engine, database_url):
+def test_a_quick_job_costs_no_lease_renewal(engine, database_url):
+    settings = make_settings(database_url, job_lease_seconds=30)  # quick: under 10 s
+    worker = Worker(build_services(settings, engine), handlers={"quick": lambda *_: None})
+    ids = [queue.enqueue(engine, kind="quick") for _ in range(5)]
+    with renewals(engine) as renewed, running(worker):
+        _wait_ended(engine, ids)
+    assert renewed == []
+
+
+def test_a_long_job_keeps_its_lease(engine, database_url):
     settings = make_settings(database_url, job_lease_seconds=0.6)
     taken: list[object] = []
 
@@ -158,15 +167,10 @@ def test_a_long_job_keeps_its_lease_and_a_quick_one_costs_no_renewal(engine, dat
             time.sleep(0.4)
             taken.append(queue.claim(engine, worker_id="thief", lease_seconds=30))
 
-    handlers = {"slow": slow, "quick": lambda *_: None}
-    worker = Worker(build_services(settings, engine), handlers=handlers, concurrency=2)
-    with renewals(engine) as renewed:
-        quick = queue.enqueue(engine, kind="quick")
-        with running(worker):
-            _wait_ended(engine, [quick])
-            assert renewed == []
-            slow_id = queue.enqueue(engine, kind="slow")
-            _wait_ended(engine, [slow_id])
+    worker = Worker(build_services(settings, engine), handlers={"slow": slow}, concurrency=2)
+    slow_id = queue.enqueue(engine, kind="slow")
+    with renewals(engine) as renewed, running(worker):
+        _wait_ended(engine, [slow_id])
     assert taken == [None] * 4  # no other worker could take it while it ran
     assert len(renewed) >= 3
     job = _job(engine, slow_id)
