@@ -25,7 +25,7 @@ class _Held:
 
 
 class LeaseKeeper:
-    """Holds the leases of one worker's jobs; the renewing thread starts with the first job."""
+    """Holds the leases of one worker's jobs; the renewing thread runs while it holds any."""
 
     def __init__(self, engine: Engine, *, worker_id: str, lease_seconds: float) -> None:
         self.engine = engine
@@ -77,12 +77,14 @@ class LeaseKeeper:
             with self._changed:
                 if self._closed:
                     return
+                if not self._held:  # nothing to keep: the next `hold` starts a new thread
+                    self._thread = None
+                    return
                 now = time.monotonic()
                 due = [h for h in self._held.values() if h.renew_at <= now]
                 if not due:
-                    soonest = min((h.renew_at for h in self._held.values()), default=None)
-                    wait = self.lease_seconds / 3 if soonest is None else soonest - now
-                    self._changed.wait(max(wait, 0.001))
+                    soonest = min(h.renew_at for h in self._held.values())
+                    self._changed.wait(max(soonest - now, 0.001))
                     continue
             for held in due:
                 self._renew(held)

@@ -32,6 +32,8 @@ from jobs.leases import LeaseKeeper
 
 log = logging.getLogger(__name__)
 
+SLOTS_END_SECONDS = 5.0  # how long a stopping worker waits for its idle slots to end
+
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -75,13 +77,22 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s started (%d at once)", self.worker_id, self.concurrency)
         unsubscribe = on_job_queued(self.engine, self._bell.ring)
-        for n in range(self.concurrency):
-            threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True).start()
+        slots = [
+            threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        for slot in slots:
+            slot.start()
         try:
             self.stopping.wait()
         finally:
             unsubscribe()
             self._let_go()
+            # Slots between jobs end at once (a claim in progress is given back); one still in
+            # a released job's handler is left to it.
+            deadline = time.monotonic() + SLOTS_END_SECONDS
+            for slot in slots:
+                slot.join(max(0.0, deadline - time.monotonic()))
             self.leases.close()
         log.info("worker %s stopped", self.worker_id)
 

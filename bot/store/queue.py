@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 
+from bot.store.deliveries import origin_of
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.wakeups import job_queued
 
@@ -42,6 +43,9 @@ class ClaimedJob:
     args: dict[str, Any]
     attempts: int
     max_attempts: int
+    # Where its delivery came from (source, delivery id, installation), read with the claim
+    # for the job's log lines; None when the job has no delivery.
+    origin: dict[str, Any] | None = None
 
 
 def enqueue(
@@ -145,6 +149,7 @@ def _claim_in(
                 args=json.loads(row.args or "{}"),
                 attempts=row.attempts,
                 max_attempts=row.max_attempts,
+                origin=origin_of(connection, row.delivery_id),
             )
         # Only a job whose worker died every time gets here: a crash loop, not a retry.
         connection.execute(_mark_dead(row.id, now))
