@@ -16,7 +16,7 @@ install: $(BIN)/.installed
 
 ## Run repocrew: web app + worker + scheduler in one process, on SQLite (./repocrew.db);
 ## without a GitHub App configured, name what is missing and show the offline demo.
-serve: install
+serve: install sandbox
 	$(BIN)/repocrew start --host $(HOST) --port $(PORT)
 
 ## The tester's sandbox is bubblewrap: install it when missing and we may (root with apt).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -168,6 +168,9 @@ class LocalForge:
             }
             state["reviews"].append(review)
         return _review(review)
+
+    def resolve_threads(self, number: int, markers: Sequence[str]) -> int:
+        return 0  # a local forge has no review threads to resolve
 
     def list_checks(self, sha: str, name: str) -> list[CheckRun]:
         with self._state() as state:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.llm.loop import ModelPort
 from bot.ports.forge import IssueGateway
 from bot.ports.identity import IdentityPort
 from bot.ports.slack import Poster, SlackReplies
@@ -40,5 +41,7 @@ class Services:
     close: Callable[[], None] = lambda: None
     # GitHub's OAuth for people (`/crew link`, dashboard sign-in); None while no OAuth App.
     identity: Callable[[], IdentityPort | None] = lambda: None
+    # The model outside a run (a sprint's planning by the lead); None while no key is set.
+    model: Callable[[], ModelPort | None] = lambda: None
     # Each repository's `.repocrew.toml`, read once per push.
     repo_configs: RepoConfigs = field(default_factory=RepoConfigs)

@@ -143,6 +143,10 @@ class Settings(BaseSettings):
             " besides the repository's own GitHub host."
         ),
     )
+    sandbox_bwrap: str = Field(
+        default="bwrap",
+        description="The bubblewrap executable the sandbox runs: a name on PATH or a path.",
+    )
     env_cache_max_mb: int = Field(
         default=10_240, gt=0, description="Total size of the cache of built environments."
     )

@@ -24,6 +24,7 @@ from bot.local_forge import LocalForge
 from bot.ports.forge import Forge
 from bot.roster.models import Crew
 from bot.runs.lifecycle import default_branch
+from bot.runs.links import github_web_url
 from bot.runs.outgoing import allowed_hosts, safe_forge
 from bot.runs.step_services import StepServices
 from bot.security.secrets import scanner_for_settings
@@ -84,6 +85,7 @@ class Wiring:
             allow=settings.registries,
             max_bytes=settings.env_cache_max_mb * 1024**2,
             max_age_seconds=settings.env_cache_max_age_days * 86400,
+            bwrap=settings.sandbox_bwrap,
         )
 
     @cached_property
@@ -134,13 +136,17 @@ class Wiring:
             work_root=self.settings.work_dir / "workspaces",
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
+            bwrap=self.settings.sandbox_bwrap,
+            web_url=github_web_url(self.settings),
         )
 
     def services(self) -> Services:
         github = (self.repo_gateway, self.installation_of)  # in `Services`' order
         slack = (self.slack_replies, lambda: self.poster)
         services = Services(self.engine, self.settings, *github, self.step_services, *slack)
-        return replace(services, close=self.close, identity=lambda: self.identity)
+        return replace(
+            services, close=self.close, identity=lambda: self.identity, model=lambda: self.model
+        )
 
     def close(self) -> None:
         """Close the clients this process made (their connections would otherwise linger)."""

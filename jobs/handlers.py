@@ -10,9 +10,13 @@ from bot.roster.loader import load_crew
 from bot.runs.driver import drive
 from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs
 from bot.runs.progress import fail_run
+from bot.runs.questions import REASK_JOB, reask_due
 from bot.runs.steps.start import RunsPaused
 from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
+from bot.sprints.control import SPRINT_CHECK_JOB, check_sprints, run_moved
+from bot.sprints.planning import SPRINT_PLAN_JOB, plan_sprint
+from bot.sprints.schedule import SPRINT_SCHEDULE_JOB, schedule_sprint
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
 from bot.store import queue
 from bot.store import slack_outbox as slack_store
@@ -71,8 +75,10 @@ def _crew_run(job: ClaimedJob, services: Services) -> None:
         if job.attempts >= job.max_attempts:  # the queue gives up: say so on the run
             reason = f"failed after {job.attempts} attempts: {error}"
             fail_run(services.engine, run_id, reason=reason)
+            run_moved(services.engine, run_id)
         raise
     log.info("run %s is %s", run_id, state)
+    run_moved(services.engine, run_id)  # a sprint's task: the tasks after it may start
 
 
 def _slack_outbox(_job: ClaimedJob, services: Services) -> None:
@@ -93,6 +99,27 @@ def _standup_check(_job: ClaimedJob, services: Services) -> None:
         log.info("standup %s %s: %s", result.channel, result.day, result.outcome)
 
 
+def _questions_reask(_job: ClaimedJob, services: Services) -> None:
+    """Remind the humans of questions still open from an earlier working day (once a day)."""
+    reminded = reask_due(services.engine, services.step_services, now=services.clock())
+    if reminded:
+        log.info("questions asked again: %s", reminded)
+
+
+def _sprint_plan(job: ClaimedJob, services: Services) -> None:
+    """The lead plans a sprint and posts the plan for approval (resumes where it stopped)."""
+    plan_sprint(services, int(job.args["sprint_id"]))
+
+
+def _sprint_schedule(job: ClaimedJob, services: Services) -> None:
+    """One scheduling pass: issues, blocks, and the runs that may start now."""
+    schedule_sprint(services, int(job.args["sprint_id"]))
+
+
+def _sprint_check(_job: ClaimedJob, services: Services) -> None:
+    check_sprints(services.engine)
+
+
 JOB_HANDLERS: Mapping[str, JobHandler] = {
     SLACK_OUTBOX_JOB: _slack_outbox,
     CREW_RUN_JOB: _crew_run,
@@ -101,4 +128,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = {
     HOUSEKEEPING_JOB: _housekeeping,
     STANDUP_CHECK_JOB: _standup_check,
     SLACK_LINK_JOB: poll_link,
+    REASK_JOB: _questions_reask,
+    SPRINT_PLAN_JOB: _sprint_plan,
+    SPRINT_SCHEDULE_JOB: _sprint_schedule,
+    SPRINT_CHECK_JOB: _sprint_check,
 }

@@ -22,6 +22,7 @@ from collections.abc import Collection, Mapping
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
 from bot.runs.lifecycle import CREW_RUN_JOB
+from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.store import queue
 from bot.store.models import JobStatus
@@ -201,7 +202,8 @@ class Worker:
         same transaction. The job counts as in flight until its outcome is committed."""
         if not self.leases.drop(job.id):
             return None  # taken over, or released at shutdown: its outcome is not ours
-        text = None if error is None else "".join(traceback.format_exception(error))
+        # Kept for the dashboard's Jobs page: a secret in an exception's message stays out.
+        text = None if error is None else self._redact("".join(traceback.format_exception(error)))
         backoff = self.settings.job_backoff_seconds
         with self._lock:
             go_on = claim_next and not self.stopping.is_set()
@@ -228,6 +230,9 @@ class Worker:
         elif status is not None:
             log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
         return following
+
+    def _redact(self, text: str) -> str:
+        return scanner_for_settings(self.settings).redact(text)
 
     def _let_go(self) -> None:
         """Wait out the grace period for the jobs in flight, then release what still runs."""

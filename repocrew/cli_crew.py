@@ -138,26 +138,100 @@ def demo(
         bool, typer.Option("--live-model", help="Use the real model (needs ANTHROPIC_API_KEY).")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the run.")] = 240.0,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Keep the store (and the repository) in this folder to explore."),
+    ] = None,
+    pull_request: Annotated[
+        bool,
+        typer.Option("--pull-request", help="Instead: the crew reviewing a person's pull request."),
+    ] = False,
 ) -> None:
     """A whole team run with no accounts: GitHub, Slack and the model emulated on loopback."""
+    if pull_request:
+        play_pull_request_demo(as_json=as_json, timeout=min(timeout, 120.0))
+        return
+    play_demo(as_json=as_json, live_model=live_model, timeout=timeout, keep=keep)
+
+
+def play_pull_request_demo(*, as_json: bool, timeout: float) -> None:
+    """Automatic and incremental reviews and a thread conversation on a person's pull request;
+    exits non-zero unless every review ended done and no finding was posted twice."""
     import json
 
+    from repocrew.demo_pull_request import run_pull_request_demo
+
+    setup_logging()
+    logging.getLogger().setLevel(logging.WARNING)  # the demo tells its own story
+    say = (lambda _line: None) if as_json else typer.echo
+    summary = run_pull_request_demo(timeout=timeout, say=say)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        typer.echo(
+            f"\nPR #{summary.pr}: {summary.reviews} reviews ({summary.incremental_reviews} "
+            f"incremental), {summary.inline_comments} inline comments, {summary.checklist_items} "
+            f"checklist items, {summary.resolved_findings} findings resolved, "
+            f"{summary.repeated_findings} repeated, {summary.thread_replies} thread replies; "
+            f"cost ${summary.review_cost_usd:.4f}"
+        )
+    ended_well = all(run.endswith(":done") for run in summary.runs or ["none"])
+    raise typer.Exit(0 if ended_well and summary.repeated_findings == 0 else 1)
+
+
+def play_demo(
+    *,
+    as_json: bool = False,
+    live_model: bool = False,
+    timeout: float = 240.0,
+    keep: Path | None = None,
+    serve_at: tuple[str, int] | None = None,
+) -> None:
+    """The demo; with `serve_at` (host, port), its dashboard stays up there until Ctrl-C.
+    Exits non-zero only when the crew did not bring the run to a human."""
+    import json
+
+    from rich.console import Console
+
+    from bot.sandbox import sandbox_status
     from repocrew.demo import run_demo
+    from repocrew.demo_serve import serve_until_stopped, show_story, store_lines
 
     settings = setup_logging()
     logging.getLogger().setLevel(logging.WARNING)  # the demo tells its own story
     if live_model and settings.anthropic_api_key is None:
         typer.echo("--live-model needs ANTHROPIC_API_KEY", err=True)
         raise typer.Exit(2)
+    sandbox = sandbox_status(settings.sandbox_bwrap)
+    if not sandbox.available:  # one line, before the run: what is missing and how to get it
+        typer.echo(f"no sandbox: {sandbox.reason}; the tester will not run the tests", err=True)
     say = (lambda _line: None) if as_json else typer.echo
-    summary = run_demo(live_model=settings if live_model else None, timeout=timeout, say=say)
+    host, port = serve_at or ("127.0.0.1", None)
+
+    def show(_world, summary) -> None:
+        if not as_json:
+            show_story(summary, Console(highlight=False))
+            typer.echo(
+                f"\nPR #{summary.pr}: {summary.commits} commits, {summary.review_comments} "
+                f"inline review comments, {summary.checklist_items} checklist items, tests "
+                f"{summary.check_conclusion}; votes {summary.votes}; run {summary.run_state}"
+            )
+            typer.echo(f"\nSlack ({summary.slack_posts} posts):\n{summary.transcript}")
+            if keep is not None:
+                typer.echo("\n".join(store_lines(keep.resolve(), summary.run_id)))
+        if serve_at is not None:
+            serve_until_stopped(typer.echo)(_world, summary)
+
+    summary = run_demo(
+        live_model=settings if live_model else None,
+        timeout=timeout,
+        say=say,
+        keep=keep,
+        host=host,
+        port=port,
+        bwrap=settings.sandbox_bwrap,
+        then=show,
+    )
     if as_json:
         typer.echo(json.dumps(summary.to_json(), indent=2))
-    else:
-        typer.echo(
-            f"\nPR #{summary.pr}: {summary.commits} commits, {summary.review_comments} inline "
-            f"review comments, {summary.checklist_items} checklist items, tests "
-            f"{summary.check_conclusion}; votes {summary.votes}; run {summary.run_state}"
-        )
-        typer.echo(f"\nSlack ({summary.slack_posts} posts):\n{summary.transcript}")
     raise typer.Exit(0 if summary.run_state == "awaiting_human" else 1)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from bot.settings import Settings
-from repocrew.cli_crew import demo
+from repocrew.cli_crew import play_demo
 from repocrew.setup import Host, Port, report_missing_credentials, setup_logging
 
 log = logging.getLogger("repocrew")
@@ -104,6 +104,7 @@ def start(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     report_missing_credentials(settings)  # one line each: what is missing, what it enables
     typer.echo(
         "\nrepocrew needs a GitHub App to serve (see README: Set-up). "
-        "Meanwhile, here is the crew at work against local emulators:\n"
+        "Meanwhile, here is the crew at work against local emulators; its dashboard stays up "
+        f"on {host}:{port} afterwards:\n"
     )
-    demo(as_json=False, live_model=False, timeout=240.0)
+    play_demo(serve_at=(host, port))

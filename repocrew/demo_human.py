@@ -4,6 +4,7 @@ behind `bot.github`; this is the other side of the conversation)."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -41,9 +42,63 @@ class Human:
     def review_comments(self, number: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/pulls/{number}/comments", params={"per_page": 100})
 
+    def pull_files(self, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/pulls/{number}/files", params={"per_page": 100})
+
     def reviews(self, number: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/pulls/{number}/reviews", params={"per_page": 100})
 
     def check_runs(self, sha: str, name: str) -> list[dict[str, Any]]:
         found = self._json("GET", f"/commits/{sha}/check-runs", params={"check_name": name})
         return found["check_runs"]
+
+    # -- a person's own pull request ------------------------------------------------------
+    def push_file(self, branch: str, path: str, text: str, message: str) -> str:
+        """Commit `text` to `path` on `branch` (made from main when missing); the new head."""
+        try:
+            self._json("GET", f"/branches/{branch}")
+        except httpx.HTTPStatusError:
+            main = self._json("GET", "/branches/main")["commit"]["sha"]
+            self._json("POST", "/git/refs", json={"ref": f"refs/heads/{branch}", "sha": main})
+        put: dict[str, Any] = {"message": message, "content": _base64(text), "branch": branch}
+        try:
+            put["sha"] = self._json("GET", f"/contents/{path}", params={"ref": branch})["sha"]
+        except httpx.HTTPStatusError:
+            pass  # a new file
+        return self._json("PUT", f"/contents/{path}", json=put)["commit"]["sha"]
+
+    def open_pull(self, branch: str, title: str, body: str) -> int:
+        pull = {"title": title, "body": body, "head": branch, "base": "main"}
+        return self._json("POST", "/pulls", json=pull)["number"]
+
+    def reply(self, number: int, comment_id: int, body: str) -> dict[str, Any]:
+        path = f"/pulls/{number}/comments/{comment_id}/replies"
+        return self._json("POST", path, json={"body": body})
+
+    def issue_comments(self, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/issues/{number}/comments", params={"per_page": 100})
+
+    def review_threads(self, number: int) -> list[dict[str, Any]]:
+        """The pull request's review threads, through GraphQL as GitHub offers them."""
+        owner, name = self.repo.split("/")
+        response = self.http.post(
+            "/graphql",
+            json={"query": THREADS, "variables": {"owner": owner, "name": name, "number": number}},
+        )
+        response.raise_for_status()
+        return response.json()["data"]["repository"]["pullRequest"]["reviewThreads"]["nodes"]
+
+
+THREADS = """query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100) {
+        nodes { id isResolved comments(first: 50) { nodes { databaseId } } }
+      }
+    }
+  }
+}"""
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()

@@ -229,7 +229,23 @@ def whole_run() -> list[Turn]:
 
 def whole_run_script() -> Script:
     """The whole run, then a human's review round (its turns answer only when asked)."""
-    return Script([*whole_run(), *human_round()], reuse=True)
+    return Script([*whole_run(), *human_round(), *thread_turns()], reuse=True)
+
+
+THREAD_QUESTION = "Why strip it? int() already ignores surrounding whitespace, doesn't it?"
+THREAD_ANSWER = (
+    "It does for spaces and tabs, but input from forms often carries other separators too; "
+    "stripping first makes the intent explicit and keeps the error message about the number."
+)
+THREAD_FIX_REQUEST = "Fair enough. Please fix it, and accept a leading plus sign like +42 too."
+
+
+def thread_turns() -> list[Turn]:
+    """The reviewer's answer to a human's reply in one of its review threads (any thread: the
+    step is `thread-<reply id>`). A change asked there is the human round's fix."""
+    match = {"system": "You are Reviewer on", "first_user": "[step: thread-", "turn": 0}
+    answer = Turn.tool_use("submit_thread_reply", {"reply": THREAD_ANSWER})
+    return [Turn(content=answer.content, match=match)]
 
 
 HUMAN_FEEDBACK = "Please also accept ages written with a plus sign, like +42."

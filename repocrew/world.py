@@ -41,6 +41,8 @@ class World:
     settings: Settings
     hub_url: str
     repo: str
+    crew_url: str = ""
+    app: Any = None  # repocrew's web app (its dashboard's login links: `app.state`)
 
     def human(self) -> Human:
         return Human(self.hub_url, HUMAN_TOKEN, self.repo)
@@ -68,9 +70,13 @@ def emulated_world(
     root: Path,
     live_model: Settings | None = None,
     slack_pace: int = 20,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Iterator[World]:
     """The world, with `repo` holding `files` on main; the model answers from `script` (or,
-    with `live_model`, the real API with that key)."""
+    with `live_model`, the real API with that key). repocrew listens on `host`:`port` (a free
+    port if None), with `overrides` on its settings."""
     root.mkdir(parents=True, exist_ok=True)
     hub = GitHubEmulator.with_defaults()
     hub.create_repo(repo, files=dict(files), collaborators={"octocat": "admin"})
@@ -101,8 +107,15 @@ def emulated_world(
             anthropic_base_url=live_model.anthropic_base_url if live_model else model_url,
             worker_poll_seconds=0.05,
             job_backoff_seconds=0.5,
+            **(overrides or {}),
         )
         app = serve_app(settings, scheduler=False)
-        with running(app) as crew_url:
-            hub.webhooks.configure(f"{crew_url}/github/webhook", secret)
-            yield World(hub, chat, model, app.state.engine, settings, hub_url, repo)
+        with running(app, host=host, port=port) as crew_url:
+            hub.webhooks.configure(f"{_reachable(crew_url)}/github/webhook", secret)
+            engine = app.state.engine
+            yield World(hub, chat, model, engine, settings, hub_url, repo, crew_url, app)
+
+
+def _reachable(url: str) -> str:
+    """A URL to connect to: a server on every interface is reached on loopback."""
+    return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://127.0.0.1:")

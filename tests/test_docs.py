@@ -33,6 +33,31 @@ def test_every_command_is_documented():
     assert "repocrew db upgrade" in README
 
 
+def _command_table() -> dict[str, tuple[str, str]]:
+    """README's `/crew` table: word → (where on GitHub, Slack usage), "—" where it is not."""
+    section = README[README.index("## `/crew` commands") :]
+    section = section[: section.index("\n## ")]
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+?) \| ([^|]+?) \| .+ \|$", section, re.M)
+    assert rows
+    table = {word: (github, slack) for word, github, slack in rows}
+    assert len(table) == len(rows), "a command is in the table twice"
+    return table
+
+
+def test_the_command_table_has_every_github_and_slack_command_and_no_other():
+    from bot.triggers.commands import COMMANDS as GITHUB
+    from bot.triggers.slack_commands import COMMANDS as SLACK
+
+    truth = {
+        word: (
+            GITHUB[word][1] if word in GITHUB else "—",
+            f"`/crew {SLACK[word].usage}`" if word in SLACK else "—",
+        )
+        for word in [*GITHUB, *SLACK]
+    }
+    assert _command_table() == truth
+
+
 def test_ci_runs_the_readme_test_command():
     command = re.search(r"^make (\w+)\s+# creates .venv, installs repocrew with test", README, re.M)
     assert command is not None
@@ -93,3 +118,11 @@ def test_every_path_the_docs_name_exists():
         )
     }
     assert named and [(doc, p) for doc, p in sorted(named) if not (REPO / p).exists()] == []
+
+
+def test_the_readme_draws_the_sprint_state_machine_the_code_has():
+    from bot.sprints.states import mermaid
+
+    section = README[README.index("## Sprints") :]
+    drawn = re.search(r"```mermaid\n(stateDiagram-v2.*?)\n```", section, re.S)
+    assert drawn is not None and drawn.group(1) == mermaid()

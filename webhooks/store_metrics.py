@@ -65,6 +65,7 @@ class StoreCollector(Collector):
                 _runs(counts.runs),
                 *_model_spend(counts.spend),
                 _standups(counts.standups_posted),
+                *_reviews(counts.reviews),
             ]
             up = 1.0
         except StoreError as error:
@@ -135,3 +136,17 @@ def _standups(posted: list[tuple[str, int]]) -> Metric:
     for channel, count in posted:
         family.add_metric([channel], count)
     return family
+
+
+def _reviews(rows: list[tuple[str, int, float]]) -> list[Metric]:
+    """Reviews of people's pull requests (`auto`, and `review`: asked for), and their cost."""
+    runs = CounterMetricFamily(
+        "repocrew_reviews", "Review-only runs, by mode (auto, review)", labels=["mode"]
+    )
+    cost = CounterMetricFamily(
+        "repocrew_review_cost_usd", "Model spend of review-only runs, by mode", labels=["mode"]
+    )
+    for mode, count, usd in rows:
+        runs.add_metric([mode], count)
+        cost.add_metric([mode], usd)
+    return [runs, cost]

@@ -94,6 +94,7 @@ class Environments:
     allow: Sequence[str]  # registries: exact hosts, `*.suffix`, or host:port
     client: ClientConfig = field(default_factory=lambda: ClientConfig({}, (), ()))
     limits: SandboxLimits = SETUP_LIMITS
+    bwrap: str = "bwrap"  # REPOCREW_SANDBOX_BWRAP
 
     def prepare(self, workspace: Path, plan: EnvironmentPlan) -> Environment:
         """The workspace's environment, built now if no cached one fits (SetupFailed if the
@@ -101,7 +102,7 @@ class Environments:
         if not plan.setup:
             return Environment(plan)
         interpreter = find_interpreter(plan.python) if plan.kind == "python" else None
-        if not sandbox_status().available:
+        if not sandbox_status(self.bwrap).available:
             raise SetupFailed(
                 "", None, "", (), "building an environment needs the sandbox (bubblewrap)"
             )
@@ -128,6 +129,7 @@ class Environments:
                     ["sh", "-c", setup_script(plan.setup)],
                     workspace=workspace,
                     limits=self.limits,
+                    bwrap=self.bwrap,
                     env={**self.client.env, **_setup_path(interpreter)},
                     ro_paths=[*self.client.paths, *([interpreter.prefix] if interpreter else [])],
                     network=proxy.access(),
@@ -160,10 +162,12 @@ def default_environments(
     allow: Sequence[str] = DEFAULT_REGISTRIES,
     max_bytes: int = 10 * 1024**3,
     max_age_seconds: float = 14 * 86400,
+    bwrap: str = "bwrap",
 ) -> Environments:
     """Environments cached under `root`, the host's package-client configuration carried in."""
     cache = EnvironmentCache(root, max_age_seconds=max_age_seconds, max_bytes=max_bytes)
-    return Environments(cache, tuple(allow), client_config(os.environ, Path.home()))
+    client = client_config(os.environ, Path.home())
+    return Environments(cache, tuple(allow), client, bwrap=bwrap)
 
 
 def setup_script(commands: Sequence[str]) -> str:

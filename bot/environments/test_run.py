@@ -49,11 +49,12 @@ def run_tests(
     allow_unsandboxed: bool = False,
     selection: TestSelection = TestSelection(),  # noqa: B008 - frozen
     readable_secrets: Sequence[str] = (),
+    bwrap: str = "bwrap",
 ) -> TestRun:
     """The tests (only `selection`, when given), in the sandbox, with their results read."""
     plan = environment.plan
     command = selected_command(plan, selection, workspace)
-    sandboxed = sandbox_status().available
+    sandboxed = sandbox_status(bwrap).available
     before = set(untracked(workspace)) if (workspace / ".git").exists() else None
     folder = Path(tempfile.mkdtemp(prefix="repocrew-results-"))
     try:
@@ -66,6 +67,7 @@ def run_tests(
             limits=limits,
             env={**environment.env(), **extra_env, **(env or {})},
             allow_unsandboxed=allow_unsandboxed,
+            bwrap=bwrap,
             ro_paths=environment.ro_paths(),
             layout=_layout(environment, readable_secrets, folder) if sandboxed else Layout(),
         )
@@ -91,6 +93,7 @@ def run_command(
     env: Mapping[str, str] | None = None,
     allow_unsandboxed: bool = False,
     readable_secrets: Sequence[str] = (),
+    bwrap: str = "bwrap",
 ) -> SandboxResult:
     """A shell command (`sh -c`) at the repository root, where and as the tests run: the
     environment's programs first on PATH, no network, the same limits. What it leaves in the
@@ -101,8 +104,11 @@ def run_command(
         limits=limits,
         env={**environment.env(), **(env or {})},
         allow_unsandboxed=allow_unsandboxed,
+        bwrap=bwrap,
         ro_paths=environment.ro_paths(),
-        layout=_layout(environment, readable_secrets) if sandbox_status().available else Layout(),
+        layout=_layout(environment, readable_secrets)
+        if sandbox_status(bwrap).available
+        else Layout(),
     )
 
 

@@ -9,7 +9,7 @@ run these methods in a thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import github
@@ -21,13 +21,15 @@ from github.Repository import Repository
 from bot.github import convert
 from bot.github.access import CHECKS, COMMENT, PULL, PUSH, READ, STATUSES, Access
 from bot.github.client import GitHubApp, GitHubApps, InstallationClient
-from bot.github.convert import Issue
+from bot.github.issues import IssuesMixin
 from bot.github.refused_tokens import forgets_refused_token, renews_refused_token
+from bot.github.review_replies import GitHubReviewReplies
+from bot.github.review_threads import ReviewThreadsMixin
 from bot.ports.forge import CheckRun, CloneSource, Comment, PostedReview, PullRequest, ReviewDraft
 from bot.roster.models import Role
 
 
-class GitHubForge:
+class GitHubForge(IssuesMixin, ReviewThreadsMixin, GitHubReviewReplies):
     """The `Forge` of one repository (`owner/name`) for one installation of the main App.
 
     `role_clients` maps a role key to the client of that role's own App; other roles post as
@@ -262,35 +264,6 @@ class GitHubForge:
             self._repo(access=STATUSES).get_commit(sha).create_status(
                 state=state, context=context, description=convert.status_description(description)
             )
-
-    @renews_refused_token
-    def get_issue(self, number: int) -> Issue:
-        return convert.issue(self._repo(access=COMMENT).get_issue(number))
-
-    @renews_refused_token
-    def create_issue(
-        self, title: str, body: str = "", *, labels: Sequence[str] = (), role: str | None = None
-    ) -> Issue:
-        client = self.client_for(role)
-        with client.writing():
-            created = self._repo(client, COMMENT).create_issue(
-                title=title, body=body, labels=list(labels)
-            )
-        return convert.issue(created)
-
-    @renews_refused_token
-    def add_labels(self, number: int, *labels: str) -> None:
-        with self.main.writing():
-            self._repo(access=COMMENT).get_issue(number).add_to_labels(*labels)
-
-    @renews_refused_token
-    def remove_label(self, number: int, label: str) -> None:
-        """Take `label` off; a label that is not there is already off (GitHub answers 404)."""
-        with self.main.writing():
-            try:
-                self._repo(access=COMMENT).get_issue(number).remove_from_labels(label)
-            except github.UnknownObjectException:
-                pass
 
     @renews_refused_token
     def permission_of(self, login: str) -> str:

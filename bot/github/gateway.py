@@ -12,12 +12,26 @@ from github import GithubException
 
 from bot.github.client import GitHubApps
 from bot.github.forge import GitHubForge
+from bot.ports.forge import AppIdentity
 from bot.roster.models import Role
 
 
-def gateway_for(apps: GitHubApps, installation_id: int, repo: str) -> GitHubForge:
-    """What the triggers use: permissions, the repo's config file, replies."""
-    return GitHubForge.for_installation(apps, repo, installation_id=installation_id)
+class TriggerGateway(GitHubForge):
+    """The main App's forge on one repository, which also names the bot users of the crew's
+    Apps (an issue assigned to one of them starts a run)."""
+
+    def __init__(self, apps: GitHubApps, repo: str, *, installation_id: int) -> None:
+        super().__init__(repo, installation_id=installation_id, clients=apps.main)
+        self.apps = apps
+
+    def bot_login(self, identity: AppIdentity | None = None) -> str:
+        app = self.apps.app_for(identity) if identity is not None else None  # type: ignore[arg-type]
+        return (app or self.apps.main).tokens.bot_login
+
+
+def gateway_for(apps: GitHubApps, installation_id: int, repo: str) -> TriggerGateway:
+    """What the triggers use: permissions, the repo's config file, replies, the bot users."""
+    return TriggerGateway(apps, repo, installation_id=installation_id)
 
 
 def forge_for(

@@ -206,7 +206,7 @@ def check_anthropic(settings: Settings) -> Check:
 
 
 def check_sandbox(settings: Settings) -> Check:
-    status = sandbox_status()
+    status = sandbox_status(settings.sandbox_bwrap)
     if status.available:
         return Check("sandbox", True, status.reason)
     return Check("sandbox", False, "unavailable: tests cannot run", status.reason)

@@ -7,6 +7,7 @@ crew finds its earlier posts by hidden markers and edits them instead of posting
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,6 +57,22 @@ class PostedReview:
     commit_sha: str = ""
     comments: tuple[InlineComment, ...] = ()
     author: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewComment:
+    """A comment in a review thread on a pull request's diff. `in_reply_to` names the thread's
+    first comment (GitHub threads every reply under it); None for that first comment."""
+
+    id: int
+    body: str
+    author: str
+    path: str
+    line: int | None
+    in_reply_to: int | None = None
+    review_id: int | None = None
+    commit_sha: str = ""
+    diff_hunk: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +141,10 @@ class Forge(Protocol):
 
     def create_review(self, number: int, draft: ReviewDraft, *, role: str) -> PostedReview: ...
 
+    def resolve_threads(self, number: int, markers: Sequence[str]) -> int:
+        """Resolve the crew's open review threads whose first comment has one of `markers`."""
+        ...
+
     def list_checks(self, sha: str, name: str) -> list[CheckRun]: ...
 
     def create_check(self, sha: str, name: str, *, role: str, **fields: Any) -> CheckRun: ...
@@ -133,11 +154,41 @@ class Forge(Protocol):
     def set_status(self, sha: str, *, context: str, state: str, description: str) -> None: ...
 
 
+class ReviewThreads(Protocol):
+    """A forge's review threads (GitHub's): the conversations on a pull request's lines."""
+
+    def is_own(self, author: str) -> bool: ...
+
+    def list_review_comments(self, number: int) -> list[ReviewComment]: ...
+
+    def reply_to_review_comment(
+        self, number: int, comment_id: int, body: str, *, role: str
+    ) -> ReviewComment: ...
+
+    def read_text_at(self, path: str, ref: str) -> str | None:
+        """A file as it is at commit `ref`, or None when it is not there."""
+        ...
+
+
+class AppIdentity(Protocol):
+    """A role's GitHub identity, as far as its own App goes (the roster's `GitHubIdentity`)."""
+
+    @property
+    def app_id(self) -> int | None: ...
+
+    @property
+    def private_key_path(self) -> str | None: ...
+
+
 class RepoGateway(Protocol):
     """What the triggers need from the code host for one repository: who may steer, the
     repository's own config file, and replies on its issues."""
 
     def permission_of(self, login: str) -> str: ...
+
+    def bot_login(self, identity: AppIdentity | None = None) -> str:
+        """The bot user of the crew's App (`<slug>[bot]`), or of the role App `identity` names."""
+        ...
 
     def read_text(self, path: str) -> str | None: ...
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from bot.roster import models as config
 from bot.roster.models import Crew
-from bot.roster.tighten import raises
+from bot.roster.tighten import KEPT_LISTS, raises
 from bot.roster.toml_lines import KeyLines, key_lines
 
 ROSTERS: tuple[str, ...] = ("default", "product-team")
@@ -33,17 +33,17 @@ REPO_CONFIG = ".repocrew.toml"  # a repository's own tuning of the crew, on its 
 # work, never its credentials, its Slack channel, or the prices its budgets are counted in.
 REPO_KEYS = tuple(
     "trigger_label branch_prefix protected_paths tests environment budgets review research roles"
-    " steps lead voters vote_threshold prompts".split()
+    " steps lead voters vote_threshold prompts sprint".split()
 )
 CREDENTIALS = {"github": ("app_id", "private_key_path"), "slack": ("bot_token_env",)}
 # Only the operator may let a role change protected paths; a repository may only add some.
 ROLE_OPERATOR_ONLY = ("may_edit",)
 # Running a repository's own test command outside the sandbox is the operator's call alone.
-OPERATOR_ONLY = (("tests", "allow_unsandboxed"),)
+OPERATOR_ONLY = (("tests", "allow_unsandboxed"), ("tests", "skip_without_sandbox"))
 
 _MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
 _MODELS += (config.Price, config.TestsConfig, config.EnvironmentConfig, config.ReviewConfig)
-_MODELS += (config.ResearchConfig,)
+_MODELS += (config.ResearchConfig, config.SprintConfig)
 _FIELD_NAMES = sorted({"prompts"} | {name for model in _MODELS for name in model.model_fields})
 _BARE_PART = re.compile(r"[A-Za-z0-9_-]+")
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
@@ -124,6 +124,7 @@ def apply_repo_overrides(crew: Crew, text: str, *, source: str = ".repocrew.toml
     added = overrides.get("protected_paths")
     if isinstance(added, list):  # they add to the operator's, never replace them
         overrides = {**overrides, "protected_paths": [*crew.protected_paths, *added]}
+    overrides = _kept_lists(crew, overrides)
     merged = _validate(
         _deep_merge(crew.model_dump(by_alias=True), overrides), source=source, lines=lines
     )
@@ -133,6 +134,18 @@ def apply_repo_overrides(crew: Crew, text: str, *, source: str = ".repocrew.toml
     if raised:
         raise ConfigError(sorted(raised, key=lambda p: (p.line or 0, p.key)))
     return merged
+
+
+def _kept_lists(crew: Crew, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The review's ignore lists a repository sets add to the operator's, like protected paths."""
+    review = overrides.get("review")
+    if not isinstance(review, dict):
+        return overrides
+    review = dict(review)
+    for section, name in KEPT_LISTS:
+        if isinstance(review.get(name), list):
+            review[name] = [*getattr(getattr(crew, section), name), *review[name]]
+    return {**overrides, "review": review}
 
 
 def _refusals(overrides: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:

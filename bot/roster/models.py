@@ -21,8 +21,10 @@ from bot.roster.sections import (
     Budgets,
     EnvironmentConfig,
     Price,
+    QuestionsConfig,
     ResearchConfig,
     ReviewConfig,
+    SprintConfig,
     StandupConfig,
     TestsConfig,
 )
@@ -43,12 +45,16 @@ __all__ = [
     "ReviewConfig",
     "Role",
     "SlackIdentity",
+    "QuestionsConfig",
+    "SprintConfig",
     "StandupConfig",
     "TestsConfig",
 ]
 
 # The run's working steps; each is done by exactly one role (Crew.steps).
 STEPS = ("plan", "research", "code", "review", "fix", "test")
+
+APP_ASSIGNEE = "app"  # in trigger_assignees: the crew's own GitHub App, not a role's
 
 DATED_SUFFIX = re.compile(r"-\d{8}$")  # claude-sonnet-4-5-20250929 is claude-sonnet-4-5
 
@@ -58,6 +64,9 @@ class Crew(RosterModel):
 
     name: str = Field(min_length=1)
     trigger_label: str = Field(default="crew", min_length=1)
+    # Whose bot user an issue is assigned to, to start a run: "app" (the crew's GitHub App) and
+    # role keys whose own App counts too. None: the App and every role with an App of its own.
+    trigger_assignees: Strings | None = None
     branch_prefix: str = "crew/"
     channel: str | None = None
     roles: dict[str, Role] = Field(min_length=1)
@@ -78,6 +87,8 @@ class Crew(RosterModel):
     review: ReviewConfig = ReviewConfig()
     research: ResearchConfig = ResearchConfig()
     standup: StandupConfig = StandupConfig()
+    questions: QuestionsConfig = QuestionsConfig()
+    sprint: SprintConfig = SprintConfig()
     # Template name → repo-relative path of a replacement template (`[prompts]` in the file).
     prompt_overrides: dict[str, str] = Field(default_factory=dict, alias="prompts")
 
@@ -145,10 +156,28 @@ class Crew(RosterModel):
         for index, voter in enumerate(self.voters or ()):
             if voter not in self.roles:
                 problems.append((("voters", index), f"unknown role {voter!r} (roles: {known})"))
+        problems.extend(self._assignee_problems())
         problems.extend(self._threshold_problems())
         if problems:
             raise problems_error("Crew", problems)
         return self
+
+    def _assignee_problems(self) -> Problems:
+        problems: Problems = []
+        for index, key in enumerate(self.trigger_assignees or ()):
+            role = self.roles.get(key)
+            if key != APP_ASSIGNEE and (role is None or role.github.app_id is None):
+                message = f'{key!r} is neither "app" nor a role with its own App (github.app_id)'
+                problems.append((("trigger_assignees", index), message))
+        return problems
+
+    @property
+    def assignee_keys(self) -> tuple[str, ...]:
+        """Who starts a run when assigned: "app", and keys of roles with their own App."""
+        if self.trigger_assignees is not None:
+            return self.trigger_assignees
+        own = tuple(key for key, role in self.roles.items() if role.github.app_id is not None)
+        return (APP_ASSIGNEE, *own)
 
     def _threshold_problems(self) -> Problems:
         voters = len(self.voting_roles)

@@ -1,5 +1,5 @@
-"""The roster's tuning sections: budgets, model prices, tests, environment, review, research
-and standup."""
+"""The roster's tuning sections: budgets, model prices, tests, environment, review, research,
+standup and questions."""
 
 from __future__ import annotations
 
@@ -86,6 +86,9 @@ class TestsConfig(RosterModel):
     cpu_seconds: int = Field(default=300, gt=0)
     memory_mb: int = Field(default=2048, gt=0)
     allow_unsandboxed: bool = False
+    # With no sandbox on the host, report the tests as not run and go on to the votes (the
+    # demo's choice) rather than fail the run; never a pass.
+    skip_without_sandbox: bool = False
 
     @field_validator("command", mode="before")
     @classmethod
@@ -144,7 +147,19 @@ class ReviewConfig(RosterModel):
     max_findings: int = Field(default=20, gt=0)
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "low"
     may_approve: bool = False
+    # Automatic reviews: the reviewer reviews people's pull requests when they open or move.
     unasked: bool = False
+    # Who and what automatic reviews leave alone (a repository may add, never remove).
+    skip_drafts: bool = True
+    skip_bots: bool = True
+    ignore_authors: Strings = ()
+    ignore_branches: Strings = Field(default=(), description="Globs on the head branch")
+    ignore_paths: Strings = Field(default=(), description="Globs; files left out of the review")
+    # USD a repository's automatic reviews may spend per UTC day; `/crew review` is not counted.
+    day_usd: float = Field(default=5.0, gt=0)
+    # Past these, a review covers the riskiest files within them and names the rest.
+    max_files: int = Field(default=50, gt=0)
+    max_changed_lines: int = Field(default=3_000, gt=0)
     # The numbered diff the reviewer reads stops here; the files past it are only listed.
     max_diff_bytes: int = Field(default=60_000, ge=1_000)
 
@@ -154,6 +169,15 @@ class ResearchConfig(RosterModel):
 
     web_search: bool = False
     max_searches: int = Field(default=5, ge=0)
+
+
+class QuestionsConfig(RosterModel):
+    """How much an agent with the `ask` tool may ask: a bound, so asking never stalls a run."""
+
+    # Questions one step may ask (to roles and humans together, every attempt of the step).
+    max_per_step: int = Field(default=2, ge=0, le=10)
+    # Model turns a role has to answer another role's question.
+    answer_turns: int = Field(default=4, ge=1, le=20)
 
 
 class StandupConfig(RosterModel):
@@ -174,3 +198,9 @@ class StandupConfig(RosterModel):
     def _a_zone(cls, timezone: str) -> str:
         parse_zone(timezone)
         return timezone
+
+
+class SprintConfig(RosterModel):
+    """How a sprint schedules its tasks' runs; a repository may lower the bound, never raise it."""
+
+    max_parallel_runs: int = Field(default=2, ge=1, le=50)

@@ -28,13 +28,25 @@ CEILINGS: tuple[tuple[str, str], ...] = (
     ("tests", "memory_mb"),
     ("review", "max_findings"),
     ("review", "max_diff_bytes"),
+    ("review", "day_usd"),
+    ("review", "max_files"),
+    ("review", "max_changed_lines"),
     ("research", "max_searches"),
+    ("sprint", "max_parallel_runs"),
 )
 # (section, field): switches a repository may turn off, never on.
 SWITCHES: tuple[tuple[str, str], ...] = (
     ("review", "may_approve"),
     ("review", "unasked"),
     ("research", "web_search"),
+)
+# (section, field): switches a repository may turn on, never off (they narrow what runs).
+FLOORS: tuple[tuple[str, str], ...] = (("review", "skip_drafts"), ("review", "skip_bots"))
+# (section, field): lists a repository adds to; the operator's entries stay.
+KEPT_LISTS: tuple[tuple[str, str], ...] = (
+    ("review", "ignore_authors"),
+    ("review", "ignore_branches"),
+    ("review", "ignore_paths"),
 )
 ROLE_CEILINGS = ("max_turns", "max_tokens")
 
@@ -71,6 +83,15 @@ def _settings(operator: Crew, merged: Crew) -> Iterator[tuple[Loc, str]]:
         new = getattr(getattr(merged, section), name)
         if _more(old, new):
             yield _said((section, name), old, new)
+    for section, name in FLOORS:
+        old = getattr(getattr(operator, section), name)
+        if old and not getattr(getattr(merged, section), name):
+            yield (section, name), "a repository may turn this on, never off (crew.toml: true)"
+    for section, name in KEPT_LISTS:
+        kept = set(getattr(getattr(merged, section), name))
+        dropped = [v for v in getattr(getattr(operator, section), name) if v not in kept]
+        if dropped:
+            yield (section, name), f"a repository may add to this, never drop {_names(dropped)}"
 
 
 def _ceiling(operator: Crew, key: str, name: str) -> Any:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from bot.roster.models import Crew, Role
+from bot.runs.links import run_link
 from bot.runs.states import RunState
 from bot.slack import blocks
 from bot.slack.outbox import SLACK_OUTBOX_JOB
@@ -34,16 +35,6 @@ NEXT_STEP = {
 }
 
 SUMMARY_FIELDS = ("summary", "notes", "analysis")
-
-
-def run_link(run: Run, github_url: str = "https://github.com") -> str:
-    if run.forge != "github":
-        return ""
-    if run.pr_number:
-        return f"{github_url}/{run.repo}/pull/{run.pr_number}"
-    if run.issue_number:
-        return f"{github_url}/{run.repo}/issues/{run.issue_number}"
-    return f"{github_url}/{run.repo}"
 
 
 def _summary(output: dict[str, Any] | None) -> str:
@@ -107,11 +98,13 @@ def announce(
     role: Role,
     output: dict[str, Any] | None,
     target: RunState,
+    web_url: str,
 ) -> None:
-    """Queue the Slack posts for a finished step (nothing when the crew has no channel)."""
+    """Queue the Slack posts for a finished step (nothing when the crew has no channel);
+    `web_url` is GitHub's web address (`bot.runs.links.github_web_url`)."""
     if not crew.channel:
         return
-    link = run_link(run)
+    link = run_link(run, web_url)
     _open(engine, crew, run, link)
     if step_key and step_key != "start":
         next_role = _next_role(crew, step_key, target)
@@ -128,11 +121,13 @@ def announce(
     enqueue(engine, kind=SLACK_OUTBOX_JOB, args={"run_id": run.id})
 
 
-def announce_end(engine: Engine, crew: Crew, run: Run, *, target: RunState, reason: str) -> None:
+def announce_end(
+    engine: Engine, crew: Crew, run: Run, *, target: RunState, reason: str, web_url: str
+) -> None:
     """Say in the run's thread why it ended early, as the lead does on GitHub."""
     if not crew.channel:
         return
-    link = run_link(run)
+    link = run_link(run, web_url)
     _open(engine, crew, run, link)
     ended = blocks.run_ended(run.id or 0, target.value, reason, link)
     _post(engine, crew, run, "end", ended, crew.roles[crew.lead])
@@ -151,7 +146,7 @@ def last_post_key(step_key: str, output: dict[str, Any] | None, target: RunState
     return f"step:{step_key}" if step_key and step_key != "start" else "open"
 
 
-def catch_up(engine: Engine, crew: Crew, run: Run) -> bool:
+def catch_up(engine: Engine, crew: Crew, run: Run, *, web_url: str) -> bool:
     """Queue the posts of the run's last step if they are missing: a worker that died between
     saving the step and queuing its posts left them out. True when it queued them."""
     if not crew.channel:
@@ -172,5 +167,14 @@ def catch_up(engine: Engine, crew: Crew, run: Run) -> bool:
     if role is None or message_by_key(engine, key=key) is not None:
         return False
     log.warning("run %s: queuing the Slack posts of %s a worker left out", run.id, step_key)
-    announce(engine, crew, run, step_key=step_key, role=role, output=output, target=target)
+    announce(
+        engine,
+        crew,
+        run,
+        step_key=step_key,
+        role=role,
+        output=output,
+        target=target,
+        web_url=web_url,
+    )
     return True

@@ -86,9 +86,12 @@ def review_body(
     resolved: Sequence[str] = (),
     unplaced: Sequence[dict[str, Any]] = (),
     dropped: int = 0,
+    scope: str = "",
 ) -> str:
+    """The review's body; `scope` says what it covered when not the whole change."""
     parts = [
         _header(role, "Review"),
+        *([f"_{scope}_"] if scope else []),
         review["summary"],
         f"**Security checklist**\n{checklist(review['checklist'])}",
     ]

@@ -21,6 +21,7 @@ from bot.runs import comments as render
 from bot.runs.announce import announce, announce_end, catch_up
 from bot.runs.progress import SPEND_LIMIT_FLAG, StaleRun, finish_step
 from bot.runs.publish import upsert_comment
+from bot.runs.questions import AwaitingAnswer, wait_for_answer
 from bot.runs.states import STATE_STEP, TERMINAL, WAITING, RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.coding import code, fix
@@ -79,6 +80,8 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
     services.files_read.clear()  # what a failed attempt read is not this step's
     try:
         result = STEPS[state](services, run, outputs(services.engine, run_id))
+    except AwaitingAnswer as waiting:  # the step asked the humans: the run waits for them
+        return wait_for_answer(services, run, waiting.question)
     except BudgetExhausted as stop:
         return _end(services, run, RunState.BUDGET_EXHAUSTED, f"budget exhausted: {stop.reason}")
     except (ModelRefused, BranchDeleted) as stop:
@@ -131,6 +134,7 @@ def _announce(services: StepServices, run_id: int, result: StepResult) -> None:
             role=result.role,
             output=redact_json(result.output, services.scanner),
             target=result.next,
+            web_url=services.web_url,
         )
     except Exception:  # the outbox is in the store; a failure here is logged, not fatal
         log.exception("run %s: could not queue its Slack post for %s", run_id, result.key)
@@ -151,7 +155,8 @@ def _catch_up(services: StepServices, run_id: int) -> None:
     """Queue the last step's Slack posts if a killed worker left them out (they are keyed,
     so this is a no-op when they were queued)."""
     try:
-        catch_up(services.engine, services.crew, get_run(services.engine, run_id))
+        run = get_run(services.engine, run_id)
+        catch_up(services.engine, services.crew, run, web_url=services.web_url)
     except Exception:  # as in _announce: Slack never holds the run up
         log.exception("run %s: could not check its Slack posts", run_id)
 
@@ -181,7 +186,14 @@ def _notify_end(services: StepServices, run: Run, target: RunState, reason: str)
     lead = services.crew.roles[services.crew.lead]
     redacted = services.scanner.redact(reason)
     try:
-        announce_end(services.engine, services.crew, run, target=target, reason=redacted)
+        announce_end(
+            services.engine,
+            services.crew,
+            run,
+            target=target,
+            reason=redacted,
+            web_url=services.web_url,
+        )
     except Exception:  # as in _announce: Slack never holds the run up
         log.exception("run %s: could not queue its Slack end notice", run.id)
     upsert_comment(

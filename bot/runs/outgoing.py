@@ -20,6 +20,7 @@ from bot.ports.forge import (
     Forge,
     PostedReview,
     PullRequest,
+    ReviewComment,
     ReviewDraft,
 )
 from bot.security.hosts import host_set, web_host_of_api
@@ -89,6 +90,14 @@ class SafeForge:
         comments = tuple(replace(c, body=self.markdown(c.body)) for c in draft.comments)
         safe = replace(draft, body=self.markdown(draft.body), comments=comments)
         return self.inner.create_review(number, safe, role=role)
+
+    def reply_to_review_comment(
+        self, number: int, comment_id: int, body: str, *, role: str
+    ) -> ReviewComment:
+        """An answer in a review thread, sanitised like every other post."""
+        return self.inner.reply_to_review_comment(
+            number, comment_id, self.markdown(body), role=role
+        )
 
     def create_check(self, sha: str, name: str, *, role: str, **fields: Any) -> CheckRun:
         return self.inner.create_check(sha, name, role=role, **self._check(fields))

@@ -26,6 +26,13 @@ def create_run(engine: Engine, *, repo: str, task: str, **fields: Any) -> int:
     return stored.insert_run(engine, state=RunState.QUEUED, repo=repo, task=task, **fields)
 
 
+def create_run_if_idle(engine: Engine, *, repo: str, task: str, **fields: Any) -> int | None:
+    """A new run, queued; None when a run on the same issue or pull request has not ended."""
+    return stored.insert_run_if_idle(
+        engine, ended=TERMINAL, state=RunState.QUEUED, repo=repo, task=task, **fields
+    )
+
+
 def finish_step(
     engine: Engine,
     *,

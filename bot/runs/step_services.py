@@ -18,6 +18,7 @@ from bot.prompts import PromptLibrary
 from bot.roster.models import Crew, Role
 from bot.runs.budget import budget_check
 from bot.security.secrets import SecretScanner, redact_json
+from bot.settings import GITHUB_WEB_URL
 from bot.store.engine import Engine
 
 # A tool result longer than this is cut (with a note) before the model sees it.
@@ -42,13 +43,21 @@ class StepServices:
     # The repository map's budget in characters (`REPOCREW_REPO_MAP_CHARS`, given by the
     # wiring); 0: no map. The run's map block, once built (`bot/runs/repository.py`).
     repo_map_chars: int = 0
+    # The bubblewrap the sandbox runs (`REPOCREW_SANDBOX_BWRAP`, given by the wiring).
+    bwrap: str = "bwrap"
     repository: str | None = None
     # The files each step's agents read (step key → paths), kept with the step's result.
     files_read: dict[str, list[str]] = field(default_factory=dict)
+    # GitHub's web address for links in messages (`bot.runs.links.github_web_url`).
+    web_url: str = GITHUB_WEB_URL
+    # The state of the sprint a run is a task of, as text for a role answering a question
+    # (`bot/runs/steps/ask_tool.py`); None: the run is in no sprint.
+    sprint_state: Callable[[Any], str] | None = None
 
     def environments_or_default(self) -> Environments:
         if self.environments is None:
-            self.environments = default_environments(self.work_root.parent / "environments")
+            root = self.work_root.parent / "environments"
+            self.environments = default_environments(root, bwrap=self.bwrap)
         return self.environments
 
     def workspace_dir(self, run_id: int) -> Path:

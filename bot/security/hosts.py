@@ -92,3 +92,17 @@ def web_host_of_api(api_url: str) -> str | None:
     if kind != "web" or host is None:
         return None
     return host.removeprefix("api.")
+
+
+def web_url_of_api(api_url: str) -> str | None:
+    """The web address of a GitHub API URL, scheme and port kept: https://api.github.com →
+    https://github.com, https://ghe.example.com/api/v3 → https://ghe.example.com."""
+    host = web_host_of_api(api_url)
+    if host is None:
+        return None
+    parts = urlsplit(_DROPPED.sub("", api_url).strip())
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return None
+    return f"{(parts.scheme or 'https').lower()}://{host}{port}"

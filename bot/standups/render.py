@@ -134,6 +134,9 @@ def _yesterday(role: RoleFacts, runs: dict[int, RunRef]) -> list[str]:
             lines.append(f"Reviewed {run}: {verdict}, {comments}")
         elif (done.run_id, done.step) in tests:
             test = tests[(done.run_id, done.step)]
+            if test.not_run:
+                lines.append(f"Could not run the tests on {run}: no sandbox")
+                continue
             outcome = "passed" if test.passed else "failed"
             counts = f"{test.passed_count} passed" + f", {test.failed_count} failed" * bool(
                 test.failed_count
@@ -168,7 +171,7 @@ def _handoff(crew: Crew, link: Handoff, runs: dict[int, RunRef]) -> str:
     run = _run(runs[link.run_id])
     giver = "a human" if link.giver == HUMAN else _the(crew, link.giver)
     if link.taker == HUMAN:
-        wanted = "a decision" if link.step == "decision" else "the go-ahead"
+        wanted = {"decision": "a decision", "answer": "an answer"}.get(link.step, "the go-ahead")
         return f"{run}: {giver or 'the crew'} hands it to a human for {wanted}"
     taker, what = _the(crew, link.taker), WORK.get(link.step, (link.step, ""))[0]
     if link.giver is None:

@@ -55,6 +55,7 @@ WORK = {
 }
 BLOCKED = {
     "awaiting_human": "{run} waits for a human decision",
+    "awaiting_answer": "{run} waits for a human's answer to: {reason}",
     "failed": "{run} failed: {reason}",
     "budget_exhausted": "{run} stopped at its budget ({reason})",
     "tests_failing": "Tests fail on {run} ({reason})",
@@ -62,4 +63,5 @@ BLOCKED = {
 ASKS = {
     "decision": "a human reviewer: a decision on {run}",
     "go": "a human: the go-ahead for {run}",
+    "answer": "a human: an answer to its question on {run}",
 }

@@ -16,9 +16,11 @@ from sqlalchemy import Connection, Engine, func, select, tuple_
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
+from bot.store import dashboard_jobs
 from bot.store.models import (
     Delivery,
     HumanUpdate,
+    Job,
     ModelCall,
     Run,
     RunTransition,
@@ -31,6 +33,7 @@ _run = Run.__table__  # type: ignore[attr-defined]
 _call = ModelCall.__table__  # type: ignore[attr-defined]
 _delivery = Delivery.__table__  # type: ignore[attr-defined]
 _update = HumanUpdate.__table__  # type: ignore[attr-defined]
+_job = Job.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class RunRow:
 
     id: int
     state: str
+    forge: str
     repo: str
     title: str
     issue_number: int | None
@@ -88,6 +92,8 @@ class DeliveryRow:
     received_at: datetime
     outcome: str
     payload: str
+    job_id: int | None = None  # the delivery's newest job, while the queue keeps it
+    job_state: str = ""  # as `dashboard_jobs.job_state` tells it
 
 
 def _spend():
@@ -210,13 +216,16 @@ def recent_deliveries(
     limit: int,
     payload_chars: int,
 ) -> list[DeliveryRow]:
-    """The newest `limit` deliveries, payloads cut by the database to `payload_chars`."""
+    """The newest `limit` deliveries, payloads cut by the database to `payload_chars`, each
+    with the state of its newest job (through `ix_job_delivery`)."""
     c = _delivery.c
     where = []
     if before is not None:
         where.append(c.id < before)
     if source:
         where.append(c.source == source)
+    others = _job.alias("other_job")
+    newest_job = select(func.max(others.c.id)).where(others.c.delivery_id == c.id).scalar_subquery()
     query = (
         select(
             c.id,
@@ -228,10 +237,23 @@ def recent_deliveries(
             c.received_at,
             c.outcome,
             func.substr(c.payload, 1, payload_chars).label("payload"),
+            _job.c.id.label("job_id"),
+            _job.c.status.label("job_status"),
+            (_job.c.last_error.is_not(None)).label("job_failed"),
         )
+        .select_from(_delivery.outerjoin(_job, _job.c.id == newest_job))
         .where(*where)
         .order_by(c.id.desc())
         .limit(limit)
     )
     with engine.connect() as connection:
-        return [DeliveryRow(**row._asdict()) for row in connection.execute(query).all()]
+        rows = connection.execute(query).mappings().all()
+    return [
+        DeliveryRow(
+            **{name: row[name] for name in DeliveryRow.__dataclass_fields__ if name in row},
+            job_state=""
+            if row["job_id"] is None
+            else dashboard_jobs.job_state(row["job_status"], bool(row["job_failed"])),
+        )
+        for row in rows
+    ]

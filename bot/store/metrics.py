@@ -9,7 +9,7 @@ hold a scrape. A store that cannot answer raises `StoreError` for the caller to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, and_, case, func, select, text
@@ -50,6 +50,8 @@ class StoreCounts:
     runs: dict[str, int]  # state → runs
     spend: list[Spend]
     standups_posted: list[tuple[str, int]]  # (channel, standups posted)
+    # (mode, review-only runs, their model cost): `auto` reviews and `review` (`/crew review`)
+    reviews: list[tuple[str, int, float]] = field(default_factory=list)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -68,6 +70,7 @@ def store_counts(engine: Engine, *, now: datetime, timeout_seconds: float) -> St
             connection.execute(select(_run.c.state, func.count()).group_by(_run.c.state)).all()
         )
         spend = _spend(connection)
+        reviews = _reviews(connection)
         posted = connection.execute(
             select(_standup.c.channel, func.count())
             .where(_standup.c.status == "posted")
@@ -79,7 +82,24 @@ def store_counts(engine: Engine, *, now: datetime, timeout_seconds: float) -> St
         runs=runs,
         spend=spend,
         standups_posted=[(channel, count) for channel, count in posted],
+        reviews=reviews,
     )
+
+
+def _reviews(connection: Connection) -> list[tuple[str, int, float]]:
+    """Review-only runs and what their model calls cost, by mode (from the ledger)."""
+    cost = (
+        select(_call.c.run_id, func.sum(_call.c.cost_usd).label("usd"))
+        .group_by(_call.c.run_id)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(_run.c.mode, func.count(), func.sum(cost.c.usd))
+        .select_from(_run.outerjoin(cost, cost.c.run_id == _run.c.id))
+        .where(_run.c.mode.in_(("auto", "review")))
+        .group_by(_run.c.mode)
+    ).all()
+    return [(mode, count, float(usd or 0)) for mode, count, usd in rows]
 
 
 def _jobs(

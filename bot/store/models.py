@@ -65,7 +65,11 @@ class JobStatus(StrEnum):
 class Job(SQLModel, table=True):
     """A unit of durable work: claimed with a lease, retried with backoff, dead after N tries."""
 
-    __table_args__ = (Index("ix_job_claim", "status", "run_after"),)
+    __table_args__ = (
+        Index("ix_job_claim", "status", "run_after"),
+        Index("ix_job_status_id", "status", "id"),  # the dashboard: one state, newest first
+        Index("ix_job_delivery", "delivery_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64)

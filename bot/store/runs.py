@@ -8,11 +8,13 @@ store at the last finished step. The queries that find runs are in `run_queries`
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as select_models
@@ -25,8 +27,36 @@ _output = StepOutput.__table__  # type: ignore[attr-defined]
 _vote = Vote.__table__  # type: ignore[attr-defined]
 
 
-def insert_run(
-    engine: Engine,
+def insert_run(engine: Engine, **fields: Any) -> int:
+    """A new run (see `_insert_run` for the fields)."""
+    with engine.begin() as connection:
+        return _insert_run(connection, **fields)
+
+
+def insert_run_if_idle(engine: Engine, *, ended: Collection[str], **fields: Any) -> int | None:
+    """A new run, or None when a run not `ended` is already on its issue or pull request.
+
+    The look and the insert are one transaction, taken in turn per issue (SQLite's writer lock
+    by BEGIN IMMEDIATE; a transaction-scoped advisory lock on PostgreSQL): a label and an
+    assignment handled at once by two workers start one run, not two.
+    """
+    repo, issue, pr = fields["repo"], fields.get("issue_number"), fields.get("pr_number")
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            key = f"run:{repo.lower()}:{issue}:{pr}".encode()
+            lock = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+        same = _run.c.issue_number == issue if pr is None else _run.c.pr_number == pr
+        active = select(_run.c.id).where(
+            _run.c.repo == repo, same, _run.c.state.notin_(list(ended))
+        )
+        if connection.execute(active.limit(1)).first() is not None:
+            return None
+        return _insert_run(connection, **fields)
+
+
+def _insert_run(
+    connection: Connection,
     *,
     state: str,
     repo: str,
@@ -43,30 +73,29 @@ def insert_run(
     pr_number: int | None = None,
 ) -> int:
     now = utcnow()
-    with engine.begin() as connection:
-        return connection.execute(
-            insert(_run)
-            .values(
-                forge=forge,
-                repo=repo,
-                clone_url=clone_url,
-                installation_id=installation_id,
-                issue_number=issue_number,
-                title=title[:255],
-                task=task,
-                requested_by=requested_by,
-                state=state,
-                mode=mode,
-                branch=branch,
-                pr_number=pr_number,
-                fix_rounds=0,
-                config=json.dumps(config or {}),
-                reason="",
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(_run.c.id)
-        ).scalar_one()
+    return connection.execute(
+        insert(_run)
+        .values(
+            forge=forge,
+            repo=repo,
+            clone_url=clone_url,
+            installation_id=installation_id,
+            issue_number=issue_number,
+            title=title[:255],
+            task=task,
+            requested_by=requested_by,
+            state=state,
+            mode=mode,
+            branch=branch,
+            pr_number=pr_number,
+            fix_rounds=0,
+            config=json.dumps(config or {}),
+            reason="",
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(_run.c.id)
+    ).scalar_one()
 
 
 def get_run(engine: Engine, run_id: int) -> Run:

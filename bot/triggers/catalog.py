@@ -7,7 +7,9 @@ means every action of that event.
 from __future__ import annotations
 
 GITHUB_ACTED_ON: dict[str, frozenset[str] | None] = {
-    "issues": frozenset({"opened", "edited", "labeled", "closed", "reopened", "deleted"}),
+    "issues": frozenset(
+        {"opened", "edited", "labeled", "assigned", "unassigned", "closed", "reopened", "deleted"}
+    ),
     "issue_comment": frozenset({"created", "edited"}),
     "pull_request": frozenset(
         {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review"}

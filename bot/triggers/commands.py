@@ -14,7 +14,20 @@ from dataclasses import dataclass
 COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan and research the issue, then wait for `/crew go`", "issue"),
     "go": ("start the whole run (or continue after `/crew plan`)", "issue"),
-    "review": ("have the reviewer review this pull request, and nothing else", "pull request"),
+    "review": (
+        "have the reviewer review this pull request (the commits since its last review; "
+        "`/crew review full`: all of it), and nothing else",
+        "pull request",
+    ),
+    "fix": (
+        "have the coder change what a review thread on the crew's pull request asks",
+        "reply in a review thread",
+    ),
+    "sprint": (
+        "start a sprint on this tracking issue: the lead plans the goal (`/crew sprint <goal> "
+        "[--days N]`, else the issue) into dependent tasks; `/crew go` approves the plan",
+        "issue",
+    ),
     "retry": ("start a fresh run after a failed or stopped one", "issue"),
     "stop": ("stop the run of this issue or pull request", "issue or pull request"),
     "status": ("say where the run of this issue or pull request is", "issue or pull request"),

@@ -13,6 +13,7 @@ from bot.runs.lifecycle import queue_run
 from bot.runs.progress import finish_step, stop_run
 from bot.runs.states import RunState
 from bot.services import Services
+from bot.store.pull_reviews import forget_reviewed_head
 from bot.store.runs import outputs
 from bot.triggers.commands import (
     Command,
@@ -22,6 +23,7 @@ from bot.triggers.commands import (
     unknown_reply,
 )
 from bot.triggers.github_deliveries import router
+from bot.triggers.github_sprints import approve_here, sprint_command
 from bot.triggers.starting import (
     gateway_of,
     is_bot,
@@ -49,6 +51,8 @@ def comment_created(payload: dict[str, Any], services: Services) -> None:
 
 
 def _go(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
+    if approve_here(services, gateway, payload):  # the plan of the sprint tracked here
+        return
     run = run_here(services.engine, payload)
     if run is None:
         start_github_run(services, gateway, payload)
@@ -77,12 +81,25 @@ def _plan(services: Services, gateway: RepoGateway, payload: dict[str, Any], _co
     start_github_run(services, gateway, payload, mode="plan")
 
 
-def _review(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
+def _review(
+    services: Services, gateway: RepoGateway, payload: dict[str, Any], command: Command
+) -> None:
     if "pull_request" not in payload["issue"]:
         reply(gateway, payload, "`/crew review` works on pull requests.")
         return
+    if command.argument.split()[:1] == ["full"]:  # the whole pull request, not the new commits
+        repo, number = payload["repository"]["full_name"], payload["issue"]["number"]
+        forget_reviewed_head(services.engine, repo=repo, pr=number)
     # issue_comment payloads carry no head branch: the review step reads it from the forge.
     start_github_run(services, gateway, payload, mode="review")
+
+
+def _fix(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
+    reply(
+        gateway,
+        payload,
+        "`/crew fix` works as a reply in one of the crew's review threads on its pull request.",
+    )
 
 
 def _retry(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
@@ -126,6 +143,8 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "go": _go,
     "plan": _plan,
     "review": _review,
+    "fix": _fix,
+    "sprint": sprint_command,
     "retry": _retry,
     "stop": _stop,
     "status": _status,

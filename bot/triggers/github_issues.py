@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.roster.loader import ConfigError, load_crew
-from bot.runs.progress import active_run
 from bot.services import Services
 from bot.triggers.commands import not_allowed_reply
 from bot.triggers.github_deliveries import router
@@ -40,6 +39,5 @@ def issue_labelled(payload: dict[str, Any], services: Services) -> None:
     if not may_steer(gateway, sender):
         gateway.create_comment(issue["number"], not_allowed_reply(sender["login"]), role="lead")
         return
-    if active_run(services.engine, payload["repository"]["full_name"], issue=issue["number"]):
-        return  # a redelivery, or a second label event: the run is already on it
-    start_github_run(services, gateway, payload, crew=crew)
+    # A redelivery, a second label event or an assignment: if a run is on it, nothing starts.
+    start_github_run(services, gateway, payload, crew=crew, if_idle=True)

@@ -19,7 +19,7 @@ def review_submitted(payload: dict[str, Any], services: Services) -> None:
         return
     pull = payload["pull_request"]
     run = active_run(services.engine, payload["repository"]["full_name"], pr=pull["number"])
-    if run is None or run.mode == "review":
+    if run is None or run.mode in ("review", "auto"):
         return
     if not may_steer(gateway_of(services, payload), sender):
         return

@@ -4,11 +4,16 @@ points the worker calls: a stored GitHub delivery, a stored Slack request."""
 from __future__ import annotations
 
 from bot.triggers import (  # noqa: F401  (each registers its handlers when imported)
+    github_assignments,
     github_checks,
     github_comments,
     github_installations,
     github_issues,
+    github_pulls,
+    github_review_threads,
     github_reviews,
+    github_sprints,
+    question_replies,
     slack_actions,
     slack_commands,
     slack_messages,

@@ -19,7 +19,7 @@ from bot.metrics.collaboration import collaboration_metrics
 from bot.metrics.render import render_metrics
 from bot.roster.loader import load_crew
 from bot.roster.models import Crew
-from bot.runs.announce import run_link
+from bot.runs.links import github_web_url, run_link
 from bot.runs.states import TERMINAL
 from bot.services import Services
 from bot.slack.blocks import escape
@@ -80,7 +80,7 @@ def _task(asker: Asker, rest: str) -> None:
     if run_id is None:
         asker.tell(f"I opened {where}, but the crew did not start: see the issue for why.")
         return
-    link = run_link(get_run(asker.engine, run_id))
+    link = run_link(get_run(asker.engine, run_id), github_web_url(asker.settings))
     asker.say(
         f"<@{asker.user}> asked the crew for <{link}|{escape(where)}: {escape(title)}>"
         f" (run {run_id}). The crew reports in {crew.channel or 'the issue'}."

@@ -17,7 +17,7 @@ from bot.roster.loader import REPO_CONFIG, ConfigError, apply_repo_overrides, lo
 from bot.roster.models import Crew
 from bot.roster.repo_configs import RepoConfigs
 from bot.runs.lifecycle import crew_snapshot, queue_run
-from bot.runs.progress import active_run, create_run, finish_step
+from bot.runs.progress import active_run, create_run, create_run_if_idle, finish_step
 from bot.runs.states import RunState
 from bot.services import Services
 from bot.settings import Settings
@@ -139,17 +139,19 @@ def start_run(
     *,
     mode: str = "full",
     crew: Crew | None = None,
+    if_idle: bool = False,
 ) -> int | None:
     """Start a run on an issue (or, for review mode, a pull request); None if refused.
 
     `crew`: the configuration when the caller has already read it (the repository's
-    `.repocrew.toml` is read from GitHub once per event).
+    `.repocrew.toml` is read from GitHub once per event). `if_idle`: None, starting nothing,
+    when a run on the issue has not ended (a label and an assignment start one run together).
     """
     if crew is None:
         crew = crew_or_reply(services.settings, gateway, request.number)
         if crew is None:
             return None
-    run_id = create_run(
+    run_id = (create_run_if_idle if if_idle else create_run)(
         services.engine,
         repo=request.repo,
         clone_url=request.clone_url,
@@ -164,6 +166,9 @@ def start_run(
         mode=mode,
         branch=request.branch,
     )
+    if run_id is None:
+        log.info("%s#%s already has a run: nothing started", request.repo, request.number)
+        return None
     queue_run(services.engine, run_id, max_attempts=services.settings.job_max_attempts)
     log.info("run %s queued for %s#%s (%s)", run_id, request.repo, request.number, mode)
     return run_id
@@ -176,8 +181,10 @@ def start_github_run(
     *,
     mode: str = "full",
     crew: Crew | None = None,
+    if_idle: bool = False,
 ) -> int | None:
-    """Start a run on the payload's issue (or, for review mode, pull request); None if refused."""
+    """Start a run on the payload's issue (or, for review mode, pull request); None if refused
+    (or, `if_idle`, when a run there has not ended)."""
     issue = payload.get("issue") or payload.get("pull_request") or {}
     repository = payload["repository"]
     request = RunRequest(
@@ -191,7 +198,7 @@ def start_github_run(
         is_pull="pull_request" in issue or "pull_request" in payload,
         branch=(payload.get("pull_request") or {}).get("head", {}).get("ref", ""),
     )
-    return start_run(services, gateway, request, mode=mode, crew=crew)
+    return start_run(services, gateway, request, mode=mode, crew=crew, if_idle=if_idle)
 
 
 def request_changes(engine: Engine, run: Any, *, key: str, feedback: dict[str, Any]) -> bool:

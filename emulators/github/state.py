@@ -171,6 +171,8 @@ class Pull:
     review_comments: list[ReviewComment] = field(default_factory=list)
     requested_reviewers: list[User] = field(default_factory=list)
     head_repo: Repository | None = None  # a fork the head branch lives in (None: this one)
+    # Review threads resolved (GraphQL resolveReviewThread), by their first comment's id.
+    resolved_threads: dict[int, User | None] = field(default_factory=dict)
 
     @property
     def number(self) -> int:

@@ -433,6 +433,29 @@ OPS = {
         "/repos/{owner}/{repo}/issues/{issue_number}",
         ignore=PULL_ONLY,
     ),
+    "add assignees": Op(
+        "POST",
+        RECORDED_REPO + r"/issues/\d+/assignees",
+        201,
+        lambda w: (f"{REPO}/issues/2/assignees", {"assignees": ["alice", "repocrew[bot]"]}),
+        "",  # not in the OpenAPI subset
+        ignore=PULL_ONLY,
+    ),
+    "remove assignees": Op(
+        "DELETE",
+        RECORDED_REPO + r"/issues/\d+/assignees",
+        200,
+        lambda w: (f"{REPO}/issues/2/assignees", {"assignees": ["alice"]}),
+        "",
+        ignore=PULL_ONLY,
+    ),
+    "check assignee": Op(
+        "GET",
+        RECORDED_REPO + "/assignees/[^/]+",
+        204,
+        lambda w: (f"{REPO}/assignees/repocrew%5Bbot%5D", None),
+        "",
+    ),
     "list comments": Op(
         "GET",
         RECORDED_REPO + r"/issues/\d+/comments",

@@ -1,7 +1,8 @@
 """The dashboard in a real browser: headless Chromium (Debian's) driven by Playwright logs in
 through the form, walks every page of a seeded store, clicks from the runs list to a run, checks
-what it shows, and saves screenshots as test artefacts (`REPOCREW_TEST_ARTIFACTS`, default
-`test-artifacts/`, under `dashboard/`)."""
+what it shows, follows the Jobs page to a dead job's error and back to its delivery, and saves
+screenshots as test artefacts (`REPOCREW_TEST_ARTIFACTS`, default `test-artifacts/`, under
+`dashboard/`)."""
 
 from __future__ import annotations
 
@@ -141,7 +142,31 @@ def test_a_person_logs_in_and_walks_the_dashboard(served, browser, artifacts):
     assert page.locator("#deliveries tbody tr").count() == 3
     page.locator("#deliveries summary").first.click()
     assert "[REDACTED:by key]" in page.locator("#deliveries pre").first.inner_text()
+    github_issue = page.locator(f"#delivery-{ids.deliveries['d-1']}")
+    assert github_issue.locator(".delivery-state").inner_text() == "dead"
     keep("06-deliveries")
+
+    # The Jobs page: every state with its error, filtered to the dead; then the dead job whole.
+    page.click("header nav >> text=Jobs")
+    assert page.locator("#jobs tbody tr").count() == 4
+    dead = page.locator(f'tr[data-job="{ids.jobs.dead}"]')
+    assert "dead" in dead.inner_text() and "RuntimeError: GitHub refused" in dead.inner_text()
+    assert "retrying" in page.locator(f'tr[data-job="{ids.jobs.retrying}"]').inner_text()
+    keep("07-jobs")
+    page.click("#job-states >> text=dead (1)")
+    assert page.url == f"{base}/dashboard/jobs?state=dead"
+    assert page.locator("#jobs tbody tr").count() == 1
+    dead.locator(".job-error a").click()
+    assert page.url == f"{base}/dashboard/jobs/{ids.jobs.dead}"
+    error = page.locator("#job-error").inner_text()
+    assert error.startswith("Traceback (most recent call last):")
+    assert 'File "jobs/handlers.py", line 40, in github_event' in error
+    assert "[REDACTED:" in error and error.rstrip().endswith("<script>x</script>")
+    assert page.locator("script").count() == 0  # shown as text, never run
+    keep("08-dead-job")
+    page.click("text=delivery #")
+    assert page.url.endswith(f"#delivery-{ids.deliveries['d-1']}")
+    assert page.locator(f"#delivery-{ids.deliveries['d-1']}").is_visible()
 
     for html in seen:
         for secret in PLANTED:

@@ -9,6 +9,7 @@ these tests are skipped with the reason. No cluster is used: the rendered object
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +22,17 @@ CHART = REPO / "deploy" / "helm" / "repocrew"
 FETCH = REPO / "deploy" / "helm" / "fetch-helm.sh"
 HELM = REPO / ".cache" / "tools" / "helm"
 DATABASE = "postgresql://repocrew:pw@db:5432/repocrew"
+IMAGE = "registry.example.com/team/repocrew"  # the operator's own: no public image exists
 DOCKER_UID = 10001  # deploy/Dockerfile: useradd --uid 10001
 
 
 @pytest.fixture(scope="module")
 def helm() -> str:
+    return helm_binary()
+
+
+def helm_binary() -> str:
+    """The helm binary, fetched if it is not there yet; the test is skipped without one."""
     if not HELM.exists():
         try:
             fetched = subprocess.run(
@@ -42,10 +49,13 @@ def run_helm(helm: str, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run([helm, *arguments], capture_output=True, text=True, timeout=60)
 
 
-def render(helm: str, *sets: str, database: bool = True) -> dict[tuple[str, str], dict[str, Any]]:
-    """The chart's objects by (kind, name), rendered for release `crew`."""
-    options = [f"--set={value}" for value in ([f"databaseUrl={DATABASE}"] if database else [])]
-    options += [f"--set={value}" for value in sets]
+def render(
+    helm: str, *sets: str, database: bool = True, files: dict[str, Path] | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The chart's objects by (kind, name), rendered for release `crew` (`files`: --set-file)."""
+    required = [f"image.repository={IMAGE}", *([f"databaseUrl={DATABASE}"] if database else [])]
+    options = [f"--set={value}" for value in [*required, *sets]]
+    options += [f"--set-file={key}={path}" for key, path in (files or {}).items()]
     result = run_helm(helm, "template", "crew", str(CHART), *options)
     assert result.returncode == 0, result.stderr
     objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
@@ -70,7 +80,13 @@ WORKLOADS = [
 
 
 def test_the_chart_lints(helm):
-    result = run_helm(helm, "lint", "--strict", str(CHART), f"--set=databaseUrl={DATABASE}")
+    result = run_helm(
+        helm,
+        "lint",
+        "--strict",
+        str(CHART),
+        f"--set=databaseUrl={DATABASE},image.repository={IMAGE}",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -197,9 +213,23 @@ def test_the_ingress_routes_the_host_to_the_web_service(helm):
 @pytest.mark.parametrize(
     ("sets", "reason"),
     [
-        ([], "databaseUrl is required"),
-        (["databaseUrl=sqlite:///crew.db"], "SQLite cannot be shared"),
-        ([f"databaseUrl={DATABASE}", "replicas.web=0"], "replicas.web must be at least 1"),
+        ([f"image.repository={IMAGE}"], "databaseUrl is required"),
+        ([f"image.repository={IMAGE}", "databaseUrl=sqlite:///crew.db"], "SQLite cannot be shared"),
+        (
+            [f"image.repository={IMAGE}", f"databaseUrl={DATABASE}", "replicas.web=0"],
+            "replicas.web must be at least 1",
+        ),
+        ([f"databaseUrl={DATABASE}"], "image.repository is required: build deploy/Dockerfile"),
+        (
+            [f"image.repository={IMAGE}", f"databaseUrl={DATABASE}"]
+            + ["secrets.REPOCREW_GITHUB_PRIVATE_KEY=-----BEGIN"],
+            "give the key as a file instead: --set-file githubPrivateKey.pem=",
+        ),
+        (
+            [f"image.repository={IMAGE}", f"databaseUrl={DATABASE}"]
+            + ["githubPrivateKey.pem=x", "githubPrivateKey.existingSecret=k"],
+            "set pem or existingSecret, not both",
+        ),
     ],
 )
 def test_a_release_that_cannot_work_is_refused_with_the_reason(helm, sets, reason):

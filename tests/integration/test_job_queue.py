@@ -162,3 +162,21 @@ def test_a_lease_renewal_the_store_refuses_once_is_tried_again(engine, database_
     with store_fails(engine, when=lambda sql: bool(renewal.search(sql))) as refused:
         assert worker.run_once()
     assert refused and _job(engine, job_id).status == JobStatus.DONE
+
+
+def test_a_failed_jobs_stored_error_has_its_secrets_redacted(engine, database_url):
+    """The Jobs page shows the stored error; a token in an exception never reaches the store."""
+    token = "ghs_" + "Q9w8E7r6T5y4U3i2O1p0A9s8D7f6G5h4J3k2"
+    settings = make_settings(database_url, slack_bot_token="xoxb-known-to-the-settings-000")
+
+    def leaky(_job, _services):
+        raise RuntimeError(f"refused {token} and {settings.slack_bot_token.get_secret_value()}")
+
+    worker = Worker(build_services(settings, engine), handlers={"leaky": leaky}, worker_id="w")
+    job_id = queue.enqueue(engine, kind="leaky", max_attempts=1)
+    worker.run_until_idle()
+    stored = _job(engine, job_id)
+    assert (
+        stored.status == JobStatus.DEAD and "RuntimeError: refused [REDACTED:" in stored.last_error
+    )
+    assert token not in stored.last_error and "xoxb-known" not in stored.last_error

@@ -5,12 +5,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from bot.store.engine import make_engine
-from bot.store.migrate import current_revision, head_revision, is_current, upgrade
+from bot.store.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_current,
+    upgrade,
+)
 
 
 def test_the_migrated_schema_matches_the_models(engine):
@@ -36,3 +44,17 @@ def test_processes_starting_together_take_turns_migrating_postgres(postgres_url)
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_the_job_indexes_come_and_go_with_their_migration(engine):
+    def job_indexes() -> set[str]:
+        return {index["name"] for index in inspect(engine).get_indexes("job")}
+
+    assert {"ix_job_status_id", "ix_job_delivery"} <= job_indexes()
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    assert job_indexes() == {"ix_job_claim"}
+    upgrade(engine)
+    assert {"ix_job_status_id", "ix_job_delivery"} <= job_indexes()

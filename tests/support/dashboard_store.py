@@ -3,8 +3,11 @@
 Run 1 went the whole way on GitHub (plan, research, code with a PR, a review asking for
 changes, a fix, an approving re-review, passing tests, a 2-of-3 vote, a human's merge); run 2
 failed while coding; run 3 is still queued. Model calls carry tokens and cost; a standup with a
-person's reply; GitHub and Slack deliveries. Secrets are planted where a leak would land (a
-step result, a model reply, a tool result, a standup reply, delivery payloads), raw as if
+person's reply; GitHub and Slack deliveries, and the queue's jobs: the GitHub delivery's went
+dead (its traceback in the store), the Slack one's waits to retry, run 1's finished, and one
+waits its first try. Secrets are planted where a leak would land (a
+step result, a model reply, a tool result, a standup reply, delivery payloads, a job's
+error), raw as if
 redaction had missed them, so the dashboard must catch them itself.
 """
 
@@ -24,6 +27,7 @@ from bot.runs.states import RunState as S
 from bot.store.models import Delivery, utcnow
 from bot.store.runs import record_votes
 from bot.store.standups import StandupPost, claim_standup, mark_posted, record_human_update
+from tests.support.dashboard_jobs import INSTALLATION_TOKEN, SeededJobs, seed_jobs
 
 DASHBOARD_TOKEN = "dashboard-token-for-tests-0123456789"
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
@@ -31,6 +35,7 @@ SLACK_TOKEN = "xoxb-" + "1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 ANTHROPIC_KEY = "sk-ant-api03-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa-_ZyXwVuTsRqPoNmLkJiHg"
 SLACK_VERIFICATION = "verificationTokenOfTheSlackApp42"
 PLANTED = (GITHUB_TOKEN, SLACK_TOKEN, ANTHROPIC_KEY, SLACK_VERIFICATION, DASHBOARD_TOKEN)
+PLANTED += (INSTALLATION_TOKEN,)
 
 # Run 1's steps: (state before, state after, step, role, result)
 RUN_1_STEPS = [
@@ -69,7 +74,10 @@ CALLS = [
     (1, "fix-1", "coder", 4000, 700, 0.0225, "Added the test.", "write_file"),
     (1, "review-2", "reviewer", 3100, 200, 0.0123, "Approved.", None),
     (1, "test-1", "tester", 900, 100, 0.0042, "All tests pass.", None),
-    (1, "vote-1", "planner", 700, 50, 0.0029, "approve", None),
+    # Each voter asks under its own key, as `bot/runs/steps/voting.py` does.
+    (1, "vote-1.planner", "planner", 700, 50, 0.0029, "approve", None),
+    (1, "vote-1.reviewer", "reviewer", 800, 60, 0.0031, "approve", None),
+    (1, "vote-1.tester", "tester", 750, 55, 0.0030, "request changes", None),
     (2, "plan-1", "planner", 1000, 250, 0.0068, "Plan for widgets.", None),
     (2, "research-1", "researcher", 1500, 150, 0.0068, "Checked.", None),
     (2, "code-1", "coder", 7000, 900, 0.0345, "Editing .github/workflows.", "write_file"),
@@ -93,6 +101,8 @@ class Seeded:
     failed: int
     queued: int
     day: str
+    jobs: SeededJobs
+    deliveries: dict[str, int]  # delivery id → row id
 
 
 def seed(engine: Engine) -> Seeded:
@@ -104,8 +114,9 @@ def seed(engine: Engine) -> Seeded:
         seq = made[run, step] = made.get((run, step), -1) + 1
         _call(engine, {1: done, 2: failed}[run], step, *rest, seq=seq)
     day = _standup(engine)
-    _deliveries(engine)
-    return Seeded(done, failed, queued, day)
+    deliveries = _deliveries(engine)
+    jobs = seed_jobs(engine, deliveries, run_id=done)
+    return Seeded(done, failed, queued, day, jobs, deliveries)
 
 
 def _finished_run(engine: Engine) -> int:
@@ -221,7 +232,7 @@ def _standup(engine: Engine) -> str:
     return day
 
 
-def _deliveries(engine: Engine) -> None:
+def _deliveries(engine: Engine) -> dict[str, int]:
     issue = {
         "action": "labeled",
         "issue": {"number": 7, "body": f"my token is {GITHUB_TOKEN}"},
@@ -240,9 +251,10 @@ def _deliveries(engine: Engine) -> None:
         ("github", "d-2", "ping", "", None, "ignored", json.dumps({"zen": "Keep it simple."})),
         ("slack", "s-1", "command", "", None, "queued", command),
     ]
+    made = {}
     with engine.begin() as connection:
         for source, delivery_id, event, action, installation, outcome, payload in rows:
-            connection.execute(
+            made[delivery_id] = connection.execute(
                 insert(Delivery.__table__).values(  # type: ignore[attr-defined]
                     source=source,
                     delivery_id=delivery_id,
@@ -253,4 +265,5 @@ def _deliveries(engine: Engine) -> None:
                     payload=payload,
                     received_at=utcnow(),
                 )
-            )
+            ).inserted_primary_key[0]
+    return made

@@ -79,6 +79,7 @@ def emulated_world(
     *,
     in_process_worker: bool = True,
     github_options: ClientOptions | None = None,
+    crew_file: Path | None = None,
 ) -> Iterator[World]:
     hub = GitHubEmulator.with_defaults()
     hub.add_user("reader", token="ghp_reader")
@@ -113,6 +114,7 @@ def emulated_world(
             github_web_url=hub_url,
             github_oauth_client_id=CLIENT_ID,
             github_oauth_client_secret=CLIENT_SECRET,
+            **({"crew_file": crew_file} if crew_file is not None else {}),
         )
         app = serve_app(
             settings, workers=in_process_worker, scheduler=False, github_options=github_options

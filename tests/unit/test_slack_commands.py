@@ -541,3 +541,11 @@ def test_human_replies_in_a_standup_thread_are_kept_and_bots_never(
 
     updates = [(u.channel, u.day, u.slack_user_id, u.text) for u in rows(engine, HumanUpdate)]
     assert updates == ([("#crew", "2026-01-05", "U1", "did X")] if recorded else [])
+
+
+def test_the_task_reply_links_to_the_configured_github_enterprise_host(world, engine, settings):
+    settings.github_api_url = "https://ghe.example.com/api/v3"  # this test's own settings
+    link(engine, "U1", "writer")
+    crew(world, "task octo-org/hello Add validation")
+    (reply,) = rows(engine, SlackMessage)
+    assert "<https://ghe.example.com/octo-org/hello/issues/41|" in reply.text

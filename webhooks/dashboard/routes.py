@@ -15,7 +15,9 @@ from urllib.parse import parse_qsl, quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from bot.runs.links import github_web_url
 from bot.runs.states import RunState
+from bot.store.dashboard_jobs import JOB_STATES
 from webhooks.dashboard.auth import (
     COOKIE,
     PREFIX,
@@ -27,13 +29,16 @@ from webhooks.dashboard.auth import (
     token_matches,
 )
 from webhooks.dashboard.deliveries import deliveries_page
+from webhooks.dashboard.jobs import job_page, jobs_page
 from webhooks.dashboard.render import HEADERS, page, scanner
 from webhooks.dashboard.runs import run_page, runs_page
+from webhooks.dashboard.sprints import sprint_page
 from webhooks.dashboard.team import team_page
 
 router = APIRouter(prefix=PREFIX)
 MAX_FORM_BYTES = 4096
 SETTING = "REPOCREW_DASHBOARD_TOKEN"
+JOB_STATE = f"^(?:{'|'.join(JOB_STATES)})?$"  # "" is the filter's "any"
 
 
 def _token(request: Request) -> str | None:
@@ -83,10 +88,26 @@ def runs(
 def run(request: Request, run_id: int) -> Response:
     if (refusal := _refusal(request)) is not None:
         return refusal
-    data = run_page(request.app.state.engine, run_id, redact=scanner(request).redact)
+    data = run_page(
+        request.app.state.engine,
+        run_id,
+        redact=scanner(request).redact,
+        web_url=github_web_url(request.app.state.settings),
+    )
     if data is None:
         return page(request, "missing.html", status=404, what=f"run {run_id}")
     return page(request, "run.html", current="runs", data=data)
+
+
+@router.get("/sprints/{sprint_id}")
+def sprint(request: Request, sprint_id: int) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    web_url = github_web_url(request.app.state.settings)
+    data = sprint_page(request.app.state.engine, sprint_id, web_url=web_url)
+    if data is None:
+        return page(request, "missing.html", status=404, what=f"sprint {sprint_id}")
+    return page(request, "sprint.html", current="runs", data=data)
 
 
 @router.get("/team")
@@ -109,6 +130,30 @@ def deliveries(
         request.app.state.engine, redact=scanner(request).redact, before=before, source=source
     )
     return page(request, "deliveries.html", current="deliveries", data=data)
+
+
+@router.get("/jobs")
+def jobs(
+    request: Request,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    state: Annotated[str, Query(pattern=JOB_STATE)] = "",
+) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    data = jobs_page(
+        request.app.state.engine, redact=scanner(request).redact, state=state or None, before=before
+    )
+    return page(request, "jobs.html", current="jobs", data=data, states=JOB_STATES)
+
+
+@router.get("/jobs/{job_id}")
+def job(request: Request, job_id: int) -> Response:
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    data = job_page(request.app.state.engine, job_id, redact=scanner(request).redact)
+    if data is None:
+        return page(request, "missing.html", status=404, what=f"job {job_id}")
+    return page(request, "job.html", current="jobs", data=data)
 
 
 @router.get("/login")

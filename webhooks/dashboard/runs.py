@@ -2,7 +2,8 @@
 
 A run's page is its timeline (every transition, with the step whose result moved it), each
 step's result (the shared memory) with the model calls behind it (replies, tool calls, tokens,
-cost), and the votes.
+cost), and the votes. A step's agents may each make their calls under a sub-key of the step
+(`vote-1.reviewer` for each voter of `vote-1`): those calls belong to the step.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.runs.links import forge_link
 from bot.store.dashboard import RunRow, run_records, run_rows
 from bot.store.engine import Engine
 from bot.store.models import ModelCall, StepOutput
+from bot.store.questions import questions_of_run
 from webhooks.dashboard.text import Redact, first_text, pretty, shown
 
 PAGE = 50
@@ -38,6 +41,7 @@ class ToolCall:
 @dataclass(frozen=True)
 class CallView:
     seq: int
+    role: str
     model: str
     stop_reason: str
     input_tokens: int
@@ -93,12 +97,27 @@ class VoteView:
 
 
 @dataclass(frozen=True)
+class QuestionView:
+    asked_at: datetime
+    asker: str
+    addressee: str
+    text: str
+    status: str
+    answer: str
+    answered_by: str
+    answered_via: str
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class RunPage:
     run: RunRow
     task: str
     timeline: list[TimelineEntry]
     steps: list[StepView]
     votes: list[VoteView]
+    links: dict[str, str]  # "repo", "issue", "pull" → its page on GitHub (a GitHub run only)
+    questions: list[QuestionView] = field(default_factory=list)  # what agents asked, in order
 
 
 def runs_page(engine: Engine, *, before: int | None = None, state: str | None = None) -> RunsPage:
@@ -108,7 +127,19 @@ def runs_page(engine: Engine, *, before: int | None = None, state: str | None = 
     return RunsPage(rows[:PAGE], older)
 
 
-def run_page(engine: Engine, run_id: int, *, redact: Redact) -> RunPage | None:
+def run_links(run: RunRow, web_url: str) -> dict[str, str]:
+    """The run's repository, issue and pull request on the configured GitHub host."""
+    if run.forge != "github":
+        return {}
+    links = {"repo": forge_link(web_url, run.repo)}
+    if run.issue_number:
+        links["issue"] = forge_link(web_url, run.repo, issue=run.issue_number)
+    if run.pr_number:
+        links["pull"] = forge_link(web_url, run.repo, pull=run.pr_number)
+    return links
+
+
+def run_page(engine: Engine, run_id: int, *, redact: Redact, web_url: str) -> RunPage | None:
     records = run_records(engine, run_id=run_id)
     if records is None:
         return None
@@ -135,6 +166,21 @@ def run_page(engine: Engine, run_id: int, *, redact: Redact) -> RunPage | None:
             VoteView(v.round, v.role, v.decision, shown(v.reason, redact, 1000))
             for v in records.votes
         ],
+        links=run_links(records.run, web_url),
+        questions=[
+            QuestionView(
+                q.asked_at,
+                q.asker,
+                q.addressee,
+                shown(q.text, redact, 2000),
+                q.status,
+                shown(q.answer or "", redact, 4000),
+                q.answered_by,
+                q.answered_via,
+                q.answered_at,
+            )
+            for q in questions_of_run(engine, run_id)
+        ],
     )
 
 
@@ -153,9 +199,15 @@ def _steps(outputs: list[StepOutput], calls: list[ModelCall], redact: Redact) ->
             finished=True,
         )
     for call in calls:
-        view = steps.setdefault(call.step, StepView(call.step, call.role, call.created_at))
+        step = step_of(call.step)
+        view = steps.setdefault(step, StepView(step, call.role, call.created_at))
         view.calls.append(_call_view(call, redact))
     return list(steps.values())
+
+
+def step_of(call_step: str) -> str:
+    """The step a model call belongs to: `vote-1` for a voter's `vote-1.reviewer`."""
+    return call_step.split(".", 1)[0]
 
 
 def _vote_gist(content: Any) -> str:
@@ -178,6 +230,7 @@ def _call_view(row: ModelCall, redact: Redact) -> CallView:
     results = [_result_text(result, redact) for result in json.loads(row.tool_results or "[]")]
     return CallView(
         seq=row.seq,
+        role=row.role,
         model=row.model,
         stop_reason=row.stop_reason,
         input_tokens=row.input_tokens,

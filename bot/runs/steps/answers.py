@@ -122,3 +122,9 @@ SUBMIT_VOTE: Tool = final_tool(
         ["decision", "reason"],
     ),
 )
+
+SUBMIT_THREAD_REPLY: Tool = final_tool(
+    "submit_thread_reply",
+    "Give your answer to the latest comment in the review thread.",
+    _object({"reply": TEXT}, ["reply"]),
+)

@@ -67,6 +67,7 @@ def _run(
         env=tests.env,
         allow_unsandboxed=tests.allow_unsandboxed,
         readable_secrets=services.crew.readable_secrets,
+        bwrap=services.bwrap,
     )
     return command_report(a["command"], result, services.scanner.redact)
 

@@ -32,8 +32,10 @@ from bot.runs.steps.common import (
     identity,
     requester_identity,
     step_key,
+    tests_not_run,
 )
 from bot.runs.steps.workspace_tools import tools_for
+from bot.runs.thread_replies import reply_with_commit
 from bot.security.markdown import clean_text
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
@@ -149,6 +151,7 @@ def _change(
         draft=True if kind == "code" else None,
         role=role.key,
     )
+    _name_commit(services, run, outputs.get(feedback_key or ""), (key, role), git, pull.url)
     output = {
         **answer,
         "sha": git.head_sha(),
@@ -162,11 +165,35 @@ def _change(
     return StepResult(_next_state(kind, feedback_key), key, role, output, fields)
 
 
+def _name_commit(
+    services: StepServices,
+    run: Run,
+    feedback: dict[str, Any] | None,
+    step: tuple[str, Role],
+    git: GitWorkspace,
+    pull_url: str,
+) -> None:
+    """A change asked in a review thread: the commit that made it, named in that thread."""
+    if feedback is None:
+        return
+    key, role = step
+    reply_with_commit(
+        services.forge,  # type: ignore[arg-type]
+        services.scanner,
+        feedback,
+        run_id=run.id or 0,
+        step=key,
+        sha=git.head_sha(),
+        pull_url=pull_url,
+        role=role.key,
+    )
+
+
 def _prepare(services: StepServices, git: GitWorkspace, kind: str, started_at: str) -> Environment:
     """The environment, set up before the coder starts (a set-up that fails ends the run with
     its report); on the first change, the base's test results too (kept for the tester)."""
     environment = environment_of(services, git)
-    if kind == "code":
+    if kind == "code" and tests_not_run(services) is None:
         baseline(services, git, started_at)
     return environment
 

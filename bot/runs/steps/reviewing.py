@@ -11,17 +11,18 @@ from typing import Any
 
 from bot.llm.tools import Tool
 from bot.ports.forge import InlineComment, ReviewDraft
-from bot.roster.models import ReviewConfig
+from bot.roster.models import ReviewConfig, Role
 from bot.runs import comments as render
-from bot.runs.diff import FileDiff, commentable_lines, parse_diff
+from bot.runs.diff import FileDiff, commentable_lines
 from bot.runs.memory import context_for, kind_of
 from bot.runs.publish import ensure_review
 from bot.runs.review_diff import ATTRIBUTES, HEAD_LINES, ReviewDiff, misplaced_comments, review_diff
 from bot.runs.states import RunState
 from bot.runs.step_services import StepServices
+from bot.runs.steps import pull_memory
 from bot.runs.steps.answers import SUBMIT_REVIEW
 from bot.runs.steps.bench import bench_for
-from bot.runs.steps.common import StepResult, ask, clone, step_key
+from bot.runs.steps.common import StepResult, ask, step_key
 from bot.runs.steps.workspace_tools import tools_for
 from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
@@ -68,14 +69,12 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
     crew = services.crew
     role = crew.role_for("review")
     key = step_key("review", outputs)
-    # The crew's branch, or the PR's head as GitHub keeps it (a fork's has no namesake here).
-    git, files = clone(services, run, role, run.branch, pull=None if run.branch else run.pr_number)
-    base = f"origin/{services.forge.clone_source().default_branch}"
-    changed = parse_diff(git.diff(base, "HEAD"))
-    placeable = commentable_lines(changed)
-    tools = tools_for(role, bench_for(services, git, files))
-    view = _view(git, files, changed, max_bytes=crew.review.max_diff_bytes, tools=tools)
-    already = _earlier_findings(outputs)
+    read = pull_memory.read_pull(services, run, role)
+    files, memory = read.files, read.memory
+    placeable = commentable_lines(read.changed)
+    tools = tools_for(role, bench_for(services, read.git, files))
+    view = _view(read.git, files, read.changed, max_bytes=crew.review.max_diff_bytes, tools=tools)
+    already = {**_earlier_findings(outputs), **_remembered(memory)}
     answer = ask(
         services,
         run,
@@ -88,42 +87,128 @@ def review(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepRes
             "review",
             run,
             outputs,
-            extra="## The diff\n" + fence_untrusted(view.text, source="the diff"),
+            extra=_since(read.start)
+            + "## The diff\n"
+            + fence_untrusted(view.text, source="the diff"),
         ),
         tools=tools,
         previous="\n".join(f"- {label}" for label in already.values()),
     )
-    fingerprinted = [
-        {**c, "fingerprint": fingerprint(c["path"], _line(files, c["path"], c["line"]), c["rule"])}
-        for c in answer["comments"]
-    ]
+    fingerprinted = _fingerprinted(files, answer["comments"])
     inline, outside, dropped = triage(
         fingerprinted, placeable=placeable, already=already, config=crew.review
     )
     # An earlier finding the reviewer no longer reports is taken as fixed.
     current = {c["fingerprint"] for c in fingerprinted}
-    resolved = [label for fp, label in already.items() if fp not in current]
+    head = read.git.head_sha()
+    output = _review_output(answer, inline, outside, event="", sha=head, resolved=[])
+    findings, fixed = pull_memory.settle(
+        memory.findings if memory else {}, output["findings"], current, files=files, head=head
+    )
+    resolved = _resolved(findings, fixed, already, current, person=memory is not None)
     event = _review_event(answer["verdict"], may_approve=crew.review.may_approve)
-    head = git.head_sha()
+    body = render.review_body(
+        role, answer, resolved=resolved, unplaced=outside, dropped=dropped, scope=_scope(read.start)
+    )
+    _post(services, run, key, role, ReviewDraft(body, event, head, _inline(inline, memory)))
+    output = _review_output(answer, inline, outside, event=event, sha=head, resolved=resolved)
+    if memory is not None:
+        done = pull_memory.finish(
+            services,
+            run,
+            read,
+            head=head,
+            findings=findings,
+            resolved=fixed,
+            new=len(inline) + len(outside),
+            header=role,
+        )
+        output.update(pull=done.__dict__)
+    return StepResult(_after_review(run, event, crew.max_fix_rounds), key, role, output)
+
+
+def _after_review(run: Run, event: str, max_fix_rounds: int) -> RunState:
+    if run.mode == pull_memory.AUTO:  # an automatic review ends once it is posted
+        return RunState.DONE
+    if run.mode == "review":  # `/crew review`: the reviewer alone; the humans take it from here
+        return RunState.AWAITING_HUMAN
+    wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < max_fix_rounds
+    return RunState.FIXING if wants_changes else RunState.TESTING
+
+
+def _fingerprinted(files: Workspace, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each comment with the code line it flags and its fingerprint."""
+    return [
+        {**c, "code": code, "fingerprint": fingerprint(c["path"], code, c["rule"])}
+        for c in comments
+        for code in [_line(files, c["path"], c["line"]).rstrip("\n")]
+    ]
+
+
+def _resolved(
+    findings: dict[str, Any],
+    fixed: list[str],
+    already: dict[str, str],
+    current: set[str],
+    *,
+    person: bool,
+) -> list[str]:
+    """Labels of the findings this review takes as fixed: on a person's pull request those
+    whose line changed or went away; on the crew's, every earlier one no longer reported."""
+    if person:
+        return [findings[fp]["label"] for fp in fixed]
+    return [label for fp, label in already.items() if fp not in current]
+
+
+def _inline(comments: list[dict[str, Any]], memory: Any) -> tuple[InlineComment, ...]:
+    """The inline comments; on a person's pull request each hides its finding's fingerprint,
+    so its thread is found and resolved when a push fixes it."""
+    return tuple(
+        InlineComment(
+            c["path"],
+            c["line"],
+            render.inline_body(c)
+            + (pull_memory.inline_marker(c["fingerprint"]) if memory is not None else ""),
+        )
+        for c in comments
+    )
+
+
+def _post(services: StepServices, run: Run, key: str, role: Role, draft: ReviewDraft) -> None:
     ensure_review(
         services.forge,
         services.scanner,
         run_id=run.id or 0,
         step=key,
         number=run.pr_number or 0,
-        draft=ReviewDraft(
-            render.review_body(role, answer, resolved=resolved, unplaced=outside, dropped=dropped),
-            event,
-            head,
-            tuple(InlineComment(c["path"], c["line"], render.inline_body(c)) for c in inline),
-        ),
+        draft=draft,
         role=role.key,
     )
-    output = _review_output(answer, inline, outside, event=event, sha=head, resolved=resolved)
-    if run.mode == "review":  # `/crew review`: the reviewer alone; the humans take it from here
-        return StepResult(RunState.AWAITING_HUMAN, key, role, output)
-    wants_changes = event == "REQUEST_CHANGES" and run.fix_rounds < crew.max_fix_rounds
-    return StepResult(RunState.FIXING if wants_changes else RunState.TESTING, key, role, output)
+
+
+def _since(start: pull_memory.Base) -> str:
+    if start.kind != "incremental":
+        return ""
+    return (
+        f"This is an incremental review: the diff below holds only the commits since "
+        f"`{start.since[:12]}`, which was reviewed before.\n\n"
+    )
+
+
+def _scope(start: pull_memory.Base) -> str:
+    """What the review covered, for people reading it: the new commits, or all of it again."""
+    if start.kind == "incremental":
+        return f"Incremental review: only the commits since {start.since[:7]}."
+    if start.kind == "forced":
+        return "Full review: the branch was rewritten since the last review."
+    return ""
+
+
+def _remembered(memory: Any) -> dict[str, str]:
+    """Label by fingerprint of every finding earlier reviews of the pull request posted."""
+    if memory is None:
+        return {}
+    return {fp: f["label"] for fp, f in memory.findings.items()}
 
 
 def _view(
@@ -178,7 +263,13 @@ def _review_output(
 ) -> dict[str, Any]:
     """The saved result: what was posted, and the findings a re-review checks against."""
     findings = [
-        {"fingerprint": c["fingerprint"], "label": f"`{c['path']}:{c['line']}` {c['rule']}"}
+        {
+            "fingerprint": c["fingerprint"],
+            "label": f"`{c['path']}:{c['line']}` {c['rule']}",
+            "path": c["path"],
+            "line": c["line"],
+            "code": c.get("code", ""),
+        }
         for c in inline + outside
     ]
     return {

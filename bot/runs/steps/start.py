@@ -23,5 +23,5 @@ def start(services: StepServices, run: Run, _outputs: dict[str, Any]) -> StepRes
     if paused:
         raise RunsPaused(f"new runs are paused: {paused}")
     lead = services.crew.roles[services.crew.lead]
-    first = RunState.REVIEWING if run.mode == "review" else RunState.PLANNING
+    first = RunState.REVIEWING if run.mode in ("review", "auto") else RunState.PLANNING
     return StepResult(first, "start", lead, None)

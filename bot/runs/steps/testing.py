@@ -27,6 +27,7 @@ from bot.runs.steps.common import (
     run_tests,
     step_key,
     test_command,
+    tests_not_run,
 )
 from bot.runs.steps.judging import Judgement, judge
 from bot.runs.steps.workspace_tools import tools_for
@@ -53,6 +54,8 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
     key = step_key("test", outputs)
     git, files = clone(services, run, role, run.branch)
     head = git.head_sha()
+    if (missing := tests_not_run(services)) is not None:
+        return _not_run(services, role, key, head, missing)
     _check(services, role, head, status="in_progress", title="Running the tests in the sandbox")
     try:
         environment = environment_of(services, git)
@@ -94,6 +97,39 @@ def test(services: StepServices, run: Run, outputs: dict[str, Any]) -> StepResul
         facts,
         reason=f"the tests still fail after {run.fix_rounds} fix rounds",
     )
+
+
+def not_run_facts(reason: str, *, sha: str) -> dict[str, Any]:
+    """The tester's report when no sandbox could hold the tests: not run, never a pass."""
+    return {
+        "passed": False,
+        "not_run": f"no sandbox: {reason}",
+        "exit_code": None,
+        "limit_hit": None,
+        "counts": {},
+        "failures": [],
+        "duration_seconds": 0.0,
+        "sandbox": "no sandbox",
+        "sha": sha,
+        "analysis": f"Not run: no sandbox on this host ({reason}). The tests were not run, so "
+        "nothing here says they pass.",
+        "output": "",
+    }
+
+
+def _not_run(services: StepServices, role: Role, key: str, head: str, reason: str) -> StepResult:
+    """No sandbox, and the crew goes on without one: a skipped check, then the votes."""
+    facts = not_run_facts(reason, sha=head)
+    _check(
+        services,
+        role,
+        head,
+        status="completed",
+        conclusion="skipped",
+        title="Tests not run: no sandbox",
+        summary=facts["analysis"],
+    )
+    return StepResult(RunState.VOTING, key, role, facts)
 
 
 def _report_setup_failure(

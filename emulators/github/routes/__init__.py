@@ -13,6 +13,7 @@ MODULES = [
     "pulls",
     "reviews",
     "issues",
+    "assignees",
     "repos",
     "graphql",
     "manifests",

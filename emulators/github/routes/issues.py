@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulators.github import hooks, render, render_work
+from emulators.github import assigning, hooks, render, render_work
 from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
 from emulators.github.pulls import announce_pull
 from emulators.github.state import Comment, Issue, Label, Repository
@@ -68,11 +68,12 @@ def create_issue(ctx: Ctx) -> Reply:
         created_at=now,
         updated_at=now,
         labels=_labels(ctx, repo, data.get("labels") or []),
-        assignees=[ctx.emulator.user(a) for a in data.get("assignees") or []],
+        assignees=assigning.requested(ctx, repo, data, []),
     )
     repo.issues[issue.number] = issue
     announce(ctx, repo, issue, "opened")
     _relabeled(ctx, repo, issue, [])
+    assigning.announce(ctx, repo, issue, [])
     body = render_work.issue(ctx.api, repo, issue)
     return Reply(201, body, {"Location": body["url"]})
 
@@ -105,15 +106,14 @@ def update_issue(ctx: Ctx) -> Reply:
     data = ctx.body()
     now = ctx.emulator.now()
     before = {"title": issue.title, "body": issue.body}
-    labels, state = list(issue.labels), issue.state
+    labels, state, people = list(issue.labels), issue.state, list(issue.assignees)
+    issue.assignees = assigning.requested(ctx, repo, data, people)  # 422 before any change
     if "title" in data:
         issue.title = str(data["title"])
     if "body" in data:
         issue.body = data["body"]
     if "labels" in data:
         issue.labels = _labels(ctx, repo, data["labels"] or [])
-    if "assignees" in data:
-        issue.assignees = [ctx.emulator.user(a) for a in data["assignees"] or []]
     if "state" in data:
         if data["state"] not in ("open", "closed"):
             raise invalid(resource="Issue", field="state", code="invalid")
@@ -130,6 +130,7 @@ def update_issue(ctx: Ctx) -> Reply:
     if edits:
         announce(ctx, repo, issue, "edited", changes=edits)
     _relabeled(ctx, repo, issue, labels)
+    assigning.announce(ctx, repo, issue, people)
     if issue.state != state:
         announce(ctx, repo, issue, "closed" if issue.state == "closed" else "reopened")
     return Reply(body=render_work.issue(ctx.api, repo, issue))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.github import hooks, render_work
-from emulators.github.http import Ctx, Reply, invalid, route
+from emulators.github.http import Ctx, HTTPError, Reply, invalid, not_found, route
 from emulators.github.routes.pulls import find_pull
 from emulators.github.state import Pull, Repository, Review, ReviewComment
 
@@ -127,6 +127,17 @@ def list_review_comments(ctx: Ctx) -> Reply:
     return Reply(body=[render_work.review_comment(ctx.api, repo, pull, c) for c in comments])
 
 
+@route("GET", "/repos/{owner}/{repo}/pulls/comments/{comment_id:int}")
+def get_review_comment(ctx: Ctx) -> Reply:
+    repo = ctx.repo(read="pull_requests")
+    wanted = int(ctx.params["comment_id"])
+    for pull in repo.pulls.values():
+        for comment in pull.review_comments:
+            if comment.id == wanted:
+                return Reply(body=render_work.review_comment(ctx.api, repo, pull, comment))
+    raise not_found()
+
+
 @route("POST", "/repos/{owner}/{repo}/pulls/{number:int}/comments")
 def create_review_comment(ctx: Ctx) -> Reply:
     repo = ctx.repo(write="pull_requests")
@@ -139,6 +150,32 @@ def create_review_comment(ctx: Ctx) -> Reply:
         data = {**data, "path": parent.path, "line": parent.line, "side": parent.side}
     ctx.require(data, "body")
     comment = _comment(ctx, repo, pull, data, None, data.get("commit_id") or pull.head_sha)
+    return _post_alone(ctx, repo, pull, comment)
+
+
+@route("POST", "/repos/{owner}/{repo}/pulls/{number:int}/comments/{comment_id:int}/replies")
+def reply_to_review_comment(ctx: Ctx) -> Reply:
+    """A reply in a review thread: GitHub files it under the thread's first comment (a reply to
+    a reply lands there too), on the same line, and answers 201 like any review comment.
+    Anyone who can read the repository may reply; an App needs `pull_requests` write."""
+    repo = ctx.repo(write="pull_requests" if ctx.principal.installation else None)
+    if ctx.principal.kind == "anonymous":
+        raise HTTPError(401, "Requires authentication")
+    pull = find_pull(ctx, repo)
+    wanted = int(ctx.params["comment_id"])
+    parent = next((c for c in pull.review_comments if c.id == wanted), None)
+    if parent is None:
+        raise not_found()
+    root = next((c for c in pull.review_comments if c.id == parent.in_reply_to_id), parent)
+    data = ctx.body()
+    ctx.require(data, "body")
+    place = {"path": root.path, "line": root.line, "side": root.side, "in_reply_to": root.id}
+    comment = _comment(ctx, repo, pull, {**data, **place}, None, root.commit_id)
+    return _post_alone(ctx, repo, pull, comment)
+
+
+def _post_alone(ctx: Ctx, repo: Repository, pull: Pull, comment: ReviewComment) -> Reply:
+    """A review comment posted on its own makes a review of its own, as on GitHub."""
     review = Review(
         id=ctx.emulator.next_id(),
         user=comment.user,

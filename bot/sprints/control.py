@@ -1,0 +1,128 @@
+"""What moves a sprint from outside: a person starts or approves it, a person merges one of
+its pull requests, one of its runs stops or waits, and the periodic check.
+
+Each queues the job that does the work (`sprint.plan`, `sprint.schedule`); the moves here are
+conditional, so a redelivered webhook or a second click changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.roster.models import Crew
+from bot.runs.lifecycle import crew_snapshot
+from bot.runs.progress import StaleRun, transition
+from bot.runs.states import RunState
+from bot.sprints.planning import SPRINT_PLAN_JOB
+from bot.sprints.schedule import queue_schedule
+from bot.sprints.states import SPRINT_ENDED, SprintState, TaskState
+from bot.store import queue
+from bot.store import sprints as stored
+from bot.store.engine import Engine
+from bot.store.models import utcnow
+from bot.store.runs import get_run
+from bot.store.sprint_models import Sprint
+from bot.store.sprint_queries import task_of_pull
+
+log = logging.getLogger(__name__)
+
+SPRINT_CHECK_JOB = "sprint.check"
+
+
+def start_sprint(
+    engine: Engine,
+    *,
+    crew: Crew,
+    repo: str,
+    installation_id: int,
+    tracking_issue: int,
+    goal: str,
+    days: int,
+    requested_by: str,
+) -> int:
+    """A new sprint, planning: the lead's plan is made by the `sprint.plan` job."""
+    sprint_id = stored.insert_sprint(
+        engine,
+        repo=repo,
+        goal=goal,
+        state=SprintState.PLANNING,
+        installation_id=installation_id,
+        tracking_issue=tracking_issue,
+        days=days,
+        requested_by=requested_by,
+        config=crew_snapshot(crew),
+    )
+    queue.enqueue(engine, kind=SPRINT_PLAN_JOB, args={"sprint_id": sprint_id})
+    log.info("sprint %s started on %s#%s", sprint_id, repo, tracking_issue)
+    return sprint_id
+
+
+def sprint_here(engine: Engine, *, repo: str, issue: int) -> Sprint | None:
+    """The sprint tracked on this issue that has not ended, if any."""
+    return stored.sprint_on_issue(engine, repo=repo, issue=issue, ended=SPRINT_ENDED)
+
+
+def approve_sprint(engine: Engine, sprint: Sprint, *, by: str) -> bool:
+    """A person's go: the tasks' issues are opened and the first runs start (False: it was
+    not waiting for approval, e.g. a second `/crew go`)."""
+    moved = stored.move_sprint(
+        engine,
+        sprint_id=sprint.id or 0,
+        expected=SprintState.AWAITING_APPROVAL,
+        target=SprintState.RUNNING,
+        reason=f"approved by {by}",
+        started_at=utcnow(),
+    )
+    if moved:
+        queue_schedule(engine, sprint.id or 0)
+    return moved
+
+
+def pull_merged(engine: Engine, *, repo: str, pr: int, by: str) -> int | None:
+    """A person merged a sprint task's pull request: the task is delivered, its run done, and
+    the tasks waiting on it are looked at. Returns the sprint's id (None: not a sprint's)."""
+    task = task_of_pull(engine, repo=repo, pr=pr)
+    if task is None:
+        return None
+    delivered = stored.move_task(
+        engine,
+        sprint_id=task.sprint_id,
+        key=task.key,
+        expected=TaskState.RUNNING,
+        target=TaskState.DELIVERED,
+        reason=f"pull request #{pr} merged by {by}",
+    )
+    run = get_run(engine, task.run_id or 0)
+    if run.state == RunState.AWAITING_HUMAN:
+        try:
+            transition(
+                engine,
+                run_id=run.id or 0,
+                expected=RunState.AWAITING_HUMAN,
+                target=RunState.DONE,
+                reason=f"pull request #{pr} merged by {by}",
+            )
+        except StaleRun:  # a redelivery racing this one moved it first
+            pass
+    if delivered:
+        queue_schedule(engine, task.sprint_id)
+    return task.sprint_id
+
+
+def run_moved(engine: Engine, run_id: int) -> None:
+    """A run stopped working (it waits for a person, or ended): if it is a sprint task's, the
+    sprint looks again (a failure blocks the tasks after it)."""
+    task = stored.task_of_run(engine, run_id)
+    if task is None:
+        return
+    if stored.get_sprint(engine, task.sprint_id).state == SprintState.RUNNING:
+        queue_schedule(engine, task.sprint_id)
+
+
+def check_sprints(engine: Engine) -> list[int]:
+    """The periodic check: a scheduling pass for every running sprint (a missed event, a slot
+    freed by another sprint's run). Returns their ids."""
+    running = stored.sprint_ids_in(engine, states=[SprintState.RUNNING])
+    for sprint_id in running:
+        queue_schedule(engine, sprint_id)
+    return running

@@ -1,0 +1,186 @@
+"""Planning a sprint: the lead splits the goal into tasks with the model, the plan is checked
+(cycles, unknown tasks and roles are refused with a clear message) and posted for approval.
+
+A job (`sprint.plan`), resumable: the model's answer is kept in the ledger, the tasks are saved
+once, the plan comment is found by its marker, and the sprint moves only after the post, so a
+worker killed anywhere does the rest on the next attempt and nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, cast
+
+from bot.llm.ledger import Ledger
+from bot.llm.loop import AgentStopped, AgentTurn, BudgetExhausted, ModelRefused
+from bot.llm.tools import Toolbox, final_tool
+from bot.prompts import PromptLibrary
+from bot.roster.models import Crew
+from bot.security.untrusted import UNTRUSTED_PREAMBLE
+from bot.services import Services
+from bot.sprints import render
+from bot.sprints.graph import TaskSpec, check_plan
+from bot.sprints.posts import SprintGateway, upsert_post
+from bot.sprints.states import SprintState
+from bot.store import sprints as stored
+from bot.store.sprint_models import Sprint
+
+log = logging.getLogger(__name__)
+
+SPRINT_PLAN_JOB = "sprint.plan"
+_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 20_000}
+_TEXTS = {"type": "array", "items": {"type": "string", "maxLength": 2_000}, "maxItems": 20}
+_TASK = {
+    "type": "object",
+    "properties": {
+        "key": _KEY,
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "body": _TEXT,
+        "acceptance": _TEXTS,
+        "owner": {"type": "string", "minLength": 1, "maxLength": 64},
+        "depends_on": {"type": "array", "items": _KEY, "maxItems": 20},
+    },
+    "required": ["key", "title", "body", "owner"],
+    "additionalProperties": False,
+}
+SUBMIT_SPRINT_PLAN = final_tool(
+    "submit_sprint_plan",
+    "Give the sprint's plan: a summary and its tasks with owners and dependencies.",
+    {
+        "type": "object",
+        "properties": {
+            "summary": _TEXT,
+            "tasks": {"type": "array", "items": _TASK, "minItems": 1, "maxItems": 30},
+        },
+        "required": ["summary", "tasks"],
+        "additionalProperties": False,
+    },
+)
+
+
+def gateway_of_sprint(services: Services, sprint: Sprint) -> SprintGateway:
+    """The sprint's repository on GitHub (the App's gateway has what a sprint needs)."""
+    return cast(SprintGateway, services.repo_gateway(sprint.installation_id or 0, sprint.repo))
+
+
+def crew_of(sprint: Sprint) -> Crew:
+    """The crew as it was when the sprint started (its runs start with the same)."""
+    return Crew.model_validate(json.loads(sprint.config))
+
+
+def plan_sprint(services: Services, sprint_id: int) -> SprintState:
+    """Plan the sprint if it is planning; its state afterwards is returned."""
+    sprint = stored.get_sprint(services.engine, sprint_id)
+    if sprint.state != SprintState.PLANNING:
+        return SprintState(sprint.state)
+    crew = crew_of(sprint)
+    lead = crew.roles[crew.lead]
+    gateway = gateway_of_sprint(services, sprint)
+    try:
+        answer = _ask_lead(services, sprint, crew)
+    except (AgentStopped, BudgetExhausted, ModelRefused) as error:
+        return _refuse(services, gateway, sprint, lead.github.header, [f"the lead: {error}"])
+    tasks = specs_of(answer)
+    problems = check_plan(tasks, roles=list(crew.roles))
+    if problems:
+        return _refuse(services, gateway, sprint, lead.github.header, problems)
+    stored.save_tasks(services.engine, sprint_id=sprint_id, tasks=[vars(task) for task in tasks])
+    body = render.plan_comment(
+        lead.github.header,
+        goal=sprint.goal,
+        days=sprint.days,
+        summary=str(answer.get("summary", "")),
+        tasks=tasks,
+    )
+    _post(gateway, sprint, body, role=lead.key)
+    stored.move_sprint(
+        services.engine,
+        sprint_id=sprint_id,
+        expected=SprintState.PLANNING,
+        target=SprintState.AWAITING_APPROVAL,
+        reason=f"{len(tasks)} tasks planned by {lead.name}",
+    )
+    return SprintState(stored.get_sprint(services.engine, sprint_id).state)
+
+
+def specs_of(answer: dict[str, Any]) -> list[TaskSpec]:
+    return [
+        TaskSpec(
+            key=str(task["key"]),
+            title=str(task["title"]),
+            body=str(task.get("body", "")),
+            acceptance=tuple(str(c) for c in task.get("acceptance", ())),
+            owner=str(task["owner"]),
+            depends_on=tuple(str(k) for k in task.get("depends_on", ())),
+        )
+        for task in answer.get("tasks", ())
+    ]
+
+
+def _ask_lead(services: Services, sprint: Sprint, crew: Crew) -> dict[str, Any]:
+    lead = crew.roles[crew.lead]
+    prompts = PromptLibrary()
+    step = f"sprint-{sprint.id}-plan"
+    system = prompts.render(
+        "system",
+        role=lead,
+        crew_name=crew.name,
+        repo=sprint.repo,
+        team=list(crew.roles.values()),
+        persona="",
+        untrusted_preamble=UNTRUSTED_PREAMBLE,
+    )
+    turn = AgentTurn(
+        model=services.model(),
+        ledger=Ledger(services.engine, run_id=None, step=step, role=lead.key),
+        toolbox=Toolbox([SUBMIT_SPRINT_PLAN]),
+        model_name=lead.model,
+        system=system,
+        context=f"Sprint goal (from {sprint.requested_by}): {sprint.goal}",
+        prompt=prompts.render(
+            "steps/sprint_plan",
+            step=step,
+            goal=sprint.goal,
+            days=sprint.days,
+            roles=list(crew.roles.values()),
+        ),
+        max_tokens=lead.max_tokens,
+        max_turns=max(lead.max_turns, 2),
+    )
+    result = turn.run()
+    if result.answer is None:
+        raise AgentStopped(f"{lead.name} gave no plan")
+    return result.answer
+
+
+def _refuse(
+    services: Services,
+    gateway: SprintGateway,
+    sprint: Sprint,
+    lead: str,
+    problems: list[str],
+) -> SprintState:
+    body = render.refused_comment(lead, goal=sprint.goal, problems=problems)
+    _post(gateway, sprint, body, role="lead")
+    stored.move_sprint(
+        services.engine,
+        sprint_id=sprint.id or 0,
+        expected=SprintState.PLANNING,
+        target=SprintState.FAILED,
+        reason="plan refused: " + "; ".join(problems),
+    )
+    log.warning("sprint %s: plan refused: %s", sprint.id, problems)
+    return SprintState.FAILED
+
+
+def _post(gateway: SprintGateway, sprint: Sprint, body: str, *, role: str) -> None:
+    upsert_post(
+        gateway,
+        thread=sprint.tracking_issue or 0,
+        sprint_id=sprint.id or 0,
+        part="plan",
+        body=body,
+        role=role,
+    )
