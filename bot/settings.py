@@ -85,6 +85,16 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=0.5, gt=0, description="How often an idle worker looks for new jobs."
     )
+    worker_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Jobs a worker process runs at once (crew-run steps: one at a time).",
+    )
+    github_seconds_between_writes: float = Field(
+        default=1.0,
+        ge=0,
+        description="Pause between two mutating GitHub requests of one installation (0: none).",
+    )
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="How long SIGTERM waits for an in-flight job."
     )
