@@ -51,9 +51,13 @@ fix: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks: intake throughput (needs wrk: apt-get install wrk), model tokens per run, and a
-## 5-minute soak of mixed GitHub and Slack traffic (lost and duplicated work must stay at 0).
+## Benchmarks: intake throughput (needs wrk: apt-get install wrk), model tokens per run, a
+## 5-minute soak of mixed GitHub and Slack traffic (lost and duplicated work must stay at 0), and
+## how fast workers drain stored deliveries: one `serve` on SQLite, one and two `worker`
+## processes on PostgreSQL (a local server; the bench makes and drops its own database), and
+## the store's no-op floor.
 bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/tokens.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/worker.py

@@ -187,6 +187,8 @@ def repocrew_env(
         "REPOCREW_SLACK_API_URL": f"{slack_url}/api/",
         "REPOCREW_SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
         "REPOCREW_WORK_DIR": str(work / "work"),
+        # The emulator has no secondary rate limit to keep writes apart for.
+        "REPOCREW_GITHUB_SECONDS_BETWEEN_WRITES": "0",
         "REPOCREW_WORKER_POLL_SECONDS": "0.05",
         "REPOCREW_LOG_LEVEL": "WARNING",
     }

@@ -8,13 +8,14 @@ anthropic; unit tests build a `Services` from small fakes of the ports instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.llm.loop import ModelPort
 from bot.ports.forge import IssueGateway
 from bot.ports.identity import IdentityPort
 from bot.ports.slack import Poster, SlackReplies
+from bot.roster.repo_configs import RepoConfigs
 from bot.runs.step_services import StepServices
 from bot.settings import Settings
 from bot.store.engine import Engine
@@ -42,3 +43,5 @@ class Services:
     identity: Callable[[], IdentityPort | None] = lambda: None
     # The model outside a run (a sprint's planning by the lead); None while no key is set.
     model: Callable[[], ModelPort | None] = lambda: None
+    # Each repository's `.repocrew.toml`, read once per push.
+    repo_configs: RepoConfigs = field(default_factory=RepoConfigs)

@@ -59,7 +59,9 @@ class Wiring:
 
     @cached_property
     def apps(self) -> GitHubApps:
-        return GitHubApps.from_settings(self.settings, options=self.github_options)
+        spacing = self.settings.github_seconds_between_writes or None
+        options = self.github_options or ClientOptions(seconds_between_writes=spacing)
+        return GitHubApps.from_settings(self.settings, options=options)
 
     @cached_property
     def model(self) -> ModelPort | None:

@@ -1,8 +1,15 @@
-"""The worker: claims jobs from the store, runs them, and keeps their leases alive meanwhile."""
+"""The worker: claims jobs from the store and runs up to `concurrency` of them at once.
+
+Most jobs wait on GitHub or Slack, so a worker runs several side by side, one in each of its
+slot threads. A slot records a job's outcome and claims its next job in one transaction; an
+idle slot waits for a job queued in this process (which rings it) or its next poll. Jobs of a
+kind in `one_at_a_time` (crew runs: one step of a run at a time) never run beside another of
+their kind in the same worker. A job's lease is renewed only if it outlives a third of it (see
+`LeaseKeeper`).
+"""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import socket
@@ -14,13 +21,19 @@ from collections.abc import Collection, Mapping
 
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
+from bot.runs.lifecycle import CREW_RUN_JOB
 from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.store import queue
+from bot.store.models import JobStatus
 from bot.store.queue import ClaimedJob
+from bot.store.wakeups import Doorbell, on_job_queued
 from jobs.handlers import JOB_HANDLERS, JobHandler
+from jobs.leases import LeaseKeeper
 
 log = logging.getLogger(__name__)
+
+SLOTS_END_SECONDS = 5.0  # how long a stopping worker waits for its idle slots to end
 
 
 def new_worker_id() -> str:
@@ -28,7 +41,8 @@ def new_worker_id() -> str:
 
 
 class Worker:
-    """Runs one job at a time; SIGTERM (via `stop`) lets the current job finish or releases it."""
+    """`run` until `stop` (SIGTERM): jobs in flight may finish within the grace period; the
+    rest are released for another worker."""
 
     def __init__(
         self,
@@ -36,6 +50,9 @@ class Worker:
         handlers: Mapping[str, JobHandler] = JOB_HANDLERS,
         worker_id: str | None = None,
         skip_kinds: Collection[str] = (),
+        *,
+        concurrency: int | None = None,
+        one_at_a_time: Collection[str] = (CREW_RUN_JOB,),
     ) -> None:
         self.services = services
         self.engine = services.engine
@@ -43,105 +60,188 @@ class Worker:
         self.handlers = handlers
         self.worker_id = worker_id or new_worker_id()
         self.skip_kinds = tuple(skip_kinds)
+        self.concurrency = concurrency or self.settings.worker_concurrency
+        self.one_at_a_time = frozenset(one_at_a_time)
         self.stopping = threading.Event()
+        self.leases = LeaseKeeper(
+            self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
+        )
+        self._bell = Doorbell()  # a job queued in this process, or stop: idle slots look
+        self._freed = Doorbell()  # a job ended: shutdown waits on it
+        self._in_flight: dict[int, str] = {}  # job id → kind
+        self._lock = threading.Lock()  # guards the in-flight table (never held over the store)
 
     def stop(self) -> None:
         self.stopping.set()
+        self._bell.ring()
 
     def run(self) -> None:
-        log.info("worker %s started", self.worker_id)
-        while not self.stopping.is_set():
-            try:
-                ran = self.run_once()
-            except Exception:  # the store is down or flaky: wait and try again
-                log.exception("worker %s could not claim a job", self.worker_id)
-                ran = False
-            if not ran:
-                self.stopping.wait(self.settings.worker_poll_seconds)
+        log.info("worker %s started (%d at once)", self.worker_id, self.concurrency)
+        unsubscribe = on_job_queued(self.engine, self._bell.ring)
+        slots = [
+            threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        for slot in slots:
+            slot.start()
+        try:
+            self.stopping.wait()
+        finally:
+            unsubscribe()
+            self._let_go()
+            # Slots between jobs end at once (a claim in progress is given back); one still in
+            # a released job's handler is left to it.
+            deadline = time.monotonic() + SLOTS_END_SECONDS
+            for slot in slots:
+                slot.join(max(0.0, deadline - time.monotonic()))
+            self.leases.close()
         log.info("worker %s stopped", self.worker_id)
 
     def run_until_idle(self, max_jobs: int = 10_000) -> int:
-        """Run jobs until none is ready; returns how many ran (tests and one-shot use)."""
+        """Run jobs one by one until none is ready; returns how many ran (tests, one-shot use)."""
         ran = 0
         while ran < max_jobs and self.run_once():
             ran += 1
         return ran
 
     def run_once(self) -> bool:
-        job = queue.claim(
-            self.engine,
-            worker_id=self.worker_id,
-            lease_seconds=self.settings.job_lease_seconds,
-            skip_kinds=self.skip_kinds,
-        )
+        """Claim one job and run it in this thread; False when none was ready."""
+        with self._lock:
+            skip = self._skipping()
+        job = self._admit(queue.claim(self.engine, **self._claim_args(skip)))
         if job is None:
             return False
-        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
-            self._run_job(job)
+        self._run(job, claim_next=False)
         return True
 
-    def _run_job(self, job: ClaimedJob) -> None:
-        done = threading.Event()
-        outcome: dict[str, BaseException | None] = {"error": None}
+    def in_flight(self) -> dict[int, str]:
+        """The jobs running now, by id, with their kinds."""
+        with self._lock:
+            return dict(self._in_flight)
 
-        def target() -> None:
+    def _slot(self) -> None:
+        job: ClaimedJob | None = None  # one claimed before a stop still runs (or is released)
+        while job is not None or not self.stopping.is_set():
+            if job is None:
+                seen = self._bell.count
+                try:
+                    job = self._claimed(
+                        lambda skip: queue.claim(self.engine, **self._claim_args(skip))
+                    )
+                except Exception:  # the store is down or flaky: wait and try again
+                    log.exception("worker %s could not claim a job", self.worker_id)
+                    self.stopping.wait(self.settings.worker_poll_seconds)
+                    continue
+                if job is None:
+                    self._bell.wait(seen, self.settings.worker_poll_seconds)
+                    continue
             try:
-                handler = self.handlers.get(job.kind)
-                if handler is None:
-                    raise LookupError(f"no handler for job kind {job.kind!r}")
-                handler(job, self.services)
-            except BaseException as error:  # reported below, with the job's ids
-                outcome["error"] = error
-            finally:
-                done.set()
+                job = self._run(job, claim_next=True)
+            except Exception:  # the store failed while recording: the lease will expire
+                log.exception("worker %s could not record a job's outcome", self.worker_id)
+                job = None
 
-        run_in_context = contextvars.copy_context().run  # the job's log ids go along
-        thread = threading.Thread(
-            target=run_in_context, args=(target,), name=f"job-{job.id}", daemon=True
-        )
-        thread.start()
-        if not self._wait(job, done):
-            return
-        error = outcome["error"]
-        if error is None:
-            queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
-            log.info("job %s (%s) done", job.id, job.kind)
-            return
-        # Kept for the dashboard's Jobs page: a secret in an exception's message stays out.
-        text = scanner_for_settings(self.settings).redact(
-            "".join(traceback.format_exception(error))
-        )
-        status = queue.fail(
-            self.engine,
-            job=job,
-            worker_id=self.worker_id,
-            error=text,
-            backoff_seconds=self.settings.job_backoff_seconds,
-        )
-        log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
-
-    def _wait(self, job: ClaimedJob, done: threading.Event) -> bool:
-        """Renew the lease until the job ends; False if it was released or taken over."""
+    def _claim_args(self, skip: tuple[str, ...]) -> dict:
         lease = self.settings.job_lease_seconds
-        release_at: float | None = None
-        while True:
-            wait = lease / 3
+        return {"worker_id": self.worker_id, "lease_seconds": lease, "skip_kinds": skip}
+
+    def _claimed(self, claim) -> ClaimedJob | None:
+        """Claim with `claim(skip_kinds)` unless stopping, and hold the job's lease."""
+        with self._lock:
             if self.stopping.is_set():
-                release_at = release_at or time.monotonic() + self.settings.shutdown_grace_seconds
-                wait = min(wait, max(0.0, release_at - time.monotonic()))
-            if done.wait(wait):
-                return True
-            if release_at is not None and time.monotonic() >= release_at:
-                queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
-                log.warning("job %s released unfinished at shutdown", job.id)
-                return False
+                return None  # shutdown releases what is held: claim nothing after it
+            skip = self._skipping()
+        return self._admit(claim(skip))  # the store is asked outside the lock
+
+    def _skipping(self, finishing: int | None = None) -> tuple[str, ...]:
+        """The kinds not to claim now: the skipped ones, and those that must wait their turn
+        (`finishing`: a job ending now, whose kind may run next). Called under the lock."""
+        kinds = {kind for job_id, kind in self._in_flight.items() if job_id != finishing}
+        return (*self.skip_kinds, *sorted(self.one_at_a_time & kinds))
+
+    def _admit(self, job: ClaimedJob | None) -> ClaimedJob | None:
+        """Count a claimed job in flight and hold its lease; give it back unrun if the worker
+        is stopping, or another slot took a job of its one-at-a-time kind meanwhile."""
+        if job is None:
+            return None
+        with self._lock:
+            clash = job.kind in self.one_at_a_time and job.kind in self._in_flight.values()
+            if not clash and not self.stopping.is_set():
+                self._in_flight[job.id] = job.kind
+                self.leases.hold(job.id)
+                return job
+        queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
+        return None
+
+    def _run(self, job: ClaimedJob, *, claim_next: bool) -> ClaimedJob | None:
+        """Run the job and record how it went; with `claim_next`, return the next job, claimed
+        in the same transaction."""
+        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
+            error = self._handle(job)
             try:
-                renewed = queue.renew(
-                    self.engine, job_id=job.id, worker_id=self.worker_id, lease_seconds=lease
-                )
-            except Exception:  # the store is briefly away: the job runs on, so keep its lease
-                log.warning("job %s: could not renew its lease; trying again", job.id)
-                continue
-            if not renewed:
-                log.error("job %s: lease lost to another worker; leaving it to them", job.id)
-                return False
+                return self._record(job, error, claim_next=claim_next)
+            finally:
+                with self._lock:
+                    self._in_flight.pop(job.id, None)
+                self._freed.ring()
+
+    def _handle(self, job: ClaimedJob) -> BaseException | None:
+        try:
+            handler = self.handlers.get(job.kind)
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            handler(job, self.services)
+        except BaseException as failure:  # recorded on the job, with its ids
+            return failure
+        return None
+
+    def _record(
+        self, job: ClaimedJob, error: BaseException | None, *, claim_next: bool
+    ) -> ClaimedJob | None:
+        """Record the outcome; with `claim_next` (and not stopping), claim the next job in the
+        same transaction. The job counts as in flight until its outcome is committed."""
+        if not self.leases.drop(job.id):
+            return None  # taken over, or released at shutdown: its outcome is not ours
+        # Kept for the dashboard's Jobs page: a secret in an exception's message stays out.
+        text = None if error is None else self._redact("".join(traceback.format_exception(error)))
+        backoff = self.settings.job_backoff_seconds
+        with self._lock:
+            go_on = claim_next and not self.stopping.is_set()
+            skip = self._skipping(finishing=job.id)
+        following = None
+        if go_on:
+            status, following = queue.finish_and_claim(
+                self.engine, job=job, error=text, backoff_seconds=backoff,
+                **self._claim_args(skip),
+            )  # fmt: skip
+        elif text is None:
+            owned = queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
+            status = JobStatus.DONE if owned else None
+        else:
+            status = queue.fail(
+                self.engine, job=job, worker_id=self.worker_id, error=text,
+                backoff_seconds=backoff,
+            )  # fmt: skip
+        with self._lock:
+            self._in_flight.pop(job.id, None)  # before the next is admitted: its kind may match
+        following = self._admit(following)
+        if status == JobStatus.DONE:
+            log.info("job %s (%s) done", job.id, job.kind)
+        elif status is not None:
+            log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
+        return following
+
+    def _redact(self, text: str) -> str:
+        return scanner_for_settings(self.settings).redact(text)
+
+    def _let_go(self) -> None:
+        """Wait out the grace period for the jobs in flight, then release what still runs."""
+        deadline = time.monotonic() + self.settings.shutdown_grace_seconds
+        while True:
+            seen = self._freed.count
+            left = deadline - time.monotonic()
+            if not self.in_flight() or left <= 0:
+                break
+            self._freed.wait(seen, left)
+        for job_id in self.leases.release_all():
+            log.warning("job %s released unfinished at shutdown", job_id)

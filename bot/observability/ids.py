@@ -21,6 +21,8 @@ def job_fields(engine: Engine, job: ClaimedJob) -> dict[str, Any]:
         fields["run_id"] = run_id
     if job.delivery_id is None:
         return fields
+    if job.origin is not None:  # read with the claim
+        return fields | job.origin
     try:
         found = delivery_ids(engine, job.delivery_id)
     except StoreError as error:  # the job will meet the store's trouble itself

@@ -13,6 +13,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ OPERATOR_ONLY = (("tests", "allow_unsandboxed"), ("tests", "skip_without_sandbox
 
 _MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
 _MODELS += (config.Price, config.TestsConfig, config.EnvironmentConfig, config.ReviewConfig)
-_MODELS += (config.ResearchConfig, config.SprintConfig)
+_MODELS += (config.ResearchConfig, config.SprintConfig, config.ChannelsConfig)
 _FIELD_NAMES = sorted({"prompts"} | {name for model in _MODELS for name in model.model_fields})
 _BARE_PART = re.compile(r"[A-Za-z0-9_-]+")
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
@@ -79,10 +80,25 @@ def roster_text(name: str) -> str:
 
 
 def load_crew(path: Path | None) -> Crew:
-    """The crew from a roster file; no path, or no file there, means the packaged default."""
+    """The crew from a roster file; no path, or no file there, means the packaged default.
+
+    Parsed once per version of the file (its mtime and size: an edit is seen at once), since
+    every webhook and Slack request asks for it; each caller gets its own copy.
+    """
     if path is None or not path.is_file():
-        return parse_crew(roster_text("default"), source="rosters/default.toml")
-    return parse_crew(path.read_text(encoding="utf-8"), source=str(path))
+        return _packaged_default().model_copy(deep=True)
+    stat = path.stat()
+    return _parsed_file(str(path), stat.st_mtime_ns, stat.st_size).model_copy(deep=True)
+
+
+@lru_cache(maxsize=1)
+def _packaged_default() -> Crew:
+    return parse_crew(roster_text("default"), source="rosters/default.toml")
+
+
+@lru_cache(maxsize=16)
+def _parsed_file(path: str, _mtime_ns: int, _size: int) -> Crew:
+    return parse_crew(Path(path).read_text(encoding="utf-8"), source=path)
 
 
 def parse_crew(text: str, *, source: str) -> Crew:

@@ -1,5 +1,6 @@
-"""A sprint's plan in Slack: posted in the crew's channel with approve / edit / cancel buttons,
-and settled (buttons gone, the decision said) once a person decides.
+"""A sprint's plan in Slack: posted in the sprint announcements' channel (else the crew's) with
+approve / edit / cancel buttons, and settled (buttons gone, the decision said) once a person
+decides.
 
 Through the outbox under one key per sprint (`sprint:<id>:plan`): a resumed planning job or a
 second click enqueues the same message again, which changes nothing, and a new plan after an
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 
 from bot.roster.models import Crew
+from bot.roster.routing import channel_for
 from bot.runs.links import forge_link, github_web_url
 from bot.settings import Settings
 from bot.slack.outbox import SLACK_OUTBOX_JOB
@@ -35,8 +37,10 @@ def post_plan(
     summary: str,
     tasks: list[TaskSpec],
 ) -> bool:
-    """Post the plan for approval in the crew's channel (False: the crew has no channel)."""
-    if not crew.channel:
+    """Post the plan for approval in the sprint announcements' channel, else the crew's
+    (False: the crew has no Slack channel)."""
+    channel = channel_for(crew, topic="sprint")
+    if not channel:
         return False
     link = forge_link(github_web_url(settings), sprint.repo, issue=sprint.tracking_issue)
     text, blocks = plan_message(
@@ -47,7 +51,7 @@ def post_plan(
         tasks=[(t.key, t.title, t.owner, t.depends_on) for t in tasks],
         link=link,
     )
-    _enqueue(engine, crew.channel, plan_key(sprint.id or 0), text, blocks, role=crew.lead)
+    _enqueue(engine, channel, plan_key(sprint.id or 0), text, blocks, role=crew.lead)
     return True
 
 

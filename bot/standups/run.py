@@ -18,12 +18,14 @@ from functools import partial
 from pathlib import Path
 
 from bot.roster.models import Crew
+from bot.roster.routing import standup_roles
 from bot.slack.outbox import SLACK_OUTBOX_JOB
 from bot.standups import render
 from bot.standups.facts import gather
 from bot.standups.schedule import Schedule, channel_name, schedule_for, schedules
 from bot.standups.schedule import ScheduleError as ScheduleError  # for /crew standup schedule
 from bot.standups.schedule import set_schedule as set_schedule  # for /crew standup schedule
+from bot.standups.sprint_facts import gather_sprints
 from bot.store import standups as store
 from bot.store.engine import Engine
 from bot.store.queue import enqueue
@@ -127,6 +129,7 @@ def compose(
     """The standup's posts from the store: the facts of the window before `day`."""
     start, end = schedule.window(day)
     facts = gather(engine, crew, start=start, end=end)
+    sprints = gather_sprints(engine, crew, facts, day=day, zone=schedule.zone)
     earlier = store.previous_standup_day(engine, channel=schedule.channel, before=day.isoformat())
     updates = store.human_updates(engine, channel=schedule.channel, day=earlier) if earlier else []
     posts = render.standup_posts(
@@ -137,6 +140,8 @@ def compose(
         since=start.astimezone(schedule.zone).date(),
         updates=updates,
         updates_day=date.fromisoformat(earlier) if earlier else None,
+        sprints=sprints,
+        roles=standup_roles(crew, schedule.channel),
     )
     if polish is None:
         return posts

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from bot.store.models import Delivery
 
@@ -45,9 +46,16 @@ def get_delivery(engine: Engine, row_id: int) -> StoredDelivery:
 def delivery_ids(engine: Engine, row_id: int) -> dict[str, object] | None:
     """The source, GitHub's or Slack's delivery id and the installation of a stored delivery."""
     with engine.connect() as connection:
-        row = connection.execute(
-            select(_delivery.c.source, _delivery.c.delivery_id, _delivery.c.installation_id).where(
-                _delivery.c.id == row_id
-            )
-        ).first()
+        return origin_of(connection, row_id)
+
+
+def origin_of(connection: Connection, row_id: int | None) -> dict[str, Any] | None:
+    """`delivery_ids` within a transaction already open (the queue reads it with a claim)."""
+    if row_id is None:
+        return None
+    row = connection.execute(
+        select(_delivery.c.source, _delivery.c.delivery_id, _delivery.c.installation_id).where(
+            _delivery.c.id == row_id
+        )
+    ).first()
     return dict(row._asdict()) if row is not None else None

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from bot.store.engine import is_sqlite
 from bot.store.models import DeliveryOutcome, JobStatus, utcnow
+from bot.store.wakeups import job_queued
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class IntakeWriter:
             raise
         finally:
             cursor.close()
+        if job_params:
+            job_queued(self._engine)  # this process's workers take them now, not at their poll
 
         receipts = []
         for delivery in deliveries:

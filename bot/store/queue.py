@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     ScalarSelect,
     Update,
@@ -27,7 +28,9 @@ from sqlalchemy import (
     update,
 )
 
+from bot.store.deliveries import origin_of
 from bot.store.models import Job, JobStatus, utcnow
+from bot.store.wakeups import job_queued
 
 _job = Job.__table__  # type: ignore[attr-defined]
 
@@ -40,6 +43,9 @@ class ClaimedJob:
     args: dict[str, Any]
     attempts: int
     max_attempts: int
+    # Where its delivery came from (source, delivery id, installation), read with the claim
+    # for the job's log lines; None when the job has no delivery.
+    origin: dict[str, Any] | None = None
 
 
 def enqueue(
@@ -53,7 +59,7 @@ def enqueue(
 ) -> int:
     now = utcnow()
     with engine.begin() as connection:
-        return connection.execute(
+        job_id = connection.execute(
             insert(_job)
             .values(
                 kind=kind,
@@ -68,6 +74,9 @@ def enqueue(
             )
             .returning(_job.c.id)
         ).scalar_one()
+    if run_after is None or run_after <= now:
+        job_queued(engine)
+    return job_id
 
 
 def claim(
@@ -81,42 +90,69 @@ def claim(
 
     `skip_kinds`: kinds this worker leaves to others (a quick lane skips the long crew runs).
     """
+    with engine.begin() as connection:
+        return _claim_in(connection, worker_id, lease_seconds, skip_kinds)
+
+
+def finish_and_claim(
+    engine: Engine,
+    *,
+    job: ClaimedJob,
+    worker_id: str,
+    error: str | None,
+    backoff_seconds: float,
+    lease_seconds: float,
+    skip_kinds: Collection[str] = (),
+) -> tuple[JobStatus | None, ClaimedJob | None]:
+    """Record a job's outcome (as `complete` or `fail`) and claim the next job, in one
+    transaction: a busy worker pays one commit per job, not two. The status is None when the
+    job was no longer this worker's (nothing recorded)."""
+    now = utcnow()
+    values, status = _outcome(job, error, backoff_seconds, now)
+    with engine.begin() as connection:
+        owned = connection.execute(update(_job).where(_owned(job.id, worker_id)).values(**values))
+        following = _claim_in(connection, worker_id, lease_seconds, skip_kinds)
+    return (status if owned.rowcount == 1 else None), following
+
+
+def _claim_in(
+    connection: Connection, worker_id: str, lease_seconds: float, skip_kinds: Collection[str]
+) -> ClaimedJob | None:
     while True:
         now = utcnow()
-        with engine.begin() as connection:
-            row = connection.execute(
-                update(_job)
-                .where(_job.c.id == _oldest_runnable(now, skip_kinds))
-                .values(
-                    status=JobStatus.RUNNING,
-                    lease_owner=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    attempts=_job.c.attempts + 1,
-                    updated_at=now,
-                )
-                .returning(
-                    _job.c.id,
-                    _job.c.kind,
-                    _job.c.delivery_id,
-                    _job.c.args,
-                    _job.c.attempts,
-                    _job.c.max_attempts,
-                )
-            ).first()
-            if row is None:
-                return None
-            if row.attempts > row.max_attempts:
-                # Only a job whose worker died every time gets here: a crash loop, not a retry.
-                connection.execute(_mark_dead(row.id, now))
-                continue
-        return ClaimedJob(
-            id=row.id,
-            kind=row.kind,
-            delivery_id=row.delivery_id,
-            args=json.loads(row.args or "{}"),
-            attempts=row.attempts,
-            max_attempts=row.max_attempts,
-        )
+        row = connection.execute(
+            update(_job)
+            .where(_job.c.id == _oldest_runnable(now, skip_kinds))
+            .values(
+                status=JobStatus.RUNNING,
+                lease_owner=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                attempts=_job.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(
+                _job.c.id,
+                _job.c.kind,
+                _job.c.delivery_id,
+                _job.c.args,
+                _job.c.attempts,
+                _job.c.max_attempts,
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.attempts <= row.max_attempts:
+            return ClaimedJob(
+                id=row.id,
+                kind=row.kind,
+                delivery_id=row.delivery_id,
+                args=json.loads(row.args or "{}"),
+                attempts=row.attempts,
+                max_attempts=row.max_attempts,
+                origin=origin_of(connection, row.delivery_id),
+            )
+        # Only a job whose worker died every time gets here: a crash loop, not a retry.
+        connection.execute(_mark_dead(row.id, now))
 
 
 def _oldest_runnable(now: datetime, skip_kinds: Collection[str]) -> ScalarSelect[Any]:
@@ -187,22 +223,25 @@ def fail(
     engine: Engine, *, job: ClaimedJob, worker_id: str, error: str, backoff_seconds: float
 ) -> JobStatus:
     """Record a failed attempt: queued again after a backoff, or dead when attempts run out."""
-    now = utcnow()
-    dead = job.attempts >= job.max_attempts
-    values: dict[str, Any] = {
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "last_error": error[-8000:],
-        "updated_at": now,
-    }
-    if dead:
-        values |= {"status": JobStatus.DEAD, "finished_at": now}
-    else:
-        delay = backoff_delay(job.attempts, backoff_seconds)
-        values |= {"status": JobStatus.QUEUED, "run_after": now + timedelta(seconds=delay)}
+    values, status = _outcome(job, error, backoff_seconds, utcnow())
     with engine.begin() as connection:
         connection.execute(update(_job).where(_owned(job.id, worker_id)).values(**values))
-    return JobStatus.DEAD if dead else JobStatus.QUEUED
+    return status
+
+
+def _outcome(
+    job: ClaimedJob, error: str | None, backoff_seconds: float, now: datetime
+) -> tuple[dict[str, Any], JobStatus]:
+    """The job's row once this attempt ends: done, queued again after a backoff, or dead."""
+    values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
+    if error is None:
+        return values | {"status": JobStatus.DONE, "finished_at": now}, JobStatus.DONE
+    values["last_error"] = error[-8000:]
+    if job.attempts >= job.max_attempts:
+        return values | {"status": JobStatus.DEAD, "finished_at": now}, JobStatus.DEAD
+    delay = backoff_delay(job.attempts, backoff_seconds)
+    values |= {"status": JobStatus.QUEUED, "run_after": now + timedelta(seconds=delay)}
+    return values, JobStatus.QUEUED
 
 
 def release(engine: Engine, *, job_id: int, worker_id: str) -> bool:

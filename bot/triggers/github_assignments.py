@@ -42,15 +42,21 @@ def _login(user: dict[str, Any] | None) -> str:
     return str((user or {}).get("login", "")).lower()
 
 
+def _may_be_crew(assignee: dict[str, Any] | None) -> bool:
+    """Decided from the payload, before asking GitHub: the crew's users are `<slug>[bot]`, so a
+    person assigned is never the crew."""
+    return _login(assignee).endswith("[bot]")
+
+
 @router.register("issues", action="assigned")
 def issue_assigned(payload: dict[str, Any], services: Services) -> None:
     sender = payload.get("sender")
-    if is_bot(sender):
+    if is_bot(sender) or not _may_be_crew(payload.get("assignee")):
         return
     gateway = gateway_of(services, payload)
     number = payload["issue"]["number"]
     try:
-        crew = crew_for(services.settings, gateway)
+        crew = crew_for(services.settings, gateway, configs=services.repo_configs, payload=payload)
     except ConfigError as error:
         # Answer an assignment of the operator's crew only, as the label handler does.
         if _login(payload.get("assignee")) in crew_logins(gateway, load_crew_of(services)):
@@ -67,11 +73,11 @@ def issue_assigned(payload: dict[str, Any], services: Services) -> None:
 @router.register("issues", action="unassigned")
 def issue_unassigned(payload: dict[str, Any], services: Services) -> None:
     sender = payload.get("sender")
-    if is_bot(sender):
+    if is_bot(sender) or not _may_be_crew(payload.get("assignee")):
         return
     gateway = gateway_of(services, payload)
     try:
-        crew = crew_for(services.settings, gateway)
+        crew = crew_for(services.settings, gateway, configs=services.repo_configs, payload=payload)
     except ConfigError:
         crew = load_crew_of(services)  # a broken repo config must not keep a run from stopping
     logins = crew_logins(gateway, crew)

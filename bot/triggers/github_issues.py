@@ -27,7 +27,7 @@ def issue_labelled(payload: dict[str, Any], services: Services) -> None:
     issue = payload["issue"]
     label = (payload.get("label") or {}).get("name")
     try:
-        crew = crew_for(services.settings, gateway)
+        crew = crew_for(services.settings, gateway, configs=services.repo_configs, payload=payload)
     except ConfigError as error:
         # The repo's own trigger label is unknown while its config is broken: answer the
         # operator's label only, so every other label event stays quiet.

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from bot.roster.globs import GlobSet
-from bot.roster.loader import ConfigError
+from bot.roster.loader import ConfigError, load_crew
 from bot.roster.sections import ReviewConfig
 from bot.runs.review_summary import budget_marker, budget_note
 from bot.services import Services
@@ -56,9 +56,11 @@ def _handle(payload: dict[str, Any], services: Services) -> None:
     repo, number = payload["repository"]["full_name"], pull["number"]
     if pull_reviews.crew_made(services.engine, repo=repo, pr=number):
         return  # the crew's own pull request: its run reviews it
+    if not load_crew(services.settings.crew_file).review.unasked:
+        return  # off for the operator: a repository may turn them off, never on
     gateway = gateway_of(services, payload)
     try:
-        crew = crew_for(services.settings, gateway)
+        crew = crew_for(services.settings, gateway, configs=services.repo_configs, payload=payload)
     except ConfigError:
         return  # nobody asked: an invalid config is reported when someone does
     reason = skip_reason(pull, crew.review, branch_prefix=crew.branch_prefix)

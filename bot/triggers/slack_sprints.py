@@ -19,6 +19,7 @@ from typing import cast
 
 from bot.ports.slack import PostError
 from bot.roster.loader import ConfigError
+from bot.roster.routing import channel_for
 from bot.runs.links import forge_link, github_web_url
 from bot.services import Services
 from bot.slack.blocks import escape
@@ -102,7 +103,7 @@ def _start(asker: Asker, repo: str, goal: str, days: int) -> None:
             requested_by=f"{login} <{login}@users.noreply.github.com>",
         )
     link = forge_link(github_web_url(asker.settings), repo, issue=number)
-    where = crew.channel or "the tracking issue"
+    where = channel_for(crew, topic="sprint") or "the tracking issue"
     asker.say(
         f"<@{asker.user}> started sprint {sprint_id} on <{link}|{escape(f'{repo}#{number}')}>:"
         f" {escape(goal)}. The lead is planning it; the plan follows in {escape(where)}.",

@@ -15,6 +15,7 @@ from typing import Any
 from bot.ports.forge import RepoGateway
 from bot.roster.loader import REPO_CONFIG, ConfigError, apply_repo_overrides, load_crew
 from bot.roster.models import Crew
+from bot.roster.repo_configs import RepoConfigs
 from bot.runs.lifecycle import crew_snapshot, queue_run
 from bot.runs.progress import active_run, create_run, create_run_if_idle, finish_step
 from bot.runs.states import RunState
@@ -42,10 +43,22 @@ def may_steer(gateway: RepoGateway, user: dict[str, Any]) -> bool:
     return gateway.permission_of(user["login"]) in WRITE_PERMISSIONS
 
 
-def crew_for(settings: Settings, gateway: RepoGateway) -> Crew:
-    """The operator's crew with the repository's `.repocrew.toml` merged in."""
+def crew_for(
+    settings: Settings,
+    gateway: RepoGateway,
+    *,
+    configs: RepoConfigs | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Crew:
+    """The operator's crew with the repository's `.repocrew.toml` merged in; with `configs`,
+    the file is read once per push to the payload's repository."""
     crew = load_crew(settings.crew_file)
-    text = gateway.read_text(REPO_CONFIG)
+    if configs is None or payload is None:
+        text = gateway.read_text(REPO_CONFIG)
+    else:
+        repository = payload.get("repository") or {}
+        read = lambda: gateway.read_text(REPO_CONFIG)  # noqa: E731
+        text = configs.text(str(repository.get("full_name")), repository.get("pushed_at"), read)
     return apply_repo_overrides(crew, text, source=REPO_CONFIG) if text else crew
 
 

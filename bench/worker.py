@@ -1,0 +1,280 @@
+"""Worker benchmark: how fast workers drain stored GitHub deliveries, and the store's floor.
+
+The GitHub emulator runs in this process; repocrew runs as real processes beside it. For each
+setup the script starts the workers, waits until they are idle, stores `--deliveries` signed
+deliveries at once through the intake's own durable path (the shared corpus's GitHub examples
+of every event repocrew acts on, cycled, each about the bench repository through the App's
+installation), and times from that commit until no job is left queued or running:
+
+* sqlite: one `repocrew serve` (web, its workers and the scheduler) on a fresh SQLite file;
+* pg1, pg2: one and two `repocrew worker` processes on a fresh PostgreSQL database;
+* noop floor: the same number of jobs claimed and completed on SQLite with no handler work
+  (the two small transactions every job costs), in this process.
+
+Targets: sqlite_per_s >= 200 and >= 0.5 x noop_floor_per_s; pg2_per_s >= 1.6 x pg1_per_s.
+The last line is machine-readable:
+
+    worker: sqlite_per_s=<n> pg1_per_s=<n> pg2_per_s=<n> noop_floor_per_s=<n>
+
+    .venv/bin/python bench/worker.py [--deliveries 2000] [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from bench.soak import stop, wait_ready  # noqa: E402
+from bot.store import queue  # noqa: E402
+from bot.store.engine import make_engine  # noqa: E402
+from bot.store.intake_writer import IncomingDelivery, IntakeWriter  # noqa: E402
+from bot.store.migrate import upgrade  # noqa: E402
+from bot.store.models import Job, JobStatus  # noqa: E402
+from bot.triggers.catalog import GITHUB_EVENT_JOB, github_acts_on  # noqa: E402
+from emulators.github import GitHubEmulator  # noqa: E402
+from emulators.github import create_app as github_app  # noqa: E402
+from emulators.server import free_port, running  # noqa: E402
+
+# The corpus sits beside the repository (or beside the folder of its worktrees).
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()), ROOT)
+CORPUS = SHARED / "corpus" / "github-webhooks" / "examples"
+REPO = "octo-org/bench"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BENCH_DATABASE = "bench_throughput"
+
+
+def corpus_deliveries() -> list[tuple[str, str, str]]:
+    """(event, action, payload JSON) of every corpus example repocrew acts on, about the bench
+    repository through installation 1 (some examples are repository webhooks without one)."""
+    found = []
+    for path in sorted(CORPUS.glob("*/*.json")):
+        event, payload = path.parent.name, json.loads(path.read_text())
+        action = str(payload.get("action") or "")
+        if not github_acts_on(event, action):
+            continue
+        if "repository" in payload:
+            payload["repository"] |= {"full_name": REPO, "name": REPO.split("/")[1]}
+        payload["installation"] = {"id": 1}
+        found.append((event, action, json.dumps(payload)))
+    if not found:
+        raise SystemExit(f"no webhook examples under {CORPUS}: the shared corpus is needed")
+    return found
+
+
+def store_deliveries(database_url: str, count: int) -> float:
+    """Store `count` deliveries with their jobs as the intake does; returns when committed."""
+    examples = corpus_deliveries()
+    writer = IntakeWriter(make_engine(database_url), max_attempts=5)
+    incoming = [
+        IncomingDelivery(
+            source="github",
+            delivery_id=str(uuid.uuid4()),
+            event=event,
+            payload=payload,
+            action=action,
+            installation_id=1,
+            job_kind=GITHUB_EVENT_JOB,
+        )
+        for event, action, payload in (examples[n % len(examples)] for n in range(count))
+    ]
+
+    async def record_all() -> None:
+        await asyncio.gather(*(writer.record(delivery) for delivery in incoming))
+
+    writer.start()
+    try:
+        asyncio.run(record_all())
+    finally:
+        writer.stop()
+    return time.perf_counter()
+
+
+def unfinished(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.count()).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+        ).scalar_one()
+
+
+def drain_rate(database_url: str, count: int, timeout: float) -> float:
+    """Store `count` deliveries and time the running workers until every job has ended."""
+    engine = make_engine(database_url)
+    try:
+        stored = store_deliveries(database_url, count)
+        deadline = stored + timeout
+        while unfinished(engine):
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"{unfinished(engine)} jobs still unfinished after {timeout} s")
+            time.sleep(0.01)
+        took = time.perf_counter() - stored
+        with engine.connect() as connection:
+            dead = connection.execute(
+                select(func.count()).where(Job.status == JobStatus.DEAD)
+            ).scalar_one()
+        if dead:
+            print(f"  {dead} jobs dead (see the workers' logs)")
+        return count / took
+    finally:
+        engine.dispose()
+
+
+def wait_idle(database_url: str, timeout: float = 120) -> None:
+    """A worker process is up once it has run one job: store one delivery and wait for it."""
+    engine = make_engine(database_url)
+    store_deliveries(database_url, 1)
+    deadline = time.monotonic() + timeout
+    while unfinished(engine):
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start")
+        time.sleep(0.05)
+    engine.dispose()
+
+
+def repocrew_env(database_url: str, hub: GitHubEmulator, hub_url: str, work: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPOCREW_")}
+    if "REPOCREW_WORKER_CONCURRENCY" in os.environ:  # to compare: the one setting passed on
+        env["REPOCREW_WORKER_CONCURRENCY"] = os.environ["REPOCREW_WORKER_CONCURRENCY"]
+    return env | {
+        "REPOCREW_DATABASE_URL": database_url,
+        "REPOCREW_GITHUB_WEBHOOK_SECRET": "bench-webhook-secret",
+        "REPOCREW_GITHUB_APP_ID": "1",
+        "REPOCREW_GITHUB_PRIVATE_KEY": hub.apps[1].private_key_pem.decode(),
+        "REPOCREW_GITHUB_API_URL": hub_url,
+        "REPOCREW_GITHUB_WEB_URL": hub_url,
+        "REPOCREW_WORK_DIR": str(work / "work"),
+        # The emulator has no secondary rate limit to keep writes apart for.
+        "REPOCREW_GITHUB_SECONDS_BETWEEN_WRITES": "0",
+        "REPOCREW_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def repocrew(commands: list[list[str]], env: dict, work: Path):
+    binary = str(Path(sys.executable).with_name("repocrew"))
+    processes = []
+    try:
+        for n, command in enumerate(commands):
+            log = (work / f"{command[0]}-{n}.log").open("w")
+            processes.append(
+                subprocess.Popen(
+                    [binary, *command], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=log
+                )
+            )
+        yield processes
+    finally:
+        for process in processes:
+            stop(process)
+
+
+def sqlite_rate(args, hub, hub_url: str, work: Path) -> float:
+    database_url = f"sqlite:///{work / 'serve.db'}"
+    port = free_port()
+    serve = [["serve", "--host", "127.0.0.1", "--port", str(port)]]
+    with repocrew(serve, repocrew_env(database_url, hub, hub_url, work), work):
+        wait_ready(f"http://127.0.0.1:{port}")
+        wait_idle(database_url)
+        return drain_rate(database_url, args.deliveries, args.timeout)
+
+
+@contextmanager
+def fresh_postgres(server_url: str):
+    """A database of its own on the server, dropped afterwards."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
+    url = server_url.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+    try:
+        engine = make_engine(url)
+        upgrade(engine)  # once, before the workers race to
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+        admin.dispose()
+
+
+def postgres_rate(args, hub, hub_url: str, work: Path, workers: int) -> float:
+    with fresh_postgres(args.postgres_url) as database_url:
+        env = repocrew_env(database_url, hub, hub_url, work)
+        with repocrew([["worker"]] * workers, env, work) as processes:
+            wait_started(processes)
+            wait_idle(database_url)
+            return drain_rate(database_url, args.deliveries, args.timeout)
+
+
+def wait_started(processes: list[subprocess.Popen], timeout: float = 120) -> None:
+    """Every worker process has started its job slots (threads), its imports long done."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        tasks = Path(f"/proc/{process.pid}/task")
+        while len(list(tasks.iterdir())) < 2:  # the main thread and its first job slot
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"worker {process.pid} did not start")
+            time.sleep(0.1)
+
+
+def noop_floor(count: int, work: Path) -> float:
+    """Claim and complete `count` jobs with no handler work: what the store costs per job."""
+    engine = make_engine(f"sqlite:///{work / 'noop.db'}")
+    upgrade(engine)
+    for _ in range(count):
+        queue.enqueue(engine, kind="noop")
+    started = time.perf_counter()
+    while (job := queue.claim(engine, worker_id="floor", lease_seconds=60)) is not None:
+        queue.complete(engine, job_id=job.id, worker_id="floor")
+    took = time.perf_counter() - started
+    engine.dispose()
+    return count / took
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=2000, help="jobs per setup")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="a server to use")
+    parser.add_argument("--timeout", type=float, default=600.0, help="longest drain, seconds")
+    parser.add_argument("--only", choices=["sqlite", "pg1", "pg2", "noop"], action="append")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="repocrew-bench-worker-"))
+    hub = GitHubEmulator.with_defaults()
+    hub.create_repo(REPO, collaborators={"octocat": "admin"})
+    rates: dict[str, float] = {}
+    wanted = args.only or ["sqlite", "pg1", "pg2", "noop"]
+    with ExitStack() as stack:
+        hub_url = stack.enter_context(running(github_app(hub)))
+        hub.base_url = hub_url
+        if "sqlite" in wanted:
+            rates["sqlite"] = sqlite_rate(args, hub, hub_url, work)
+            print(f"sqlite, one serve: {rates['sqlite']:.0f} jobs/s")
+        for workers in (1, 2):
+            if f"pg{workers}" in wanted:
+                rates[f"pg{workers}"] = postgres_rate(args, hub, hub_url, work, workers)
+                print(f"postgresql, {workers} worker(s): {rates[f'pg{workers}']:.0f} jobs/s")
+        if "noop" in wanted:
+            rates["noop"] = noop_floor(args.deliveries, work)
+            print(f"no-op floor (sqlite): {rates['noop']:.0f} jobs/s")
+    print(f"GitHub API calls: {sum(hub.rate_used.values())}")
+    shutil.rmtree(work, ignore_errors=True)
+    names = {"sqlite": "sqlite", "pg1": "pg1", "pg2": "pg2", "noop": "noop_floor"}
+    print("worker: " + " ".join(f"{names[k]}_per_s={rates.get(k, 0):.0f}" for k in names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
