@@ -63,8 +63,9 @@ def _tasks(world: World) -> dict[str, Any]:
 
 
 def _runs_of(world: World) -> dict[str, Any]:
+    tasks = _tasks(world)  # before the runs: a run made between the reads is then listed
     runs = {run.id: run for run in _rows(world, Run)}
-    return {key: runs[t.run_id] for key, t in _tasks(world).items() if t.run_id}
+    return {key: runs[t.run_id] for key, t in tasks.items() if t.run_id}
 
 
 def _sprint(world: World) -> Any:
