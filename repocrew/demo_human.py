@@ -64,6 +64,9 @@ class Human:
     def pulls(self) -> list[dict[str, Any]]:
         return self._json("GET", "/pulls", params={"state": "all", "per_page": 100})
 
+    def pull(self, number: int) -> dict[str, Any]:
+        return self._json("GET", f"/pulls/{number}")
+
     def merge(self, number: int) -> None:
         """Merge the pull request, as its reviewer would with the button."""
         self._json("PUT", f"/pulls/{number}/merge", json={"merge_method": "merge"})
