@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,10 @@ GITHUB_API_URL = "https://api.github.com"
 GITHUB_WEB_URL = "https://github.com"
 SLACK_API_URL = "https://slack.com/api/"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What hosts hand out (Heroku, Render, Fly…), what we document, and the driver we ship.
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+POSTGRES_DRIVER = "postgresql+psycopg://"
 
 
 class Settings(BaseSettings):
@@ -152,17 +157,26 @@ class Settings(BaseSettings):
     @classmethod
     def _long_dashboard_token(cls, token: SecretStr | None) -> SecretStr | None:
         if token is not None and len(token.get_secret_value().strip()) < 16:
-            raise ValueError("REPOCREW_DASHBOARD_TOKEN must be at least 16 characters")
+            raise ValueError("must be at least 16 characters")
         return token
 
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
-        if not url.startswith(("sqlite", "postgresql")):
-            raise ValueError("REPOCREW_DATABASE_URL must be a sqlite:// or postgresql:// URL")
-        if url.startswith("postgresql://"):
-            # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return database_url(url)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level.upper()
+
+    @field_validator("github_api_url", "github_web_url", "slack_api_url", "anthropic_base_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// URL")
         return url
 
     @property
@@ -229,6 +243,33 @@ CREDENTIALS: tuple[MissingCredential, ...] = (
         ("ANTHROPIC_API_KEY",), "the agents' model calls (Anthropic)", ("anthropic_api_key",)
     ),
 )
+
+
+def database_url(url: str) -> str:
+    """A store URL SQLAlchemy can use: `postgres://` and `postgresql://` get the psycopg 3
+    driver we ship (SQLAlchemy would otherwise look for psycopg2), and a URL that would be
+    misread (an unencoded `@` in the password, a port that is not a number) is refused here,
+    where the message can leave the password out."""
+    if not url.startswith(("sqlite", "postgresql")) and not url.startswith(POSTGRES_SCHEMES):
+        raise ValueError("must be a sqlite:///path or postgresql://user:password@host/db URL")
+    for scheme in POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            url = POSTGRES_DRIVER + url.removeprefix(scheme)
+    if url.startswith("postgresql") and not _unambiguous(url):
+        raise ValueError(
+            "cannot be read as user:password@host:port/db: %-encode the password's special"
+            " characters (@ as %40, : as %3A, / as %2F, # as %23)"
+        )
+    return url
+
+
+def _unambiguous(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (reading it is the check)
+    except ValueError:
+        return False
+    return parts.netloc.count("@") <= 1
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -10,6 +10,7 @@ from bot.roster.loader import load_crew
 from bot.runs.driver import drive
 from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs
 from bot.runs.progress import fail_run
+from bot.runs.questions import REASK_JOB, reask_due
 from bot.runs.steps.start import RunsPaused
 from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
@@ -98,6 +99,13 @@ def _standup_check(_job: ClaimedJob, services: Services) -> None:
         log.info("standup %s %s: %s", result.channel, result.day, result.outcome)
 
 
+def _questions_reask(_job: ClaimedJob, services: Services) -> None:
+    """Remind the humans of questions still open from an earlier working day (once a day)."""
+    reminded = reask_due(services.engine, services.step_services, now=services.clock())
+    if reminded:
+        log.info("questions asked again: %s", reminded)
+
+
 def _sprint_plan(job: ClaimedJob, services: Services) -> None:
     """The lead plans a sprint and posts the plan for approval (resumes where it stopped)."""
     plan_sprint(services, int(job.args["sprint_id"]))
@@ -120,6 +128,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = {
     HOUSEKEEPING_JOB: _housekeeping,
     STANDUP_CHECK_JOB: _standup_check,
     SLACK_LINK_JOB: poll_link,
+    REASK_JOB: _questions_reask,
     SPRINT_PLAN_JOB: _sprint_plan,
     SPRINT_SCHEDULE_JOB: _sprint_schedule,
     SPRINT_CHECK_JOB: _sprint_check,

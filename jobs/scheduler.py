@@ -1,4 +1,5 @@
-"""The scheduler: enqueues timed work (housekeeping, the standup check); it runs nothing itself."""
+"""The scheduler: enqueues timed work (housekeeping, the standup check, the
+questions' daily reminder); it runs nothing itself."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.runs.questions import REASK_JOB
 from bot.sprints.control import SPRINT_CHECK_JOB
 from bot.standups.run import STANDUP_CHECK_JOB
 from bot.store import queue
@@ -32,6 +34,15 @@ def build_scheduler(engine: Engine) -> BackgroundScheduler:
         "cron",
         minute="*",
         id=STANDUP_CHECK_JOB,
+        coalesce=True,
+        max_instances=1,
+    )
+    # Hourly: questions still open from an earlier working day are asked again, once a day.
+    scheduler.add_job(
+        lambda: queue.enqueue(engine, kind=REASK_JOB, max_attempts=1),
+        "cron",
+        minute=7,
+        id=REASK_JOB,
         coalesce=True,
         max_instances=1,
     )

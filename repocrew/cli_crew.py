@@ -74,25 +74,36 @@ def run_local(
     title: Annotated[str, typer.Option(help="A one-line title (default: the task's).")] = "",
 ) -> None:
     """Run the crew on a local git repository (posts go to a local file, not GitHub)."""
-    from bot.roster.loader import ConfigError, load_crew
+    from bot.roster.loader import load_crew
     from bot.runs.driver import drive
-    from bot.runs.lifecycle import start_local_run
+    from bot.runs.lifecycle import check_local_repository, start_local_run
+    from bot.runs.progress import fail_run
+    from bot.runs.states import TERMINAL, RunState
+    from bot.store.runs import get_run
     from bot.wiring import services_for
 
     settings = setup_logging()
     if settings.anthropic_api_key is None:
         typer.echo("missing ANTHROPIC_API_KEY: the agents need a model to run", err=True)
         raise typer.Exit(2)
-    try:
-        crew = load_crew(settings.crew_file)
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
+    crew = load_crew(settings.crew_file)  # a ConfigError is told in one line at the edge
+    check_local_repository(repo)
     engine = _store(settings)
     run_id = start_local_run(engine, crew=crew, repo=repo, task=task, title=title)
     services = services_for(engine, settings, run_id)
-    state = drive(services, run_id)
+    try:
+        state = drive(services, run_id)
+    except Exception as error:
+        # Nothing will retry a run driven in the foreground: end it with the reason, as the
+        # worker does after its last attempt, rather than leave it in a working state.
+        reason = services.scanner.redact(f"{type(error).__name__}: {error}")
+        fail_run(engine, run_id, reason=f"failed: {reason}")
+        raise
     typer.echo(f"run {run_id}: {state} (posts in {services.forge.path})")  # type: ignore[attr-defined]
+    if state in TERMINAL and state is not RunState.DONE:
+        reason = get_run(engine, run_id).reason
+        typer.echo(f"repocrew run: run {run_id} ended {state}: {reason}", err=True)
+        raise typer.Exit(1)
 
 
 def replay(run_id: Annotated[int, typer.Argument(help="The finished run to replay.")]) -> None:
@@ -100,11 +111,7 @@ def replay(run_id: Annotated[int, typer.Argument(help="The finished run to repla
     from bot.operator.replay import replay_run
 
     settings = setup_logging()
-    try:
-        result = replay_run(_store(settings), settings, run_id)
-    except LookupError as error:  # no such run
-        typer.echo(f"repocrew replay: {error}", err=True)
-        raise typer.Exit(2) from None
+    result = replay_run(_store(settings), settings, run_id)  # no such run: LookupError
     if result.prompts_changed:
         typer.echo(f"repocrew replay: run {run_id} cannot be replayed: {result.reason}", err=True)
         raise typer.Exit(1)

@@ -14,9 +14,18 @@ from repocrew.setup import setup_logging
 
 def doctor() -> None:
     """Check the store, credentials, GitHub, Slack, the model, the sandbox and the crew file."""
-    from bot.operator.doctor import failed, render, run_checks
+    from pydantic import ValidationError
 
-    settings = setup_logging()
+    from bot.operator.doctor import Check, failed, render, run_checks
+    from repocrew.settings_errors import setting_problems
+
+    try:
+        settings = setup_logging()
+    except ValidationError as error:  # a row each; the other checks need valid settings
+        rows = [Check(p.variable, False, p.wrong, p.fix) for p in setting_problems(error)]
+        typer.echo(render(rows))
+        typer.echo("fix these settings first: the other checks need them")
+        raise typer.Exit(1) from None
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.CRITICAL)  # the table reports every failure, once

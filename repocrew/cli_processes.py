@@ -12,7 +12,7 @@ import typer
 
 from bot.settings import Settings
 from repocrew.cli_crew import play_demo
-from repocrew.setup import Host, Port, report_missing_credentials, setup_logging
+from repocrew.setup import Host, Port, ready_settings, report_missing_credentials
 
 log = logging.getLogger("repocrew")
 
@@ -32,12 +32,12 @@ def _run_web(settings: Settings, host: str, port: int, *, background: bool) -> N
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Web app, one worker and the scheduler in one process (the embedded SQLite set-up)."""
-    _run_web(setup_logging(), host, port, background=True)
+    _run_web(ready_settings(), host, port, background=True)
 
 
 def web(host: Host = "0.0.0.0", port: Port = 8000) -> None:
     """Only the web app (scale-out: run several behind a load balancer, on PostgreSQL)."""
-    _run_web(setup_logging(), host, port, background=False)
+    _run_web(ready_settings(), host, port, background=False)
 
 
 def _stop_on_signals(stop) -> None:
@@ -58,7 +58,7 @@ def worker(
     from bot.wiring import build_services
     from jobs.worker import Worker
 
-    services = build_services(setup_logging())
+    services = build_services(ready_settings())
     upgrade(services.engine)
     job_worker = Worker(services)
     _stop_on_signals(job_worker.stop)
@@ -81,7 +81,7 @@ def scheduler() -> None:
     from bot.store.migrate import upgrade
     from jobs.scheduler import build_scheduler
 
-    settings = setup_logging()
+    settings = ready_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     stopping = threading.Event()
@@ -96,7 +96,7 @@ def scheduler() -> None:
 def start(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """`repocrew serve` when GitHub credentials are set; otherwise say what is missing and
     show the offline demo."""
-    settings = setup_logging()
+    settings = ready_settings()
     github_ready = settings.github_app_id is not None and settings.github_app_private_key
     if github_ready:
         _run_web(settings, host, port, background=True)

@@ -35,6 +35,16 @@ def setup_logging(settings: Settings | None = None) -> Settings:
     return settings
 
 
+def ready_settings() -> Settings:
+    """For a process that runs until stopped: the settings, checked as `repocrew doctor`
+    checks them before anything is logged, so a refusal is one line and nothing else."""
+    from bot.operator.preflight import ensure_ready  # the doctor's checks import every SDK
+
+    settings = load_settings()
+    ensure_ready(settings)
+    return setup_logging(settings)
+
+
 def report_missing_credentials(settings: Settings) -> list[str]:
     """Lines naming each missing credential and what stays off without it."""
     lines = [

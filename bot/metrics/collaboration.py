@@ -2,7 +2,7 @@
 back and forth, how long humans and agents waited, what it cost, and who handed work to whom.
 
 Everything is counted from rows the crew writes anyway (runs, transitions, step outputs,
-model calls, standups, the Slack outbox), so the numbers cannot disagree with the runs.
+model calls, standups, the Slack outbox, questions), so the numbers cannot disagree with the runs.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from bot.runs.states import TERMINAL, RunState
 from bot.store.activity import RoleUsage, collaboration_activity
 from bot.store.engine import Engine
 from bot.store.models import RunTransition, StepOutput
+from bot.store.question_models import HUMANS, Question
+from bot.store.questions import questions_between
 
 BLOCKING = (RunState.AWAITING_HUMAN, RunState.FAILED, RunState.BUDGET_EXHAUSTED)
 # A human's answer to a finished pull request: approve, ask for changes, or stop.
@@ -38,6 +40,18 @@ class Usage:
     cost_usd: float = 0.0
 
 
+@dataclass(frozen=True)
+class QuestionCounts:
+    """Questions agents asked (in the window) and answers they got (in the window)."""
+
+    asked: int = 0
+    asked_humans: int = 0
+    answered: int = 0
+    answer_seconds: float | None = None  # median, over the answers in the window
+    human_answer_seconds: float | None = None  # the same, of the questions to the humans
+    asker_to_addressee: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
 @dataclass
 class Metrics:
     start: datetime
@@ -55,6 +69,7 @@ class Metrics:
     pr_to_decision_seconds: float | None = None  # median
     usage: dict[str, Usage] = field(default_factory=dict)  # by role
     interactions: dict[str, dict[str, int]] = field(default_factory=dict)  # giver → taker
+    questions: QuestionCounts = field(default_factory=QuestionCounts)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,7 +92,28 @@ def collaboration_metrics(engine: Engine, *, start: datetime, end: datetime) -> 
     _blockers(activity.transitions, metrics)
     metrics.usage = {row.role: _usage(row) for row in activity.usage}
     _interactions(activity.outputs, metrics)
+    metrics.questions = question_counts(questions_between(engine, start=start, end=end), start, end)
     return metrics
+
+
+def question_counts(rows: list[Question], start: datetime, end: datetime) -> QuestionCounts:
+    """Asked and answered in [start, end), the median wait for an answer, who asked whom."""
+    asked = [q for q in rows if start <= q.asked_at < end]
+    answered = [q for q in rows if q.answered_at is not None and start <= q.answered_at < end]
+    waits = [(q.answered_at - q.asked_at, q.addressee == HUMANS) for q in answered if q.answered_at]
+    matrix: dict[str, Counter[str]] = defaultdict(Counter)
+    for question in asked:
+        matrix[question.asker][question.addressee] += 1
+    return QuestionCounts(
+        asked=len(asked),
+        asked_humans=sum(1 for q in asked if q.addressee == HUMANS),
+        answered=len(answered),
+        answer_seconds=_median([wait for wait, _ in waits]),
+        human_answer_seconds=_median([wait for wait, humans in waits if humans]),
+        asker_to_addressee={
+            asker: dict(sorted(addressees.items())) for asker, addressees in sorted(matrix.items())
+        },
+    )
 
 
 def _pulls(pulls: list[tuple[datetime, datetime]], metrics: Metrics) -> None:

@@ -10,6 +10,7 @@ from bot.slack.blocks import MAX_SECTION_TEXT, check_blocks, clip, escape
 def render_metrics(metrics: Metrics) -> tuple[str, list[dict]]:
     """Headline numbers, waits, cost by role and the hand-off matrix, one section each."""
     sections = [_headline(metrics), _waits(metrics), _usage(metrics), _matrix(metrics)]
+    sections.append(_questions(metrics))
     sections = [section for section in sections if section]
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_TEXT)}}
@@ -69,6 +70,22 @@ def _matrix(m: Metrics) -> str:
         for giver, takers in m.interactions.items()
     ]
     return "🤝 *Hand-offs* (who gave work or feedback to whom)\n" + "\n".join(lines)
+
+
+def _questions(m: Metrics) -> str:
+    """Only when an agent asked or was answered in the window (most crews never ask)."""
+    q = m.questions
+    if not q.asked and not q.answered:
+        return ""
+    asked = ", ".join(
+        f"{escape(asker)} → " + ", ".join(f"{escape(to)} {n}" for to, n in addressees.items())
+        for asker, addressees in q.asker_to_addressee.items()
+    )
+    return (
+        f"❓ *Questions*: {q.asked} asked ({q.asked_humans} to the humans), {q.answered} "
+        f"answered; median answer {duration(q.answer_seconds)} "
+        f"(humans {duration(q.human_answer_seconds)})" + (f"\n• {asked}" if asked else "")
+    )
 
 
 def duration(seconds: float | None) -> str:

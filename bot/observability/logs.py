@@ -103,17 +103,19 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`time LEVEL logger: message [key=value …]` for a person at a terminal; redacted whole."""
+    """`12:04:05 WARNING logger: message [key=value …]` for a person at a terminal, who
+    knows the day and reads the level in a column; redacted whole."""
 
     def __init__(self, scanner: SecretScanner | None = None) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
         self.scanner = scanner
 
     def format(self, record: logging.LogRecord) -> str:
         try:
             line = super().format(record)
         except (TypeError, ValueError, KeyError):
-            line = f"{self.formatTime(record)} {record.levelname} {record.name}: {_message(record)}"
+            when = self.formatTime(record, self.datefmt)
+            line = f"{when} {record.levelname:<7} {record.name}: {_message(record)}"
         context = _context.get()
         if context:
             line += " [" + " ".join(f"{k}={v}" for k, v in context.items()) + "]"

@@ -106,8 +106,29 @@ APP_CHECK_FAILURES: dict[str, Callable[[Settings, str], tuple[str, str]]] = {
 }
 
 
+def check_key_file(settings: Settings) -> Check:
+    """The App key's file, when the key comes from one: a path that cannot be read would
+    otherwise fail every GitHub call of a running server."""
+    name = "REPOCREW_GITHUB_PRIVATE_KEY_PATH"
+    path = settings.github_private_key_path
+    if path is None or settings.github_private_key is not None:
+        return Check(name, None, "not used")
+    try:
+        path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        fix = (
+            "point it at the App's .pem file (`repocrew setup github` writes one), or put the"
+            " key's text in REPOCREW_GITHUB_PRIVATE_KEY"
+        )
+        return Check(name, False, f"cannot read {path}: {reason}", fix)
+    return Check(name, True, f"{path} is readable")
+
+
 def check_github(settings: Settings) -> Check:
     name = "GitHub App"
+    if check_key_file(settings).ok is False:
+        return Check(name, None, "skipped: the private key file cannot be read")
     key = settings.github_app_private_key
     if settings.github_app_id is None or not key:
         return Check(name, None, "skipped: no App id or private key")
@@ -216,7 +237,10 @@ def check_crew(settings: Settings) -> Check:
     name = "crew file"
     try:
         crew = load_crew(settings.crew_file)
-    except (ConfigError, OSError) as error:
+    except ConfigError as error:  # one line, every problem on it
+        detail = "; ".join(str(problem) for problem in error.problems)
+        return Check(name, False, detail, f"fix {settings.crew_file} or `repocrew init`")
+    except (OSError, UnicodeDecodeError) as error:
         return Check(name, False, str(error), f"fix {settings.crew_file} or `repocrew init`")
     source = settings.crew_file if settings.crew_file.is_file() else "the packaged default"
     return Check(name, True, f"{len(crew.roles)} roles from {source}")
@@ -236,7 +260,9 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order an operator fixes things: store, credentials, services."""
     first, *rest = CHECKS
-    return [first(settings), *check_credentials(settings), *(check(settings) for check in rest)]
+    key_file = [found] if (found := check_key_file(settings)).ok is False else []
+    credentials = [*check_credentials(settings), *key_file]
+    return [first(settings), *credentials, *(check(settings) for check in rest)]
 
 
 def failed(checks: list[Check]) -> bool:

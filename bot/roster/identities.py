@@ -12,7 +12,7 @@ from bot.roster.validation import RosterModel, Strings, problems_error
 # Tools an agent may be given; a role naming any other is a typo, caught at load time.
 TOOLS = tuple(
     "list_files read_file search write_file edit_file delete_file run_tests run git_diff "
-    "web_search".split()
+    "web_search ask".split()
 )
 ROLE_KEY = r"^[a-z][a-z0-9_-]*$"
 

@@ -21,6 +21,7 @@ from bot.roster.sections import (
     Budgets,
     EnvironmentConfig,
     Price,
+    QuestionsConfig,
     ResearchConfig,
     ReviewConfig,
     SprintConfig,
@@ -44,6 +45,7 @@ __all__ = [
     "ReviewConfig",
     "Role",
     "SlackIdentity",
+    "QuestionsConfig",
     "SprintConfig",
     "StandupConfig",
     "TestsConfig",
@@ -85,6 +87,7 @@ class Crew(RosterModel):
     review: ReviewConfig = ReviewConfig()
     research: ResearchConfig = ResearchConfig()
     standup: StandupConfig = StandupConfig()
+    questions: QuestionsConfig = QuestionsConfig()
     sprint: SprintConfig = SprintConfig()
     # Template name → repo-relative path of a replacement template (`[prompts]` in the file).
     prompt_overrides: dict[str, str] = Field(default_factory=dict, alias="prompts")

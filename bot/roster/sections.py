@@ -1,5 +1,5 @@
-"""The roster's tuning sections: budgets, model prices, tests, environment, review, research
-and standup."""
+"""The roster's tuning sections: budgets, model prices, tests, environment, review, research,
+standup and questions."""
 
 from __future__ import annotations
 
@@ -169,6 +169,15 @@ class ResearchConfig(RosterModel):
 
     web_search: bool = False
     max_searches: int = Field(default=5, ge=0)
+
+
+class QuestionsConfig(RosterModel):
+    """How much an agent with the `ask` tool may ask: a bound, so asking never stalls a run."""
+
+    # Questions one step may ask (to roles and humans together, every attempt of the step).
+    max_per_step: int = Field(default=2, ge=0, le=10)
+    # Model turns a role has to answer another role's question.
+    answer_turns: int = Field(default=4, ge=1, le=20)
 
 
 class StandupConfig(RosterModel):

@@ -21,6 +21,7 @@ from bot.runs import comments as render
 from bot.runs.announce import announce, announce_end, catch_up
 from bot.runs.progress import SPEND_LIMIT_FLAG, StaleRun, finish_step
 from bot.runs.publish import upsert_comment
+from bot.runs.questions import AwaitingAnswer, wait_for_answer
 from bot.runs.states import STATE_STEP, TERMINAL, WAITING, RunState
 from bot.runs.step_services import StepServices
 from bot.runs.steps.coding import code, fix
@@ -79,6 +80,8 @@ def _advance(services: StepServices, run_id: int, run: Run) -> RunState:
     services.files_read.clear()  # what a failed attempt read is not this step's
     try:
         result = STEPS[state](services, run, outputs(services.engine, run_id))
+    except AwaitingAnswer as waiting:  # the step asked the humans: the run waits for them
+        return wait_for_answer(services, run, waiting.question)
     except BudgetExhausted as stop:
         return _end(services, run, RunState.BUDGET_EXHAUSTED, f"budget exhausted: {stop.reason}")
     except (ModelRefused, BranchDeleted) as stop:

@@ -6,6 +6,7 @@ began even if `crew.toml` changed meanwhile.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,10 @@ from bot.store.models import utcnow
 
 CREW_RUN_JOB = "crew.run"
 ORPHAN_AFTER = timedelta(minutes=5)
+
+
+class RepositoryNotFound(ValueError):
+    """`repocrew run` was given a path that is not a git repository."""
 
 
 def crew_snapshot(crew: Crew) -> dict:
@@ -46,6 +51,29 @@ def start_local_run(
         forge="local",
         config=crew_snapshot(crew),
     )
+
+
+def check_local_repository(repo: str) -> None:
+    """Refuse a path that is not a git repository before a run exists that could only fail
+    (a URL is left to the clone)."""
+    if _is_url(repo):
+        return
+    path = Path(repo).resolve()
+    if not path.is_dir():
+        raise RepositoryNotFound(f"{repo}: no such directory; give a git repository's path or URL")
+    found = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--git-dir"],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
+    if found.returncode != 0:
+        raise RepositoryNotFound(f"{repo} is not a git repository (`git init` makes one)")
+
+
+def _is_url(repo: str) -> bool:
+    """`https://…`, `file://…`, `ssh://…` or git's `user@host:path`."""
+    return "://" in repo or re.match(r"^[\w.-]+@[\w.-]+:", repo) is not None
 
 
 def queue_run(engine: Engine, run_id: int, *, max_attempts: int = 5) -> int:

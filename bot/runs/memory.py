@@ -26,6 +26,8 @@ SHOWN: Mapping[str, tuple[str, ...]] = {
     "fix": ("plan", "research", "code", "fix"),
     "test": ("code", "fix", "ci"),
     "vote": ("plan", "code", "fix", "review", "test", "ci"),
+    # A role answering a teammate's question (`ask`) sees everything so far.
+    "answer": ("plan", "research", "code", "fix", "review", "test", "ci"),
 }
 
 TITLES = {

@@ -15,6 +15,7 @@ class RunState(StrEnum):
     TESTING = "testing"
     VOTING = "voting"
     AWAITING_HUMAN = "awaiting_human"
+    AWAITING_ANSWER = "awaiting_answer"
     DONE = "done"
     FAILED = "failed"
     STOPPED = "stopped"
@@ -35,7 +36,21 @@ STATE_STEP = {
 }
 
 # States in which the crew has nothing to do until a human (or an event) moves the run.
-WAITING = frozenset({RunState.AWAITING_HUMAN})
+WAITING = frozenset({RunState.AWAITING_HUMAN, RunState.AWAITING_ANSWER})
+
+# The states whose step's agents may ask the humans a question: the run waits in
+# awaiting_answer and goes back to the asking state (the step again) when a writer answers.
+ASKING = frozenset(
+    {
+        RunState.PLANNING,
+        RunState.RESEARCHING,
+        RunState.CODING,
+        RunState.REVIEWING,
+        RunState.FIXING,
+        RunState.TESTING,
+        RunState.VOTING,
+    }
+)
 
 # Any working state may end early: a crash the step cannot recover from, a human's stop, or
 # a budget that would be exceeded by the next model call.
@@ -62,11 +77,18 @@ TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     RunState.AWAITING_HUMAN: frozenset(
         {RunState.DONE, RunState.FIXING, RunState.CODING, RunState.STOPPED}
     ),
+    # A writer's answer resumes the step that asked; a human may stop the run meanwhile.
+    RunState.AWAITING_ANSWER: ASKING | frozenset({RunState.STOPPED}),
     RunState.DONE: frozenset(),
     RunState.FAILED: frozenset(),
     RunState.STOPPED: frozenset(),
     RunState.BUDGET_EXHAUSTED: frozenset(),
 }
+
+
+# Any state whose step's agents may ask the humans pauses in awaiting_answer (`ask`).
+for _asking in ASKING:
+    TRANSITIONS[_asking] |= {RunState.AWAITING_ANSWER}
 
 
 class IllegalTransition(ValueError):

@@ -50,6 +50,9 @@ class StepServices:
     files_read: dict[str, list[str]] = field(default_factory=dict)
     # GitHub's web address for links in messages (`bot.runs.links.github_web_url`).
     web_url: str = GITHUB_WEB_URL
+    # The state of the sprint a run is a task of, as text for a role answering a question
+    # (`bot/runs/steps/ask_tool.py`); None: the run is in no sprint.
+    sprint_state: Callable[[Any], str] | None = None
 
     def environments_or_default(self) -> Environments:
         if self.environments is None:

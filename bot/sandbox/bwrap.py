@@ -17,10 +17,12 @@ from pathlib import Path
 
 from bot.sandbox.layout import Layout, git_metadata
 
-__all__ = ["Layout", "bwrap_argv", "git_metadata", "python_paths", "sandbox_env"]
+__all__ = ["PRIVATE_TMP", "Layout", "bwrap_argv", "git_metadata", "python_paths", "sandbox_env"]
 from bot.sandbox.limits import SandboxLimits
 from bot.sandbox.network import RegistryAccess, bridged, network_binds
 
+# The sandbox's own /tmp: a host path under it is, inside, a path in that private tmpfs.
+PRIVATE_TMP = Path("/tmp")
 SYSTEM_DIRS = ("/usr", "/etc")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # links on merged /usr
 SECRET_FILES = ("/etc/shadow", "/etc/gshadow")  # root in the sandbox could read them
@@ -88,7 +90,7 @@ def bwrap_argv(
         args += ["--cap-drop", "ALL"]
     args += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
     # /tmp first: the workspace and the interpreter may live under it and are bound on top.
-    args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    args += ["--size", str(limits.tmp_bytes), "--tmpfs", str(PRIVATE_TMP)]
     args += _system_args()
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]

@@ -18,6 +18,8 @@ from bot.runs.states import STATE_STEP, TERMINAL, RunState
 from bot.store.activity import standup_activity
 from bot.store.engine import Engine
 from bot.store.models import RunTransition, StepOutput, Vote
+from bot.store.question_models import HUMANS, Question
+from bot.store.questions import open_questions
 
 HUMAN = "human"  # the role of outputs a person made (a changes-requested review)
 BLOCKING_ENDS = (RunState.FAILED, RunState.BUDGET_EXHAUSTED)
@@ -30,6 +32,7 @@ class RunRef:
     pr_number: int | None
     state: str
     mode: str = "full"
+    task: str = ""  # its sprint task's key, if it is one (`sprint_facts`)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class VoteCast:
 @dataclass(frozen=True)
 class Blocker:
     run_id: int
-    kind: str  # awaiting_human, failed, budget_exhausted or tests_failing
+    kind: str  # awaiting_human, awaiting_answer, failed, budget_exhausted or tests_failing
     reason: str = ""
 
 
@@ -82,7 +85,8 @@ class Blocker:
 class Need:
     run_id: int
     who: str  # a role key, or "human"
-    step: str  # what it waits for: a step kind, or "decision" / "go" from a human
+    step: str  # what it waits for: a step kind, or "decision" / "go" / "answer" from a human
+    about: str = ""  # the question a human's answer is wanted to
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,22 @@ def gather(engine: Engine, crew: Crew, *, start: datetime, end: datetime) -> Tea
     _yesterday(facts, activity.outputs, activity.votes)
     _ends(facts, crew, activity.ended)
     _now(facts, crew, activity.active_ids, activity.history)
+    _questions(facts, crew, open_questions(engine, ended=[state.value for state in TERMINAL]))
     return facts
+
+
+def _questions(facts: TeamFacts, crew: Crew, questions: list[Question]) -> None:
+    """A run waiting on the humans' answer blocks the role that asked, which needs a human."""
+    for question in questions:
+        run = facts.runs.get(question.run_id)
+        if question.addressee != HUMANS or run is None or question.asker not in crew.roles:
+            continue
+        if run.state != RunState.AWAITING_ANSWER:
+            continue
+        asker = facts.roles[question.asker]
+        asker.blockers.append(Blocker(run.id, RunState.AWAITING_ANSWER, question.text))
+        asker.needs.append(Need(run.id, HUMAN, "answer", question.text))
+        facts.chain.append(Handoff(run.id, question.asker, HUMAN, "answer"))
 
 
 def _yesterday(facts: TeamFacts, done: list[StepOutput], votes: list[Vote]) -> None:
@@ -200,6 +219,8 @@ def _now(facts: TeamFacts, crew: Crew, active_ids: list[int], history: list[Step
         if failing is not None:
             tester = facts.roles[crew.role_for("test").key]
             tester.blockers.append(Blocker(run_id, "tests_failing", f"{failing} failed"))
+        if run.state == RunState.AWAITING_ANSWER:
+            continue  # the asker's blocker and need come from its question (`_questions`)
         if run.state == RunState.AWAITING_HUMAN:
             owner = crew.role_for("review" if run.mode == "review" else "code").key
             ask = "go" if run.mode == "plan" and run.pr_number is None else "decision"

@@ -14,7 +14,9 @@ from datetime import date
 from bot.roster.models import Crew
 from bot.runs.memory import kind_of
 from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, check_blocks, clip, escape
+from bot.standups import sprint_render
 from bot.standups.facts import HUMAN, Blocker, Handoff, Need, RoleFacts, RunRef, TeamFacts
+from bot.standups.sprint_facts import SprintFacts
 from bot.standups.words import ASKS, BLOCKED, DOING, DONE, VERDICTS, WORDS, WORK
 from bot.store.standups import THREAD_PREFIX, StandupPost
 
@@ -37,37 +39,51 @@ def standup_posts(
     since: date,
     updates: Sequence[tuple[str, str]] = (),
     updates_day: date | None = None,
+    sprints: Sequence[SprintFacts] = (),
 ) -> list[StandupPost]:
     """The whole standup in posting order: the lead's opening, each agent, the lead's summary.
 
-    `updates` are (Slack user id, text) replies to the standup of `updates_day`.
+    `updates` are (Slack user id, text) replies to the standup of `updates_day`; `sprints`
+    the running sprints (their goal and day open it, their chains close it).
     """
     thread = thread_key(channel, day)
     lead = crew.roles[crew.lead]
     opening = [WORDS["open"].format(day=_day(day), since=_day(since))]
+    opening += sprint_render.openings(sprints)
     context = WORDS["open_context"].format(lead=escape(lead.slack.username))
     posts = [_post(f"{thread}:{lead.key}", lead.key, opening, context, parent=True)]
     for key, role in crew.roles.items():
         if key != crew.lead:
-            body = agent_update(crew, facts, facts.roles[key], since=since)
+            body = agent_update(crew, facts, facts.roles[key], since=since, sprints=sprints)
             context = f"{escape(role.slack.username)} · {escape(clip(role.job, MAX_LINE))}"
             posts.append(_post(f"{thread}:{key}", key, body, context))
-    summary = lead_summary(crew, facts, since=since, updates=updates, updates_day=updates_day)
+    summary = lead_summary(
+        crew, facts, since=since, updates=updates, updates_day=updates_day, sprints=sprints
+    )
     context = f"{escape(lead.slack.username)} · standup of {_day(day)}"
     posts.append(_post(f"{thread}:{lead.key}:summary", lead.key, summary, context))
     return posts
 
 
-def agent_update(crew: Crew, facts: TeamFacts, role: RoleFacts, *, since: date) -> list[str]:
-    """One agent's four headings (sections of mrkdwn), or one line when it has nothing."""
-    if role.quiet:
-        return [WORDS["quiet"].format(since=_day(since))]
+def agent_update(
+    crew: Crew,
+    facts: TeamFacts,
+    role: RoleFacts,
+    *,
+    since: date,
+    sprints: Sequence[SprintFacts] = (),
+) -> list[str]:
+    """One agent's four headings (sections of mrkdwn), or one line when it has nothing; its
+    sprint tasks follow its runs under Today, Blockers and Needs."""
     runs = facts.runs
+    today, blockers, needs = sprint_render.role_lines(crew, sprints, role.role, runs)
+    if role.quiet and not (today or blockers or needs):
+        return [WORDS["quiet"].format(since=_day(since))]
     return [
         _heading("yesterday", _yesterday(role, runs)),
-        _heading("today", [f"{DOING[w.step]} {_run(runs[w.run_id])}" for w in role.today]),
-        _heading("blockers", [_blocker(b, runs) for b in role.blockers]),
-        _heading("needs", [_need(crew, n, runs) for n in role.needs]),
+        _heading("today", [f"{DOING[w.step]} {_run(runs[w.run_id])}" for w in role.today] + today),
+        _heading("blockers", [_blocker(b, runs) for b in role.blockers] + blockers),
+        _heading("needs", [_need(crew, n, runs) for n in role.needs] + needs),
     ]
 
 
@@ -78,11 +94,14 @@ def lead_summary(
     since: date,
     updates: Sequence[tuple[str, str]] = (),
     updates_day: date | None = None,
+    sprints: Sequence[SprintFacts] = (),
 ) -> list[str]:
-    """The lead's closing: totals, the dependency chain, the blockers and the humans' notes."""
+    """The lead's closing: totals, the sprints' dependency chains in order, who hands work to
+    whom, the blockers and the humans' notes."""
     roles = facts.roles.values()
     blockers = [blocker for role in roles for blocker in role.blockers]
-    if all(role.quiet for role in roles) and not (facts.ended or facts.chain or updates):
+    quiet = all(role.quiet for role in roles) and not (facts.ended or facts.chain or updates)
+    if quiet and not sprints:
         return [WORDS["quiet_team"].format(since=_day(since))]
     tests = [test for role in roles for test in role.tests]
     totals = [
@@ -99,6 +118,9 @@ def lead_summary(
     if facts.active:
         head.append(WORDS["active"].format(active=_tally(facts.active)))
     sections = ["\n".join(head)]
+    sections += [
+        f"{title}\n{_bullets(lines)}" for title, lines in sprint_render.chains(crew, sprints)
+    ]
     if facts.chain:
         lines = [_handoff(crew, link, facts.runs) for link in facts.chain]
         sections.append(WORDS["flow"] + "\n" + _bullets(lines))
@@ -161,7 +183,7 @@ def _blocker(blocker: Blocker, runs: dict[int, RunRef]) -> str:
 def _need(crew: Crew, need: Need, runs: dict[int, RunRef]) -> str:
     run = _run(runs[need.run_id])
     if need.who == HUMAN:
-        return ASKS[need.step].format(run=run)
+        return ASKS[need.step].format(run=run, about=escape(clip(need.about, 200)))
     name = escape(crew.roles[need.who].name)
     what, preposition = WORK.get(need.step, (need.step, "on"))
     return f"{name}: {what} {preposition} {run}"
@@ -171,7 +193,7 @@ def _handoff(crew: Crew, link: Handoff, runs: dict[int, RunRef]) -> str:
     run = _run(runs[link.run_id])
     giver = "a human" if link.giver == HUMAN else _the(crew, link.giver)
     if link.taker == HUMAN:
-        wanted = "a decision" if link.step == "decision" else "the go-ahead"
+        wanted = {"decision": "a decision", "answer": "an answer"}.get(link.step, "the go-ahead")
         return f"{run}: {giver or 'the crew'} hands it to a human for {wanted}"
     taker, what = _the(crew, link.taker), WORK.get(link.step, (link.step, ""))[0]
     if link.giver is None:
@@ -186,7 +208,9 @@ def _the(crew: Crew, key: str | None) -> str | None:
 
 
 def _run(run: RunRef) -> str:
-    ref = f"PR #{run.pr_number}" if run.pr_number is not None else f"run {run.id}"
+    ref = sprint_render.run_label(run)
+    if run.task:  # a sprint task's run goes by its task, as the sprint's posts name it
+        return f"task {escape(run.task)} “{escape(run.title)}” ({ref})"
     return f"{ref} “{escape(run.title)}”" if run.title else ref
 
 

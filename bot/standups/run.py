@@ -24,6 +24,7 @@ from bot.standups.facts import gather
 from bot.standups.schedule import Schedule, channel_name, schedule_for, schedules
 from bot.standups.schedule import ScheduleError as ScheduleError  # for /crew standup schedule
 from bot.standups.schedule import set_schedule as set_schedule  # for /crew standup schedule
+from bot.standups.sprint_facts import gather_sprints
 from bot.store import standups as store
 from bot.store.engine import Engine
 from bot.store.queue import enqueue
@@ -127,6 +128,7 @@ def compose(
     """The standup's posts from the store: the facts of the window before `day`."""
     start, end = schedule.window(day)
     facts = gather(engine, crew, start=start, end=end)
+    sprints = gather_sprints(engine, crew, facts, day=day, zone=schedule.zone)
     earlier = store.previous_standup_day(engine, channel=schedule.channel, before=day.isoformat())
     updates = store.human_updates(engine, channel=schedule.channel, day=earlier) if earlier else []
     posts = render.standup_posts(
@@ -137,6 +139,7 @@ def compose(
         since=start.astimezone(schedule.zone).date(),
         updates=updates,
         updates_day=date.fromisoformat(earlier) if earlier else None,
+        sprints=sprints,
     )
     if polish is None:
         return posts

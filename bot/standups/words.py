@@ -55,6 +55,7 @@ WORK = {
 }
 BLOCKED = {
     "awaiting_human": "{run} waits for a human decision",
+    "awaiting_answer": "{run} waits for a human's answer to: {reason}",
     "failed": "{run} failed: {reason}",
     "budget_exhausted": "{run} stopped at its budget ({reason})",
     "tests_failing": "Tests fail on {run} ({reason})",
@@ -62,4 +63,22 @@ BLOCKED = {
 ASKS = {
     "decision": "a human reviewer: a decision on {run}",
     "go": "a human: the go-ahead for {run}",
+    "answer": "an answer from the humans to: {about}, for {run}",
+}
+SPRINT = {
+    "goal": "🏁 *Sprint goal* ({repo}): {goal}\nToday is day {day} of {days}{late}.",
+    "late": ", past its last day",
+    "starting": "Starting {task}: every task it depends on is delivered",
+    "running": "{task} ({run}): {state}",
+    "running_alone": "{task}: running",
+    "waiting": "{task} is waiting for {needed} from the {owner}",
+    "need": "{owner}'s {needed} (for task {task})",
+    "failed": "{task} failed: {reason}",
+    "blocked": "{task} is blocked: {reason}",
+    "chain": "🔗 *Dependency chain* of “{goal}”",
+    "unblocks": "unblocks {tasks}",
+    "unblocked": "unblocked {tasks}",
+    "chain_end": "the end of the chain",
+    "waits_for": "waiting for {tasks}",
+    "ready": "ready to start",
 }

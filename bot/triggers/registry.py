@@ -13,6 +13,7 @@ from bot.triggers import (  # noqa: F401  (each registers its handlers when impo
     github_review_threads,
     github_reviews,
     github_sprints,
+    question_replies,
     slack_actions,
     slack_commands,
     slack_messages,

@@ -19,6 +19,7 @@ from bot.sandbox import (
     run_sandboxed,
     sandbox_status,
 )
+from bot.sandbox.bwrap import PRIVATE_TMP
 from bot.sandbox.capture import OutputCapture
 from bot.sandbox.limits import classify_limit
 from tests.conftest import REPO
@@ -186,21 +187,27 @@ def test_nothing_outside_the_workspace_is_written(workspace, tmp_path):
         tmp_path / "outside" / marker,  # a host directory beside the workspace
         Path("/etc") / marker,
         Path.home() / marker,
-        REPO / marker,  # the bot's own checkout
+        Path(sys.prefix) / marker,  # the Python in use: bound, read-only
     ]
-    sibling = tmp_path / marker  # the workspace's parent is only the sandbox's private /tmp
+    # The workspace's parent is, inside, only a directory of the sandbox's private /tmp: a
+    # write there may succeed and must still never reach the host.
+    private = [tmp_path / marker]
+    # The bot's own checkout is not in the sandbox at all; a checkout that lives under /tmp
+    # (a clone in the system temporary directory) is a private /tmp path like the one above.
+    checkout = REPO / marker
+    (private if checkout.is_relative_to(PRIVATE_TMP) else refused).append(checkout)
     inside = workspace / marker
     try:
-        targets = [*refused, sibling, inside]
+        targets = [*refused, *private, inside]
         result = run_sandboxed(_python(WRITE, *map(str, targets)), workspace=workspace)
         assert result.passed, result.output
         for path in refused:
             assert f"refused {path}" in result.output
-        for path in [*refused, sibling]:
+        for path in [*refused, *private]:
             assert not path.exists(), path
         assert inside.read_text() == "escaped"
     finally:
-        for path in refused + [sibling]:
+        for path in refused + private:
             path.unlink(missing_ok=True)
 
 

@@ -81,6 +81,7 @@ def spawn(settings: Settings, *, anthropic_key: str, crash_at: str = "") -> subp
         "REPOCREW_GITHUB_API_URL": settings.github_api_url,
         "ANTHROPIC_API_KEY": anthropic_key,
         "REPOCREW_ANTHROPIC_BASE_URL": settings.anthropic_base_url,
+        "REPOCREW_CREW_FILE": str(settings.crew_file),
         "REPOCREW_JOB_LEASE_SECONDS": "1",
         "REPOCREW_WORKER_POLL_SECONDS": "0.05",
         "REPOCREW_JOB_BACKOFF_SECONDS": "0.1",

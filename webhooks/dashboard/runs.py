@@ -17,6 +17,7 @@ from bot.runs.links import forge_link
 from bot.store.dashboard import RunRow, run_records, run_rows
 from bot.store.engine import Engine
 from bot.store.models import ModelCall, StepOutput
+from bot.store.questions import questions_of_run
 from webhooks.dashboard.text import Redact, first_text, pretty, shown
 
 PAGE = 50
@@ -96,6 +97,19 @@ class VoteView:
 
 
 @dataclass(frozen=True)
+class QuestionView:
+    asked_at: datetime
+    asker: str
+    addressee: str
+    text: str
+    status: str
+    answer: str
+    answered_by: str
+    answered_via: str
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class RunPage:
     run: RunRow
     task: str
@@ -103,6 +117,7 @@ class RunPage:
     steps: list[StepView]
     votes: list[VoteView]
     links: dict[str, str]  # "repo", "issue", "pull" → its page on GitHub (a GitHub run only)
+    questions: list[QuestionView] = field(default_factory=list)  # what agents asked, in order
 
 
 def runs_page(engine: Engine, *, before: int | None = None, state: str | None = None) -> RunsPage:
@@ -152,6 +167,20 @@ def run_page(engine: Engine, run_id: int, *, redact: Redact, web_url: str) -> Ru
             for v in records.votes
         ],
         links=run_links(records.run, web_url),
+        questions=[
+            QuestionView(
+                q.asked_at,
+                q.asker,
+                q.addressee,
+                shown(q.text, redact, 2000),
+                q.status,
+                shown(q.answer or "", redact, 4000),
+                q.answered_by,
+                q.answered_via,
+                q.answered_at,
+            )
+            for q in questions_of_run(engine, run_id)
+        ],
     )
 
 

@@ -23,12 +23,16 @@ from bot.roster.models import Crew, Role
 from bot.roster.protected import SECRET_FILES, Protection, protection
 from bot.runs.memory import kind_of
 from bot.runs.repository import remember_repository, repository_context
-from bot.runs.states import RunState
+from bot.runs.states import ASKING, RunState
 from bot.runs.step_services import StepServices
+from bot.runs.steps.ask_tool import ask_tool
+from bot.runs.steps.persona import system_prompt
 from bot.sandbox import SandboxLimits, sandbox_status
 from bot.security.file_secrets import secret_settings, workspace_secrets
-from bot.security.untrusted import UNTRUSTED_PREAMBLE
+from bot.security.untrusted import fence_untrusted
 from bot.store.models import Run
+from bot.store.question_models import HUMANS, Question, QuestionStatus
+from bot.store.questions import questions_of_step
 from bot.workspace.files import Workspace
 from bot.workspace.git import GitIdentity, GitWorkspace
 from bot.workspace.pull_refs import checkout_pull
@@ -72,26 +76,35 @@ def ask(
     server_tools: list[dict[str, Any]] | None = None,
     **prompt_variables: Any,
 ) -> dict[str, Any]:
-    """Run one agent turn for `role` and return its validated structured answer."""
+    """Run one agent turn for `role` and return its validated structured answer.
+
+    A role granted `ask` gets the tool; once the humans answered one of this step's questions,
+    the step runs again from its start with every answer so far in its prompt, on a ledger key
+    of its own (`code-1.answered-1`), so the first attempt's calls stay on the ledger.
+    """
     prompts = services.prompts
-    persona_name = f"roles/{role.prompt}"
-    system = prompts.render(
-        "system",
-        role=role,
-        crew_name=services.crew.name,
-        repo=run.repo,
-        team=list(services.crew.roles.values()),
-        persona=prompts.render(persona_name) if prompts.has(persona_name) else "",
-        untrusted_preamble=UNTRUSTED_PREAMBLE,
-    )
+    asked = questions_of_step(services.engine, run_id=run.id or 0, step=key)
+    humans = sum(1 for q in asked if q.addressee == HUMANS and q.status == QuestionStatus.ANSWERED)
+    attempt = f"{key}.answered-{humans}" if humans else key
+    # The answers of earlier attempts only: this attempt's own are in its conversation, and a
+    # replay of it must be asked exactly as it first was.
+    mine = f"run:{run.id}:{attempt}:"
+    answered = [
+        q for q in asked if q.status == QuestionStatus.ANSWERED and not q.key.startswith(mine)
+    ]
+    if "ask" in role.tools and run.state in ASKING:  # not in a review thread's answer
+        tools = [*tools, ask_tool(services, run, role, step=key, attempt=attempt)]
+    prompt = prompts.render(f"steps/{kind}", step=key, **prompt_variables)
+    if humans:
+        prompt += "\n" + prompts.render("questions/answered", answered=answered_views(answered))
     turn = AgentTurn(
         model=services.model,
-        ledger=services.ledger(run.id or 0, key, role),
+        ledger=services.ledger(run.id or 0, attempt, role),
         toolbox=Toolbox([*tools, answer]),
         model_name=role.model,
-        system=system,
+        system=system_prompt(services, run, role),
         context=context,
-        prompt=prompts.render(f"steps/{kind}", step=key, **prompt_variables),
+        prompt=prompt,
         max_tokens=role.max_tokens,
         max_turns=role.max_turns,
         budget=services.budget_check(run.id or 0, role),
@@ -104,6 +117,18 @@ def ask(
     if result.answer is None:
         raise StepFailed(f"{role.name} gave no answer")
     return result.answer
+
+
+def answered_views(answered: Sequence[Question]) -> list[dict[str, str]]:
+    """Each answered question for the prompt: who was asked, the question, the answer (a
+    human's fenced as untrusted: it is a person's text, not the crew's)."""
+    views = []
+    for question in answered:
+        text = question.answer or ""
+        if question.addressee == HUMANS:
+            text = fence_untrusted(text, source=f"answer by {question.answered_by}")
+        views.append({"to": question.addressee, "question": question.text, "answer": text})
+    return views
 
 
 def files_read(result: AgentResult) -> list[str]:

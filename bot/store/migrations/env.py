@@ -4,7 +4,12 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from bot.store import models, review_models, sprint_models  # noqa: F401  (registers the tables on the metadata)
+from bot.store import (  # noqa: F401  (registers the tables on the metadata)
+    models,
+    question_models,
+    review_models,
+    sprint_models,
+)
 
 target_metadata = SQLModel.metadata
 config = context.config

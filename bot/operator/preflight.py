@@ -1,0 +1,27 @@
+"""What the long-running processes check before they start: what would otherwise only show
+later as a dead job in the log every minute (a crew file with a typo, a key file that is not
+there). A refusal is the line `repocrew doctor` prints for the same problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.operator.doctor import Check, check_crew, check_key_file
+from bot.settings import Settings
+
+STARTUP_CHECKS: tuple[Callable[[Settings], Check], ...] = (check_key_file, check_crew)
+
+
+class NotReady(Exception):
+    """A check a process needs has failed; str() is doctor's line and its fix."""
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+        super().__init__(f"{check.name}: {check.detail} → {check.fix}")
+
+
+def ensure_ready(settings: Settings) -> None:
+    """Raise `NotReady` for the first failed start-up check."""
+    for check in STARTUP_CHECKS:
+        if (found := check(settings)).ok is False:
+            raise NotReady(found)
