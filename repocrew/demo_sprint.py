@@ -31,7 +31,7 @@ from emulators.slack.defaults import BOT_USER, HUMAN
 from repocrew import demo_session
 from repocrew.demo_human import Human
 from repocrew.demo_sprint_report import SprintDemo, is_standup, read_back
-from repocrew.demo_sprint_script import GOAL, sprint_script
+from repocrew.demo_sprint_script import GOAL, HUMAN_ANSWER, sprint_script
 from repocrew.serve import start_background
 from repocrew.world import emulated_world
 
@@ -40,6 +40,7 @@ TITLE = "Sprint: age limits for the sign-up form"
 # The demo's crew: the packaged product team, going on to the votes where no sandbox is.
 SKIP = ("skip_without_sandbox = false", "skip_without_sandbox = true")
 ENDED = frozenset({SprintState.REVIEWING, SprintState.CLOSED})
+QUESTION_MARK = "step=question-"  # the hidden marker of the crew's question to the humans
 RUN_FAILED = frozenset({"failed", "stopped", "budget_exhausted"})
 
 
@@ -54,6 +55,7 @@ class Stage:
     repo: str = REPO
     wait_idle: Callable[[], Any] = lambda: None  # GitHub's webhooks delivered
     merged: set[int] = field(default_factory=set)
+    answered: set[int] = field(default_factory=set)  # the crew's question comments answered
 
 
 def sprint_crew_text() -> str:
@@ -117,6 +119,7 @@ def play(stage: Stage, *, timeout: float, say: Callable[[str], None]) -> SprintD
             break
         tasks = stored.tasks(stage.engine, sprint_id)
         _merge_waiting(stage, tasks, say)
+        _answer_questions(stage, tasks, say)
         delivered = sum(task.state == TaskState.DELIVERED for task in tasks)
         if not standup and delivered >= 2:
             _standup(stage, say)
@@ -150,6 +153,20 @@ def _merge_waiting(stage: Stage, tasks: list[Any], say: Callable[[str], None]) -
             stage.human.merge(run.pr_number)
             stage.merged.add(run.pr_number)
             say(f"octocat merged #{run.pr_number} ({task.key}: {task.title})")
+
+
+def _answer_questions(stage: Stage, tasks: list[Any], say: Callable[[str], None]) -> None:
+    """octocat answers the crew's question on a task's issue with a comment, as a writer would
+    (the run waits for it in `awaiting_answer`)."""
+    for task in tasks:
+        if task.run_id is None or get_run(stage.engine, task.run_id).state != "awaiting_answer":
+            continue
+        for comment in stage.human.issue_comments(task.issue_number or 0):
+            if QUESTION_MARK not in comment["body"] or comment["id"] in stage.answered:
+                continue
+            stage.human.comment(task.issue_number or 0, HUMAN_ANSWER)
+            stage.answered.add(comment["id"])
+            say(f"the crew asked on #{task.issue_number} ({task.key}); octocat answers there")
 
 
 def _standup(stage: Stage, say: Callable[[str], None], timeout: float = 30.0) -> None:

@@ -1,6 +1,6 @@
 """The sprint demo's figures, read back from the emulators where they live (issues and pull
 requests from GitHub's REST API, posts from Slack) and from the store's logged transitions
-(when each run was at work)."""
+(when each run was at work) and the stored questions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 from bot.runs.states import TERMINAL, WAITING, RunState
 from bot.store import sprints as stored
 from bot.store.engine import Engine
+from bot.store.question_models import QuestionStatus
+from bot.store.questions import questions_of_run
 from bot.store.runs import transitions
 from emulators.slack import SlackEmulator
 from repocrew.demo_human import Human
@@ -47,6 +49,7 @@ def read_back(engine: Engine, human: Human, chat: SlackEmulator, *, sprint_id: i
     tasks = stored.tasks(engine, sprint_id)
     sprint = stored.get_sprint(engine, sprint_id)
     tracking = human.issue_comments(sprint.tracking_issue or 0)
+    asked = [q for t in tasks if t.run_id for q in questions_of_run(engine, t.run_id)]
     return SprintDemo(
         sprint_state=sprint.state,
         sprint_tasks=len(issues),
@@ -54,6 +57,8 @@ def read_back(engine: Engine, human: Human, chat: SlackEmulator, *, sprint_id: i
         max_parallel_runs=most_at_once(
             _at_work(transitions(engine, t.run_id)) for t in tasks if t.run_id
         ),
+        questions_asked=len(asked),
+        questions_answered=sum(q.status == QuestionStatus.ANSWERED for q in asked),
         prs=len(pulls),
         prs_merged=sum(bool(p.get("merged_at")) for p in pulls),
         standup_posts=sum(

@@ -15,6 +15,10 @@ from emulators.anthropic import Turn
 from emulators.anthropic.script import Script
 from repocrew.demo_session import CHECKLIST
 
+HUMAN_QUESTION = "Is 13 the lowest age for signing up, or do we need 16 for the EU?"
+HUMAN_ANSWER = "13 everywhere for now; the EU rule comes in a later sprint."
+ROLE_QUESTION = "Must the parser accept two-digit years like '07'?"
+ROLE_ANSWER = "No: four digits only; the form already asks for them."
 GOAL = "Deliver age limits for the sign-up form this week: the rules, a parser, the check, docs"
 VOTERS = ("architect", "developer", "devops")  # the product-team roster's voters
 
@@ -68,8 +72,17 @@ def _on(task: Task, step: str, number: int, turn: Turn) -> Turn:
     return Turn(content=turn.content, stop_reason=turn.stop_reason, match=match)
 
 
+def _resumed(task: Task, number: int, turn: Turn) -> Turn:
+    """A turn of a step started again with the humans' answer (listed before the step's first
+    attempt: both requests name the step, only this one holds the answer)."""
+    match = {"system": task.title, "first_user": "You asked humans:", "turn": number}
+    return Turn(content=turn.content, stop_reason=turn.stop_reason, match=match)
+
+
 def task_turns(task: Task) -> list[Turn]:
-    """One short run: no fix round, one test run, every voter approves."""
+    """One short run: no fix round, one test run, every voter approves. A's developer asks the
+    humans before coding (the run waits for a writer's answer, then codes again from the start
+    with it); B's architect asks the developer while planning (answered within the step)."""
     review = {"summary": "Fine.", "verdict": "comment", "comments": [], "checklist": CHECKLIST}
     plan_ = {
         "summary": task.title,
@@ -83,12 +96,32 @@ def task_turns(task: Task) -> list[Turn]:
         "testing": "pytest",
     }
     write = {"path": task.path, "content": task.content}
+    if task.key == "A":
+        ask = {"to": "humans", "question": HUMAN_QUESTION}
+        code = [
+            _resumed(task, 0, Turn.tool_use("write_file", write)),
+            _resumed(task, 1, Turn.tool_use("submit_change", change)),
+            _on(task, "code-1", 0, Turn.tool_use("ask", ask)),
+        ]
+    else:
+        code = [
+            _on(task, "code-1", 0, Turn.tool_use("write_file", write)),
+            _on(task, "code-1", 1, Turn.tool_use("submit_change", change)),
+        ]
+    if task.key == "B":
+        ask = {"to": "developer", "question": ROLE_QUESTION}
+        planning = [
+            _on(task, "plan-1", 0, Turn.tool_use("ask", ask)),
+            _on(task, "plan-1.ask-1", 0, Turn.tool_use("submit_answer", {"answer": ROLE_ANSWER})),
+            _on(task, "plan-1", 1, Turn.tool_use("submit_plan", plan_)),
+        ]
+    else:
+        planning = [_on(task, "plan-1", 0, Turn.tool_use("submit_plan", plan_))]
     return [
-        _on(task, "plan-1", 0, Turn.tool_use("submit_plan", plan_)),
+        *planning,
         _on(task, "research-1", 0, Turn.tool_use("submit_research",
                                                  {"verdict": "confirmed", "notes": "A new file."})),
-        _on(task, "code-1", 0, Turn.tool_use("write_file", write)),
-        _on(task, "code-1", 1, Turn.tool_use("submit_change", change)),
+        *code,
         _on(task, "review-1", 0, Turn.tool_use("submit_review", review)),
         _on(task, "test-1", 0, Turn.tool_use("submit_test_report", {"analysis": "All pass."})),
         *[

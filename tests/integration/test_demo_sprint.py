@@ -1,7 +1,8 @@
 """`repocrew demo --sprint --json`: a small sprint with the product team on the emulators, its
 figures read back from GitHub, Slack and the store's logged transitions: four tasks with their
 dependencies, two runs at work at once, a pull request per task merged by octocat, a standup
-mid-sprint, and the sprint's end."""
+mid-sprint, a question to a teammate and one to the humans (answered by octocat's comment), and
+the sprint's end."""
 
 from __future__ import annotations
 
@@ -40,10 +41,6 @@ def test_the_sprint_demo_splits_the_goal_and_runs_independent_tasks_in_parallel(
     assert summary["standup_posts"] > 0
 
 
-@pytest.mark.skip(
-    reason="not landed: the `ask` tool and awaiting_answer (issue 20 point 3, branch "
-    "`questions`); the demo's role-to-role and human questions wait for it"
-)
 def test_the_sprint_demo_asks_a_role_and_a_human_and_gets_both_answers(summary):
     assert summary["questions_asked"] >= 2 and summary["questions_answered"] >= 2
 

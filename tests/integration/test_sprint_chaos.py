@@ -34,6 +34,7 @@ from bot.store import sprints as stored
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import Job, JobStatus, ModelCall, Run, SlackMessage, SlackMessageStatus
+from bot.store.question_models import Question
 from bot.store.sprint_models import Sprint
 from emulators.anthropic import AnthropicEmulator
 from emulators.anthropic import create_app as anthropic_app
@@ -68,6 +69,7 @@ PROCESSES = ("web", *WORKERS, "scheduler")
 KEY = "sk-ant-test-emulator-key-0020"
 REFERENCE, CHAOS = "octo-org/ages", "octo-org/ages-chaos"
 MARK = re.compile(r"<!-- repocrew:(?:run=\d+ step=(\S+)|sprint=\d+ part=(\S+)) -->")
+QUESTION_ID = re.compile(r"^question-\d+$")
 PERIODIC = ("standup.check", "sprint.check")
 
 
@@ -195,6 +197,11 @@ def footprint(crew: Crew, stage: Stage) -> dict[str, Any]:
             opened = connection.execute(
                 select(SlackMessage.ts).where(SlackMessage.key == f"run:{run.id}:open")
             ).scalar()
+            questions = connection.execute(
+                select(Question.asker, Question.addressee, Question.status).where(
+                    Question.run_id == run.id
+                )
+            ).all()
             calls = connection.execute(
                 select(func.count()).where(ModelCall.run_id == run.id)
             ).scalar_one()
@@ -213,6 +220,7 @@ def footprint(crew: Crew, stage: Stage) -> dict[str, Any]:
             "slack": [[p.shown_as, [r.shown_as for r in p.replies]] for p in thread],
             "slack_threads": len(openers),
             "model_calls": calls,
+            "questions": sorted(tuple(q) for q in questions),
         }
     return found
 
@@ -237,7 +245,8 @@ def _marks(human: Human, number: int | None) -> list[str]:
         if comment["user"]["type"] != "Bot":
             continue
         mark = MARK.search(comment["body"])
-        found.append(next(g for g in mark.groups() if g) if mark else "reply")
+        part = next(g for g in mark.groups() if g) if mark else "reply"
+        found.append(QUESTION_ID.sub("question", part))  # a question's marker holds its id
     return sorted(found)
 
 
