@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.sprints.control import SPRINT_CHECK_JOB, check_sprints, run_moved
 from bot.sprints.planning import SPRINT_PLAN_JOB, plan_sprint
+from bot.sprints.review import SPRINT_REVIEW_JOB, review_sprint
 from bot.sprints.schedule import SPRINT_SCHEDULE_JOB, schedule_sprint
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
 from bot.store import queue
@@ -117,7 +118,12 @@ def _sprint_schedule(job: ClaimedJob, services: Services) -> None:
 
 
 def _sprint_check(_job: ClaimedJob, services: Services) -> None:
-    check_sprints(services.engine)
+    check_sprints(services.engine, now=services.clock())
+
+
+def _sprint_review(job: ClaimedJob, services: Services) -> None:
+    """Post the sprint's review and retrospective, once, and close it."""
+    review_sprint(services, int(job.args["sprint_id"]))
 
 
 JOB_HANDLERS: Mapping[str, JobHandler] = {
@@ -132,4 +138,5 @@ JOB_HANDLERS: Mapping[str, JobHandler] = {
     SPRINT_PLAN_JOB: _sprint_plan,
     SPRINT_SCHEDULE_JOB: _sprint_schedule,
     SPRINT_CHECK_JOB: _sprint_check,
+    SPRINT_REVIEW_JOB: _sprint_review,
 }

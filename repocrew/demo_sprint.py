@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.roster.loader import load_crew, roster_text
 from bot.roster.models import Crew
+from bot.roster.routing import standup_channels
 from bot.sprints.states import SprintState, TaskState
 from bot.standups.run import hold_standup
 from bot.store import sprints as stored
@@ -28,6 +29,7 @@ from bot.store.runs import get_run
 from bot.wiring import build_services
 from emulators.slack import SlackEmulator
 from emulators.slack.defaults import BOT_USER, HUMAN
+from emulators.slack.state import SlackError
 from repocrew import demo_session
 from repocrew.demo_human import Human
 from repocrew.demo_sprint_report import SprintDemo, is_standup, read_back
@@ -39,7 +41,7 @@ REPO = "octo-org/ages"
 TITLE = "Sprint: age limits for the sign-up form"
 # The demo's crew: the packaged product team, going on to the votes where no sandbox is.
 SKIP = ("skip_without_sandbox = false", "skip_without_sandbox = true")
-ENDED = frozenset({SprintState.REVIEWING, SprintState.CLOSED})
+ENDED = frozenset({SprintState.CLOSED, SprintState.CANCELLED, SprintState.FAILED})
 QUESTION_MARK = "step=question-"  # the hidden marker of the crew's question to the humans
 RUN_FAILED = frozenset({"failed", "stopped", "budget_exhausted"})
 
@@ -65,6 +67,16 @@ def sprint_crew_text() -> str:
     return text.replace(*SKIP)
 
 
+def open_channels(chat: SlackEmulator, crew: Crew) -> None:
+    """Every channel the crew posts in, with the crew's bot invited (as a workspace would)."""
+    named = {crew.channel or "#crew", *crew.channels.topics.values(), *crew.channels.roles.values()}
+    for channel in sorted(named):
+        try:
+            chat.join(channel)
+        except SlackError:
+            chat.add_channel(channel.lstrip("#"), members=(HUMAN, BOT_USER))
+
+
 def run_sprint_demo(
     *, timeout: float = 300.0, say: Callable[[str], None] = lambda _line: None
 ) -> SprintDemo:
@@ -81,7 +93,7 @@ def run_sprint_demo(
         ) as world:
             say("GitHub, Slack and the model are emulated; repocrew listens on loopback")
             crew = load_crew(crew_file)
-            world.chat.add_channel((crew.channel or "#crew").lstrip("#"), members=(HUMAN, BOT_USER))
+            open_channels(world.chat, crew)
             # A second worker, as at scale-out: one worker drives one run at a time.
             stop_second = start_background(
                 build_services(world.settings, world.engine), workers=True, scheduler=False
@@ -129,7 +141,7 @@ def play(stage: Stage, *, timeout: float, say: Callable[[str], None]) -> SprintD
         raise TimeoutError(
             f"the sprint did not end in {timeout:.0f} s: {_states(stage, sprint_id)}"
         )
-    say(f"every task ended; the sprint is {sprint.state}")
+    say(f"every task ended; the CEO posted the sprint review and the sprint is {sprint.state}")
     stage.wait_idle()
     return read_back(stage.engine, human, stage.chat, sprint_id=sprint_id)
 
@@ -170,15 +182,18 @@ def _answer_questions(stage: Stage, tasks: list[Any], say: Callable[[str], None]
 
 
 def _standup(stage: Stage, say: Callable[[str], None], timeout: float = 30.0) -> None:
-    """The lead holds the standup mid-sprint (as tomorrow's, so today's work is yesterday's)."""
-    channel = stage.crew.channel or "#crew"
+    """The lead holds the standup mid-sprint in each channel a role reports in (as tomorrow's,
+    so today's work is yesterday's)."""
     tomorrow = datetime.now(UTC) + timedelta(days=1)
-    result = hold_standup(stage.engine, stage.crew, channel=channel, now=tomorrow, force=True)
-    say(f"mid-sprint, the CEO holds the standup in {channel} ({result.outcome})")
+    expected = 0
+    for channel in standup_channels(stage.crew):
+        result = hold_standup(stage.engine, stage.crew, channel=channel, now=tomorrow, force=True)
+        say(f"mid-sprint, the CEO holds the standup in {channel} ({result.outcome})")
+        expected += result.messages
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # the outbox job posts it at Slack's pace
+    while time.monotonic() < deadline:  # the outbox job posts them at Slack's pace
         posts = [p for c in stage.chat.transcript() for p in c.posts if is_standup(p)]
-        if posts and 1 + len(posts[0].replies) >= result.messages:
+        if sum(1 + len(post.replies) for post in posts) >= expected:
             return
         time.sleep(0.2)
 

@@ -1,6 +1,6 @@
 """The sprint demo's scripted model: the lead (the CEO of the product-team roster) splits the
 goal into four tasks (A and B first, C on both, D on C), and each task's run goes plan,
-research, code, review, test and the three votes.
+research, code, review, test and the three votes; at the end the CEO's retrospective.
 
 Every turn is matched by what its request holds (the task's title in the system prompt, the
 step and agent in the first user message, the turn's number), never by order, so runs in
@@ -132,9 +132,20 @@ def task_turns(task: Task) -> list[Turn]:
     ]  # fmt: skip
 
 
+RETRO = {  # each point cites a fact by key; one citing none would be replaced by the template's
+    "continue": [{"text": "Keep tasks small enough to run side by side.", "fact": "F1"}],
+    "improve": [{"text": "Settle the age rules before the sprint starts.", "fact": "F1"}],
+    "try": [{"text": "Ask the architect before asking the humans.", "fact": "F1"}],
+}
+
+
 def sprint_script() -> Script:
     lead = {"system": GOAL, "first_user": "[step: sprint-", "turn": 0}
-    turns = [Turn.tool_use("submit_sprint_plan", plan(), match=lead)]
+    retro = {"first_user": "-retro] The sprint", "turn": 0}
+    turns = [
+        Turn.tool_use("submit_retrospective", RETRO, match=retro),
+        Turn.tool_use("submit_sprint_plan", plan(), match=lead),
+    ]
     for task in TASKS:
         turns += task_turns(task)
     return Script(turns, reuse=True)

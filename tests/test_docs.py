@@ -100,7 +100,7 @@ def test_the_layouts_answers_name_files_that_do_what_they_say():
         "where does an `issue_comment` go?": ("bot/triggers/github_comments.py", '"issue_comment"'),
         "who writes the run row?": ("bot/store/runs.py", "update(_run)"),
         "where is the budget enforced?": ("bot/runs/budget.py", "raise BudgetExhausted"),
-        "where is a Slack post retried?": ("bot/slack/outbox.py", "mark_retry"),
+        "where is a Slack post retried?": ("bot/slack/sender.py", "mark_retry"),
         "where is a protected path refused?": ("bot/workspace/files.py", "protected"),
     }
     for question, (path, evidence) in answers.items():

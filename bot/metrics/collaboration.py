@@ -168,23 +168,26 @@ def _usage(row: RoleUsage) -> Usage:
 
 
 def _interactions(rows: list[StepOutput], metrics: Metrics) -> None:
-    """Who handed work or feedback to whom, from each run's consecutive step outputs.
+    metrics.interactions = interaction_matrix(rows, since=metrics.start)
+
+
+def interaction_matrix(rows: list[StepOutput], *, since: datetime) -> dict[str, dict[str, int]]:
+    """Who handed work or feedback to whom (giver → taker → times), from each run's
+    consecutive step outputs (`rows` by run, then in order), counting takers from `since`.
 
     The later output's role took what the earlier one's role gave; a vote that asked for
     changes counts from every voter who asked. Outputs a person made count as "human".
     """
     matrix: dict[str, Counter[str]] = defaultdict(Counter)
     for before, after in zip(rows, rows[1:], strict=False):
-        if before.run_id != after.run_id or after.created_at < metrics.start:
+        if before.run_id != after.run_id or after.created_at < since:
             continue
         if after.role == HUMAN:
             continue  # a person's review answers the run's state, not an agent's output
         for giver in _givers(before):
             if giver != after.role:
                 matrix[giver][after.role] += 1
-    metrics.interactions = {
-        giver: dict(sorted(takers.items())) for giver, takers in sorted(matrix.items())
-    }
+    return {giver: dict(sorted(takers.items())) for giver, takers in sorted(matrix.items())}
 
 
 def _givers(output: StepOutput) -> list[str]:

@@ -42,7 +42,7 @@ OPERATOR_ONLY = (("tests", "allow_unsandboxed"), ("tests", "skip_without_sandbox
 
 _MODELS = (config.Crew, config.Role, config.GitHubIdentity, config.SlackIdentity, config.Budgets)
 _MODELS += (config.Price, config.TestsConfig, config.EnvironmentConfig, config.ReviewConfig)
-_MODELS += (config.ResearchConfig, config.SprintConfig)
+_MODELS += (config.ResearchConfig, config.SprintConfig, config.ChannelsConfig)
 _FIELD_NAMES = sorted({"prompts"} | {name for model in _MODELS for name in model.model_fields})
 _BARE_PART = re.compile(r"[A-Za-z0-9_-]+")
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)$")

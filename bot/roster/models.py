@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bot.roster.channels import TOPICS, ChannelsConfig
 from bot.roster.globs import GlobSet
 from bot.roster.identities import TOOLS, GitHubIdentity, Role, SlackIdentity
 from bot.roster.sections import (
@@ -36,7 +37,9 @@ __all__ = [
     "DEFAULT_TEST_COMMAND",
     "STEPS",
     "TOOLS",
+    "TOPICS",
     "Budgets",
+    "ChannelsConfig",
     "Crew",
     "EnvironmentConfig",
     "GitHubIdentity",
@@ -69,6 +72,8 @@ class Crew(RosterModel):
     trigger_assignees: Strings | None = None
     branch_prefix: str = "crew/"
     channel: str | None = None
+    # Topic → channel and role → channel (`bot.roster.routing`); the rest goes to `channel`.
+    channels: ChannelsConfig = ChannelsConfig()
     roles: dict[str, Role] = Field(min_length=1)
     steps: dict[str, str]
     lead: str
@@ -157,6 +162,13 @@ class Crew(RosterModel):
             if voter not in self.roles:
                 problems.append((("voters", index), f"unknown role {voter!r} (roles: {known})"))
         problems.extend(self._assignee_problems())
+        for role in self.channels.roles:
+            if role not in self.roles:
+                message = f"unknown role {role!r} (roles: {known})"
+                problems.append((("channels", "roles", role), message))
+        if self.channels.routed and not self.channel:
+            message = "needs the crew's `channel` too: what is not routed goes there"
+            problems.append((("channels",), message))
         problems.extend(self._threshold_problems())
         if problems:
             raise problems_error("Crew", problems)

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from bot.roster.models import Crew, Role
+from bot.roster.routing import run_channel
 from bot.runs.links import run_link
 from bot.runs.states import RunState
 from bot.slack import blocks
@@ -21,6 +22,7 @@ from bot.store.models import Run
 from bot.store.queue import enqueue
 from bot.store.runs import last_move
 from bot.store.slack_outbox import enqueue_message, message_by_key
+from bot.store.sprints import task_of_run
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ def _post(
     text, body = message
     enqueue_message(
         engine,
-        channel=crew.channel or "",
+        channel=thread_channel(engine, crew, run),
         key=f"{thread}:{key}",
         text=text,
         blocks=body,
@@ -80,6 +82,17 @@ def _post(
         thread_key=thread,
         parent=parent,
     )
+
+
+def thread_channel(engine: Engine, crew: Crew, run: Run) -> str:
+    """The channel of the run's thread: where it was opened (a crew file edited since moves
+    no thread), else its owning role's channel (`bot.roster.routing.run_channel`)."""
+    opened = message_by_key(engine, key=f"run:{run.id}:open")
+    if opened is not None:
+        return opened.channel
+    task = task_of_run(engine, run.id or 0)  # a sprint's task: its owner codes it
+    owner = task.owner if task is not None and task.owner in crew.roles else None
+    return run_channel(crew, owner=owner) or ""
 
 
 def _open(engine: Engine, crew: Crew, run: Run, link: str) -> None:

@@ -1,55 +1,70 @@
-"""The drainer: sends the Slack outbox in order per channel without ever sleeping on Slack.
+"""The drainer: sends the Slack outbox in order per channel, channels in parallel.
 
-Each post is sent once: it carries its outbox key (`post_marks`), its first attempt is
-recorded before it goes out, and a post whose earlier attempt is in doubt is looked for on
-Slack by that key before it is sent again.
+Each post is sent once (`sender`): it carries its outbox key, its first attempt is recorded
+before it goes out, and a post whose earlier attempt is in doubt is looked for on Slack first.
 
-Per channel it claims the sendable prefix of the queue and sends it oldest first. A 429 parks
-that channel until Retry-After and the drainer moves on to the next channel; a flaky Slack
-backs off the same way; a refusal fails that one message with Slack's reason and the rest
-go on. A reply waits for its thread's parent; a parent that failed leaves it unthreaded.
+Per channel it claims the sendable prefix of the queue and sends it oldest first; a pool of
+drainers (`drainers`) serves the channels side by side, so a rate-limited channel never holds
+up another. A 429 parks that channel until Retry-After, or, within the drain's `patience`,
+pauses it in place while the pool serves the others; a flaky Slack backs off; a refusal fails
+that one message with Slack's reason and the rest go on. A reply waits for its thread's
+parent; a parent that failed leaves it unthreaded.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from bot.ports.slack import (
-    Persona,
-    Posted,
-    Poster,
-    PostError,
-    PostMark,
-    RateLimited,
-    Rejected,
-    Unavailable,
-    personas_for,
-)
+from bot.ports.slack import Persona, Poster, PostError, personas_for
 from bot.roster.loader import load_crew
 from bot.settings import Settings
+from bot.slack.drainers import DrainerPool
+from bot.slack.sender import (
+    BACKOFF_CAP_SECONDS,
+    BACKOFF_SECONDS,
+    LOOKUP_MARGIN_SECONDS,
+    MAX_ATTEMPTS,
+    RECORD_RETRY_SECONDS,
+    Batch,
+    ChannelSender,
+    DrainReport,
+)
 from bot.store import slack_leases as leases
 from bot.store import slack_outbox as store
-from bot.store.engine import DatabaseError, Engine
+from bot.store.engine import Engine
 from bot.store.models import utcnow
-from bot.store.slack_leases import OutboxMessage
+
+__all__ = [
+    "AUTH_ERRORS",
+    "BACKOFF_CAP_SECONDS",
+    "BACKOFF_SECONDS",
+    "DRAINERS",
+    "JOB_MAX_MESSAGES",
+    "JOB_PATIENCE",
+    "LOOKUP_MARGIN_SECONDS",
+    "MAX_ATTEMPTS",
+    "SLACK_OUTBOX_JOB",
+    "DrainReport",
+    "drain",
+    "drain_job",
+]
 
 log = logging.getLogger(__name__)
 
 SLACK_OUTBOX_JOB = "slack.outbox"
-MAX_ATTEMPTS = 8  # transient failures before a message is failed for an operator to look at
-BACKOFF_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
-# How long to keep trying to record a post as sent while the store is away (seconds each).
-RECORD_RETRY_SECONDS = (0.5, 1, 2, 4, 8)
-# A post in doubt is looked for in the channel's history from its first attempt on, less this
-# much for the difference between our clock and Slack's.
-LOOKUP_MARGIN_SECONDS = 600.0
+# Channels sent to at once. Slack allows about a post per second per channel, so a few
+# threads keep dozens of channels at their limit.
+DRAINERS = 8
+# How long the outbox job waits out Retry-Afters in place, serving other channels meanwhile,
+# before it parks what is left and comes back at `next_due` as a new job.
+JOB_PATIENCE = 20.0
+JOB_MAX_MESSAGES = 1000  # tries per job: the standups of a hundred channels
 # Refusals of the token, not of the message: kept and sent again once the token works.
 AUTH_ERRORS = frozenset(
     {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed"}
@@ -57,15 +72,26 @@ AUTH_ERRORS = frozenset(
 
 
 @dataclass
-class DrainReport:
-    """What one drain did, and when the next one has something to do (None: nothing queued)."""
+class _Channel:
+    sender: ChannelSender
+    name: str
+    batch: Batch | None = None
 
-    posted: int = 0
-    edited: int = 0
-    found: int = 0  # posts in doubt found on Slack already, recorded and not sent again
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (key, Slack's reason)
-    deferred: dict[str, datetime] = field(default_factory=dict)  # channel → not before
-    next_due: datetime | None = None
+
+class _Budget:
+    """About `left` messages tried per drain, shared by the drainers: each claim takes what it
+    leased, and a claim sees what is left (claims at the same moment may go a batch over)."""
+
+    def __init__(self, left: int) -> None:
+        self.left, self._lock = left, threading.Lock()
+
+    def claimed(self, count: int) -> None:
+        with self._lock:
+            self.left -= count
+
+    def give_back(self, count: int) -> None:
+        with self._lock:
+            self.left += count
 
 
 def drain(
@@ -78,29 +104,84 @@ def drain(
     worker_id: str | None = None,
     lease_seconds: float = 120.0,
     record_retry_seconds: Sequence[float] = RECORD_RETRY_SECONDS,
+    drainers: int = DRAINERS,
+    patience: float = 0.0,
 ) -> DrainReport:
-    """Send what is due, at most `max_messages` tries; safe to run from several workers."""
-    drainer = _Drainer(engine, poster, personas or {}, now, worker_id, lease_seconds)
-    drainer.record_retry_seconds = record_retry_seconds
-    budget = max_messages
-    for channel in store.channels_with_work(engine):
-        if budget <= 0:
-            break
-        batch = leases.claim_due_messages(
-            engine,
-            channel=channel,
-            worker_id=drainer.worker_id,
-            now=now(),
-            limit=budget,
-            lease_seconds=lease_seconds,
+    """Send what is due, at most `max_messages` tries; safe to run from several workers.
+
+    `patience`: seconds (of real time) this drain may wait out Retry-Afters in place; 0 parks
+    a rate-limited channel at once, and the drain never sleeps on Slack.
+    """
+    until = time.monotonic() + patience
+
+    def wait_it_out(seconds: float, batch: Batch) -> bool:
+        ends = time.monotonic() + seconds
+        return ends <= until and (batch.deadline - now()).total_seconds() > seconds
+
+    def sender() -> ChannelSender:
+        made = ChannelSender(
+            engine, poster, personas or {}, now, worker_id, lease_seconds, wait_it_out, writing
         )
-        budget -= drainer.send_channel(batch)
-    drainer.report.next_due = store.next_due_at(engine, now=now())
-    return drainer.report
+        made.record_retry_seconds = record_retry_seconds
+        return made
+
+    worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
+    budget = _Budget(max_messages)
+    writing = threading.Lock() if engine.dialect.name == "sqlite" else None
+    channels = [_Channel(sender(), name) for name in store.channels_with_work(engine)]
+
+    # Each claim may take a share of the budget, so one channel cannot starve the others.
+    share = max(1, max_messages // max(1, min(drainers, len(channels))))
+
+    def turn(channel: _Channel) -> tuple[float, _Channel] | None:
+        batch = channel.batch
+        if batch is None or batch.done:
+            batch = _claim(engine, channel, min(budget.left, share), now(), lease_seconds)
+            if batch is None:
+                return None
+            budget.claimed(len(batch.messages))
+        pause = channel.sender.send(batch)
+        if pause is not None:
+            return pause, channel
+        budget.give_back(len(batch.messages) - batch.tried)
+        # A whole batch sent: more may have been queued meanwhile, if the drain may wait.
+        return (0.0, channel) if patience > 0 and not batch.parked else None
+
+    DrainerPool(turn, size=drainers).run(channels)
+    report = DrainReport()
+    for channel in channels:
+        report.add(channel.sender.report)
+    report.next_due = store.next_due_at(engine, now=now())
+    return report
+
+
+def _claim(
+    engine: Engine, channel: _Channel, limit: int, now: datetime, lease: float
+) -> Batch | None:
+    """Lease the channel's next batch, at most `limit` messages; None when there is none."""
+    channel.batch = None
+    if limit <= 0:
+        return None
+    sender = channel.sender
+    with sender.writing:
+        messages = leases.claim_due_messages(
+            engine,
+            channel=channel.name,
+            worker_id=sender.worker_id,
+            now=now,
+            limit=limit,
+            lease_seconds=lease,
+            attempt_first=True,
+        )
+    if messages:
+        channel.batch = sender.batch(messages)
+        channel.batch.marked.add(messages[0].id)
+    return channel.batch
 
 
 def drain_job(engine: Engine, settings: Settings, *, poster: Poster | None) -> DrainReport:
-    """The `slack.outbox` job: drain with the crew's personas; reschedule at `next_due`.
+    """The `slack.outbox` job: drain with the crew's personas, waiting out short rate limits
+    in place for up to JOB_PATIENCE seconds; reschedule at `next_due`.
 
     `poster` is the process's one (so a token's missing `chat:write.customize` is learnt
     once); None while no bot token is set, and the outbox stays queued.
@@ -110,7 +191,9 @@ def drain_job(engine: Engine, settings: Settings, *, poster: Poster | None) -> D
         return DrainReport(next_due=store.next_due_at(engine, now=utcnow()))
     personas = personas_for(load_crew(settings.crew_file))
     _requeue_after_auth_fixed(engine, poster)
-    return drain(engine, poster, personas=personas)
+    return drain(
+        engine, poster, personas=personas, max_messages=JOB_MAX_MESSAGES, patience=JOB_PATIENCE
+    )
 
 
 def _requeue_after_auth_fixed(engine: Engine, poster: Poster) -> None:
@@ -126,169 +209,3 @@ def _requeue_after_auth_fixed(engine: Engine, poster: Poster) -> None:
         return
     requeued = store.requeue_failed(engine, errors=AUTH_ERRORS)
     log.warning("the Slack token works again: %d kept posts queued again", requeued)
-
-
-class _Drainer:
-    def __init__(
-        self,
-        engine: Engine,
-        poster: Poster,
-        personas: Mapping[str, Persona],
-        now: Callable[[], datetime],
-        worker_id: str | None,
-        lease_seconds: float,
-    ) -> None:
-        self.engine, self.poster, self.personas, self.now = engine, poster, personas, now
-        self.worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
-        self.lease_seconds = lease_seconds
-        self.record_retry_seconds: Sequence[float] = RECORD_RETRY_SECONDS
-        self.report = DrainReport()
-
-    def send_channel(self, batch: list[OutboxMessage]) -> int:
-        """Send a claimed batch in order; returns how many messages were tried."""
-        # Stop well inside the lease so no other drainer takes the channel over mid-batch.
-        deadline = self.now() + timedelta(seconds=self.lease_seconds / 2)
-        thread_ts: dict[int, str | None] = {}  # parent id → its ts (None: it failed)
-        for index, message in enumerate(batch):
-            parent_ts = message.thread_ts
-            if message.waits_for is not None:
-                if message.waits_for not in thread_ts:
-                    return self._release(batch, index)  # its parent is still unsent
-                parent_ts = thread_ts[message.waits_for]
-            if self.now() >= deadline:
-                return self._release(batch, index)
-            posted, go_on = self._send(message, parent_ts)
-            thread_ts[message.id] = posted.ts if posted else None
-            if not go_on:
-                return self._release(batch, index + 1)
-        return len(batch)
-
-    def _release(self, batch: list[OutboxMessage], tried: int) -> int:
-        rest = [message.id for message in batch[tried:]]
-        leases.release(self.engine, message_ids=rest, worker_id=self.worker_id)
-        return tried
-
-    def _send(self, message: OutboxMessage, thread_ts: str | None) -> tuple[Posted | None, bool]:
-        """Post or edit one message; (where it is, whether the channel may go on)."""
-        persona = self.personas.get(message.role)
-        try:
-            if message.ts is None:
-                if (posted := self._post_once(message, persona, thread_ts)) is None:
-                    log.warning("lost the lease on Slack message %s before sending", message.key)
-                    return None, False
-            else:
-                posted = Posted(message.channel_id or message.channel, message.ts)
-                self._update(message, posted, persona)
-        except RateLimited as limited:
-            self._retry(message, limited.retry_after, limited.reason, attempted=False)
-            return None, False
-        except Unavailable as error:
-            if message.attempts + 1 >= MAX_ATTEMPTS:
-                self._fail(message, f"gave up after {MAX_ATTEMPTS} attempts: {error.reason}")
-            else:
-                delay = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**message.attempts)
-                self._retry(message, delay, error.reason, attempted=True)
-            return None, False
-        except Rejected as error:
-            self._fail(message, error.reason)
-            return None, True
-        kept = self._record_sent(message, posted)
-        if not kept:
-            log.warning("lost the lease on Slack message %s while sending it", message.key)
-        return posted, True
-
-    def _post_once(
-        self, message: OutboxMessage, persona: Persona | None, thread_ts: str | None
-    ) -> Posted | None:
-        """Post the message, unless an earlier attempt already did (looked up by its key);
-        None when the lease was lost before it could be sent."""
-        if message.attempted_at is not None:
-            found = self._find(message, persona, thread_ts)
-            if found is not None:
-                posted = Posted(found.channel, found.ts)
-                if found.revision != message.revision:
-                    self._update(message, posted, persona)
-                self.report.found += 1
-                log.info("Slack message %s was posted already; not sent again", message.key)
-                return posted
-        # From here on the post is in doubt until it is recorded: a retry looks for it first.
-        if not leases.mark_attempted(
-            self.engine, message_id=message.id, worker_id=self.worker_id, now=self.now()
-        ):
-            return None
-        posted = self.poster.post(
-            message.channel,
-            message.text,
-            message.blocks,
-            persona,
-            thread_ts,
-            PostMark(message.key, message.revision),
-        )
-        self.report.posted += 1
-        return posted
-
-    def _find(self, message: OutboxMessage, persona: Persona | None, thread_ts: str | None):
-        first = message.attempted_at or self.now()
-        first = first if first.tzinfo else first.replace(tzinfo=UTC)  # SQLite's is naive UTC
-        try:
-            return self.poster.find_posted(
-                message.channel,
-                message.key,
-                persona=persona,
-                thread_ts=thread_ts,
-                oldest=first.timestamp() - LOOKUP_MARGIN_SECONDS,
-            )
-        except Rejected as refused:
-            if refused.code != "missing_scope":
-                raise
-            # Without the history scopes it cannot look: post, at the risk of a repeat (doctor).
-            log.warning("cannot look for Slack message %s first: %s", message.key, refused)
-            return None
-
-    def _update(self, message: OutboxMessage, posted: Posted, persona: Persona | None) -> None:
-        mark = PostMark(message.key, message.revision)
-        self.poster.update(posted.channel, posted.ts, message.text, message.blocks, persona, mark)
-        self.report.edited += 1
-
-    def _record_sent(self, message: OutboxMessage, posted: Posted) -> bool:
-        """Mark the message sent, riding out a brief store outage (else the next drain finds
-        the post on Slack by its key, at the cost of a lookup)."""
-        record = functools.partial(
-            leases.mark_sent,
-            self.engine,
-            message=message,
-            worker_id=self.worker_id,
-            channel_id=posted.channel,
-            ts=posted.ts,
-        )
-        for delay in self.record_retry_seconds:
-            try:
-                return record(now=self.now())
-            except DatabaseError:
-                log.warning("could not mark Slack message %s sent; trying again", message.key)
-                time.sleep(delay)
-        return record(now=self.now())  # the last try: its failure is the job's
-
-    def _retry(self, message: OutboxMessage, delay: float, reason: str, *, attempted: bool):
-        now = self.now()
-        leases.mark_retry(
-            self.engine,
-            message_id=message.id,
-            worker_id=self.worker_id,
-            retry_after=delay,
-            error=reason,
-            now=now,
-            attempted=attempted,
-        )
-        self.report.deferred[message.channel] = now + timedelta(seconds=delay)
-
-    def _fail(self, message: OutboxMessage, reason: str) -> None:
-        log.warning("Slack message %s to %s failed: %s", message.key, message.channel, reason)
-        leases.mark_failed(
-            self.engine,
-            message_id=message.id,
-            worker_id=self.worker_id,
-            error=reason,
-            now=self.now(),
-        )
-        self.report.failed.append((message.key, reason))

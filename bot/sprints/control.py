@@ -8,12 +8,14 @@ conditional, so a redelivered webhook or a second click changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from bot.roster.models import Crew
 from bot.runs.lifecycle import crew_snapshot
 from bot.runs.progress import StaleRun, transition
 from bot.runs.states import RunState
 from bot.sprints.planning import SPRINT_PLAN_JOB
+from bot.sprints.review import begin_review, queue_review
 from bot.sprints.schedule import queue_schedule
 from bot.sprints.states import SPRINT_ENDED, SprintState, TaskState
 from bot.store import queue
@@ -27,6 +29,7 @@ from bot.store.sprint_queries import task_of_pull
 log = logging.getLogger(__name__)
 
 SPRINT_CHECK_JOB = "sprint.check"
+REVIEW_RETRY = timedelta(minutes=15)  # a review job lost to a crash is queued again after it
 
 
 def start_sprint(
@@ -119,10 +122,30 @@ def run_moved(engine: Engine, run_id: int) -> None:
         queue_schedule(engine, task.sprint_id)
 
 
-def check_sprints(engine: Engine) -> list[int]:
+def check_sprints(engine: Engine, *, now: datetime | None = None) -> list[int]:
     """The periodic check: a scheduling pass for every running sprint (a missed event, a slot
-    freed by another sprint's run). Returns their ids."""
+    freed by another sprint's run), the review of a sprint whose last day has passed, and
+    again of one left reviewing (a review job lost to a crash). Returns the running ones."""
+    now = now or utcnow()
     running = stored.sprint_ids_in(engine, states=[SprintState.RUNNING])
     for sprint_id in running:
-        queue_schedule(engine, sprint_id)
+        if last_day_passed(stored.get_sprint(engine, sprint_id), now):
+            begin_review(engine, sprint_id, reason="the last day passed")
+        else:
+            queue_schedule(engine, sprint_id)
+    for sprint_id in stored.sprint_ids_in(engine, states=[SprintState.REVIEWING]):
+        # Only a review that should have finished long ago: queued again sooner, it could
+        # race the first one still asking the model, and both would post.
+        moved = stored.get_sprint(engine, sprint_id).updated_at
+        if now - (moved if moved.tzinfo else moved.replace(tzinfo=UTC)) >= REVIEW_RETRY:
+            queue_review(engine, sprint_id)
     return running
+
+
+def last_day_passed(sprint: Sprint, now: datetime) -> bool:
+    """The sprint's days (from its approval) are over."""
+    if sprint.started_at is None:
+        return False
+    started = sprint.started_at
+    started = started if started.tzinfo else started.replace(tzinfo=UTC)
+    return now >= started + timedelta(days=sprint.days)

@@ -21,6 +21,7 @@ from bot.sprints.graph import blocked, runnable
 from bot.sprints.issues import ensure_task_issues, issue_body, publish_task_list
 from bot.sprints.planning import crew_of, gateway_of_sprint
 from bot.sprints.posts import SprintGateway, upsert_post
+from bot.sprints.review import begin_review
 from bot.sprints.states import TASK_ENDED, SprintState, TaskState
 from bot.store import queue
 from bot.store import sprints as stored
@@ -58,13 +59,7 @@ def schedule_sprint(services: Services, sprint_id: int) -> SprintState:
     tasks = stored.tasks(engine, sprint_id)
     publish_task_list(gateway, sprint, tasks, role=lead.key)
     if all(task.state in TASK_ENDED | {TaskState.BLOCKED} for task in tasks):
-        stored.move_sprint(
-            engine,
-            sprint_id=sprint_id,
-            expected=SprintState.RUNNING,
-            target=SprintState.REVIEWING,
-            reason="every task ended",
-        )
+        begin_review(engine, sprint_id, reason="every task ended")
     return SprintState(stored.get_sprint(engine, sprint_id).state)
 
 

@@ -40,11 +40,13 @@ def standup_posts(
     updates: Sequence[tuple[str, str]] = (),
     updates_day: date | None = None,
     sprints: Sequence[SprintFacts] = (),
+    roles: Sequence[str] | None = None,
 ) -> list[StandupPost]:
     """The whole standup in posting order: the lead's opening, each agent, the lead's summary.
 
     `updates` are (Slack user id, text) replies to the standup of `updates_day`; `sprints`
-    the running sprints (their goal and day open it, their chains close it).
+    the running sprints (their goal and day open it, their chains close it); `roles` are the
+    agents reporting in this channel (`bot.roster.routing.standup_roles`; default all).
     """
     thread = thread_key(channel, day)
     lead = crew.roles[crew.lead]
@@ -53,7 +55,7 @@ def standup_posts(
     context = WORDS["open_context"].format(lead=escape(lead.slack.username))
     posts = [_post(f"{thread}:{lead.key}", lead.key, opening, context, parent=True)]
     for key, role in crew.roles.items():
-        if key != crew.lead:
+        if key != crew.lead and (roles is None or key in roles):
             body = agent_update(crew, facts, facts.roles[key], since=since, sprints=sprints)
             context = f"{escape(role.slack.username)} · {escape(clip(role.job, MAX_LINE))}"
             posts.append(_post(f"{thread}:{key}", key, body, context))

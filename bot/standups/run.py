@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from bot.roster.models import Crew
+from bot.roster.routing import standup_roles
 from bot.slack.outbox import SLACK_OUTBOX_JOB
 from bot.standups import render
 from bot.standups.facts import gather
@@ -140,6 +141,7 @@ def compose(
         updates=updates,
         updates_day=date.fromisoformat(earlier) if earlier else None,
         sprints=sprints,
+        roles=standup_roles(crew, schedule.channel),
     )
     if polish is None:
         return posts

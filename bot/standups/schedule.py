@@ -1,8 +1,8 @@
 """Which channels hold a standup, when, and which span of time "yesterday" covers.
 
-crew.toml's `[standup]` gives every channel of the crew its schedule; a channel's own row
-(`/crew standup schedule`) wins, and a channel with a row holds standups even if crew.toml
-does not name it.
+crew.toml's `[standup]` gives every channel of the crew its schedule (the channels its roles
+report in, `bot.roster.routing`); a channel's own row (`/crew standup schedule`) wins, and a
+channel with a row holds standups even if crew.toml does not name it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.roster.cron import Cron, CronError, parse_cron, parse_zone
 from bot.roster.models import Crew
+from bot.roster.routing import standup_channels
 from bot.store.channels import channel_name_of
 from bot.store.engine import Engine
 from bot.store.schedules import save_schedule, saved_schedules
@@ -78,7 +79,7 @@ def set_schedule(engine: Engine, *, channel: str, cron: str, timezone: str) -> S
 
 def schedules(engine: Engine, crew: Crew) -> list[Schedule]:
     """Every channel that holds standups, with its schedule (the crew's channels first)."""
-    channels = list(crew.standup.channels or ((crew.channel,) if crew.channel else ()))
+    channels = list(standup_channels(crew))
     own = _own_schedules(engine)
     channels += sorted(channel for channel in own if channel not in channels)
     return [own.get(channel) or _crew_schedule(crew, channel) for channel in channels]

@@ -50,9 +50,13 @@ def claim_due_messages(
     now: datetime,
     limit: int,
     lease_seconds: float,
+    attempt_first: bool = False,
 ) -> list[OutboxMessage]:
     """Lease the channel's sendable prefix: its oldest queued messages up to the first that
-    must wait (Retry-After, backoff). Empty when another drainer holds the channel."""
+    must wait (Retry-After, backoff). Empty when another drainer holds the channel.
+
+    `attempt_first`: mark the first one attempted (`mark_attempted`) in the same commit, for a
+    drainer about to post it; the messages returned say whether it was attempted before."""
     c = _message.c
     with engine.begin() as connection:
         queued = connection.execute(
@@ -79,6 +83,9 @@ def claim_due_messages(
             .where(c.id.in_(ids))
             .values(lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
         )
+        if attempt_first:
+            first = {"attempted_at": func.coalesce(c.attempted_at, now), "updated_at": now}
+            connection.execute(update(_message).where(c.id == ids[0]).values(**first))
     return [_outbox_message(row, parents.get(row.thread_key)) for row in rows]
 
 
@@ -151,8 +158,14 @@ def mark_sent(
     channel_id: str,
     ts: str,
     now: datetime,
-) -> bool:
-    """Record the post or edit; an enqueue that changed the text meanwhile keeps it queued."""
+    attempt_next: int | None = None,
+) -> tuple[bool, bool]:
+    """Record the post or edit; an enqueue that changed the text meanwhile keeps it queued.
+
+    `attempt_next`: the channel's next message, marked attempted (`mark_attempted`) in the
+    same commit, one write instead of two per post. (recorded, next marked), each only while
+    this drainer holds the lease.
+    """
     c = _message.c
     values = {
         "status": case((c.revision == message.revision, SENT), else_=QUEUED),
@@ -163,8 +176,21 @@ def mark_sent(
         "not_before": None,
         "sent_at": func.coalesce(c.sent_at, now),
         "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
     }
-    return _finish(engine, message.id, worker_id, values)
+    owned = and_(c.status == QUEUED, c.lease_owner == worker_id)
+    with engine.begin() as connection:
+        sent = connection.execute(
+            update(_message).where(owned, c.id == message.id).values(**values)
+        ).rowcount
+        if attempt_next is None:
+            return sent == 1, False
+        attempted = {"attempted_at": func.coalesce(c.attempted_at, now), "updated_at": now}
+        marked = connection.execute(
+            update(_message).where(owned, c.id == attempt_next).values(**attempted)
+        ).rowcount
+    return sent == 1, marked == 1
 
 
 def mark_retry(

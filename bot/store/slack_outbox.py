@@ -176,3 +176,11 @@ def parent_thread_key(engine: Engine, *, channel_id: str, ts: str) -> str | None
     )
     with engine.connect() as connection:
         return connection.execute(query).scalars().first()
+
+
+def thread_channel(engine: Engine, *, thread_key: str) -> str | None:
+    """The channel an outbox thread lives in (its parent's), or None before it is queued."""
+    c = _message.c
+    query = select(c.channel).where(c.thread_key == thread_key, c.parent.is_(True)).order_by(c.id)
+    with engine.connect() as connection:
+        return connection.execute(query).scalars().first()

@@ -29,7 +29,7 @@ from bot.store.models import Run
 from bot.store.queue import enqueue
 from bot.store.runs import get_run
 from bot.store.slack_links import linked_account, linked_login
-from bot.store.slack_outbox import enqueue_message
+from bot.store.slack_outbox import enqueue_message, thread_channel
 from bot.triggers.commands import WRITE_PERMISSIONS
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,12 @@ class Asker:
         thread: str | None = None,
     ) -> None:
         """Everyone sees it, posted by the lead: in the asker's channel, or in a run's thread
-        (`thread`) in the crew's channel."""
+        (`thread`) in the channel that thread lives in."""
         crew = crew or load_crew(self.settings.crew_file)
-        channel = crew.channel if thread and crew.channel else self.channel
+        # A run's thread lives where it was opened (its owner's channel, `bot.roster.routing`).
+        where = thread_channel(self.engine, thread_key=thread) if thread else None
+        where = where or (crew.channel if thread else None)
+        channel = where or self.channel
         enqueue_message(
             self.engine,
             channel=channel,
@@ -106,7 +109,7 @@ class Asker:
             text=text,
             blocks=blocks,
             role=crew.lead,
-            thread_key=thread if channel == crew.channel else None,
+            thread_key=thread if where else None,
         )
         enqueue(self.engine, kind=SLACK_OUTBOX_JOB, args={"channel": channel})
 

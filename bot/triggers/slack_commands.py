@@ -19,6 +19,7 @@ from bot.metrics.collaboration import collaboration_metrics
 from bot.metrics.render import render_metrics
 from bot.roster.loader import load_crew
 from bot.roster.models import Crew
+from bot.roster.routing import run_channel, standup_channels
 from bot.runs.links import github_web_url, run_link
 from bot.runs.states import TERMINAL
 from bot.services import Services
@@ -83,7 +84,7 @@ def _task(asker: Asker, rest: str) -> None:
     link = run_link(get_run(asker.engine, run_id), github_web_url(asker.settings))
     asker.say(
         f"<@{asker.user}> asked the crew for <{link}|{escape(where)}: {escape(title)}>"
-        f" (run {run_id}). The crew reports in {crew.channel or 'the issue'}."
+        f" (run {run_id}). The crew reports in {run_channel(crew) or 'the issue'}."
     )
 
 
@@ -246,7 +247,7 @@ def standup_channel(crew: Crew, asker: Asker) -> str:
     """The name crew.toml knows the channel by ("#crew"), so a forced standup and the scheduled
     one are the same standup; Slack's id for any other channel."""
     named = f"#{asker.channel_name}"
-    return named if named in {*crew.standup.channels, crew.channel} else asker.channel
+    return named if named in {*standup_channels(crew), crew.channel} else asker.channel
 
 
 def unescape(text: str) -> str:

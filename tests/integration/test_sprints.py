@@ -141,8 +141,11 @@ def test_a_sprint_runs_its_tasks_as_their_dependencies_are_merged(world):
     _merge(world, repo, "C")
     assert _runs_of(world)["C"].created_at > max(a.updated_at, b.updated_at)
     _merge(world, repo, "D")
-    _until(world, "the sprint's end", lambda: _state(world) == "reviewing")
+    # Every task ended: reviewing, then the review (once) closes it.
+    _until(world, "the sprint's review", lambda: _state(world) == "closed")
     assert [r.state for r in _runs_of(world).values()] == ["done"] * 4
+    reviews = [c.body for c in tracking.get_comments() if "part=sprint-review" in c.body]
+    assert len(reviews) == 1 and "**Delivered** (4 of 4)" in reviews[0]
 
     # Redelivering every webhook makes nothing twice.
     before = _counts(world, repo, tracking)
@@ -196,7 +199,9 @@ def test_a_failed_dependency_blocks_its_dependents_with_the_reason_shown(world):
         params={"next": f"/dashboard/sprints/{sprint_id}"},
     )
     assert page.status_code == 200 and page.url.path == f"/dashboard/sprints/{sprint_id}"
-    assert "dependency A failed: its run" in page.text and page.text.count("state-blocked") == 2
+    # C and D blocked: in the tasks table, and in today's column of the state-by-day grid.
+    assert "dependency A failed: its run" in page.text and page.text.count("state-blocked") == 4
+    assert page.text.count('<span class="task-reason">') == 3  # A failed, C and D blocked
     browser.close()
 
 

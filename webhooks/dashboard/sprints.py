@@ -1,14 +1,17 @@
-"""One sprint's page, as plain data read from the store: its goal and state, and its task graph
+"""One sprint's page, as plain data read from the store: its goal and state, its task graph
 as a table (task, owner role, depends on, state with the reason, issue, run and pull request),
-in the graph's order."""
+in the graph's order, each task's state by day, and the review (metrics and retrospective)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.runs.links import forge_link
 from bot.sprints.graph import order
+from bot.sprints.review import build_review, review_window
+from bot.sprints.review_render import Review, matrix_rows, metric_lines
+from bot.sprints.timeline import sprint_days, states_by_day
 from bot.store import sprints as stored
 from bot.store.engine import Engine
 from bot.store.runs import get_run
@@ -33,11 +36,26 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
+class ReviewView:
+    """The review as the page shows it: the metrics' lines, the matrix as a table, the facts
+    and the retrospective (from the templates; the posted review may be in the lead's words)."""
+
+    review: Review
+    lines: list[str]
+    takers: list[str]
+    matrix: list[list[str]]
+    facts: dict[str, str]
+
+
+@dataclass(frozen=True)
 class SprintPage:
     sprint: Sprint
     tracking_url: str
     tasks: list[TaskRow]
     timeline: list[SprintTransition]
+    days: list[str] = field(default_factory=list)
+    by_day: dict[str, list[str]] = field(default_factory=dict)
+    review: ReviewView | None = None
 
 
 def sprint_page(engine: Engine, sprint_id: int, *, web_url: str) -> SprintPage | None:
@@ -70,9 +88,30 @@ def sprint_page(engine: Engine, sprint_id: int, *, web_url: str) -> SprintPage |
                 pr=pr,
             )
         )
+    timeline = stored.transitions(engine, sprint_id)
+    started = sprint.started_at is not None
+    days = sprint_days(*review_window(sprint, engine)) if started else []
     return SprintPage(
         sprint=sprint,
         tracking_url=forge_link(web_url, sprint.repo, issue=sprint.tracking_issue),
         tasks=rows,
-        timeline=stored.transitions(engine, sprint_id),
+        timeline=timeline,
+        days=[day.isoformat() for day in days],
+        by_day=states_by_day(timeline, [row.key for row in rows], days),
+        review=_review(engine, sprint, web_url) if sprint.state in REVIEWED else None,
+    )
+
+
+REVIEWED = ("reviewing", "closed")
+
+
+def _review(engine: Engine, sprint: Sprint, web_url: str) -> ReviewView:
+    review, facts = build_review(engine, sprint, web_url=web_url)
+    takers, matrix = matrix_rows(review.metrics)
+    return ReviewView(
+        review=review,
+        lines=metric_lines(review.metrics),
+        takers=takers,
+        matrix=matrix,
+        facts={fact.key: fact.text for fact in facts},
     )
