@@ -153,10 +153,16 @@ def demo(
         bool,
         typer.Option("--pull-request", help="Instead: the crew reviewing a person's pull request."),
     ] = False,
+    sprint: Annotated[
+        bool, typer.Option("--sprint", help="Instead: a small sprint with the product team.")
+    ] = False,
 ) -> None:
     """A whole team run with no accounts: GitHub, Slack and the model emulated on loopback."""
     if pull_request:
         play_pull_request_demo(as_json=as_json, timeout=min(timeout, 120.0))
+        return
+    if sprint:
+        play_sprint_demo(as_json=as_json, timeout=max(timeout, 300.0))
         return
     play_demo(as_json=as_json, live_model=live_model, timeout=timeout, keep=keep)
 
@@ -184,6 +190,29 @@ def play_pull_request_demo(*, as_json: bool, timeout: float) -> None:
         )
     ended_well = all(run.endswith(":done") for run in summary.runs or ["none"])
     raise typer.Exit(0 if ended_well and summary.repeated_findings == 0 else 1)
+
+
+def play_sprint_demo(*, as_json: bool, timeout: float) -> None:
+    """A sprint from plan to review; exits non-zero unless every task was delivered."""
+    import json
+
+    from repocrew.demo_sprint import run_sprint_demo
+
+    setup_logging()
+    logging.getLogger().setLevel(logging.WARNING)  # the demo tells its own story
+    summary = run_sprint_demo(timeout=timeout, say=(lambda _line: None) if as_json else typer.echo)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        typer.echo(
+            f"\nsprint {summary.sprint_state}: {summary.sprint_tasks} tasks, "
+            f"{summary.dependency_edges} dependencies, at most {summary.max_parallel_runs} runs "
+            f"at once, {summary.prs} pull requests ({summary.prs_merged} merged), "
+            f"{summary.questions_asked} questions ({summary.questions_answered} answered), "
+            f"{summary.standup_posts} standup posts, review posted: {summary.retro_posted}"
+        )
+    delivered = all(state == "delivered" for state in summary.tasks.values())
+    raise typer.Exit(0 if summary.tasks and delivered else 1)
 
 
 def play_demo(

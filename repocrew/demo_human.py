@@ -52,6 +52,25 @@ class Human:
         found = self._json("GET", f"/commits/{sha}/check-runs", params={"check_name": name})
         return found["check_runs"]
 
+    # -- a sprint: the tracking issue, the crew's issues and pull requests -----------------
+    def comment(self, number: int, body: str) -> int:
+        return self._json("POST", f"/issues/{number}/comments", json={"body": body})["id"]
+
+    def issues(self) -> list[dict[str, Any]]:
+        """Every issue (pull requests left out, as GitHub lists them together)."""
+        found = self._json("GET", "/issues", params={"state": "all", "per_page": 100})
+        return [issue for issue in found if "pull_request" not in issue]
+
+    def pulls(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/pulls", params={"state": "all", "per_page": 100})
+
+    def pull(self, number: int) -> dict[str, Any]:
+        return self._json("GET", f"/pulls/{number}")
+
+    def merge(self, number: int) -> None:
+        """Merge the pull request, as its reviewer would with the button."""
+        self._json("PUT", f"/pulls/{number}/merge", json={"merge_method": "merge"})
+
     # -- a person's own pull request ------------------------------------------------------
     def push_file(self, branch: str, path: str, text: str, message: str) -> str:
         """Commit `text` to `path` on `branch` (made from main when missing); the new head."""
