@@ -94,8 +94,8 @@ def cancel_sprint(engine: Engine, sprint: Sprint, *, by: str) -> bool:
 
 
 def replan_sprint(engine: Engine, sprint: Sprint, *, goal: str, notes: str, by: str) -> bool:
-    """A person edited the goal of a plan awaiting approval: the lead plans it again (False:
-    it was decided already, e.g. a second submission of the form)."""
+    """A person edited the goal of a plan awaiting approval: back to planning, its tasks dropped
+    (False: it was decided already, e.g. a second submission of the form); `queue_plan` next."""
     text = f"{goal.strip()}\n\nNotes from {by}: {notes.strip()}" if notes.strip() else goal
     moved = stored.replan_sprint(
         engine,
@@ -105,9 +105,13 @@ def replan_sprint(engine: Engine, sprint: Sprint, *, goal: str, notes: str, by: 
         goal=text.strip(),
         reason=f"goal edited by {by}",
     )
-    if moved:
-        queue.enqueue(engine, kind=SPRINT_PLAN_JOB, args={"sprint_id": sprint.id})
     return moved
+
+
+def queue_plan(engine: Engine, sprint_id: int) -> int:
+    """The lead plans (again): queued after a re-plan's move once its old plan is settled, so
+    the new plan's buttons are never taken off by the settling."""
+    return queue.enqueue(engine, kind=SPRINT_PLAN_JOB, args={"sprint_id": sprint_id})
 
 
 def close_sprint(engine: Engine, sprint: Sprint, *, by: str) -> bool:

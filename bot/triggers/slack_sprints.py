@@ -5,9 +5,10 @@ the lead plans again) or cancel it.
 
 Every one needs a linked Slack user with write access to the sprint's repository, checked on
 GitHub at the time (`steering_gateway`). Redelivery does nothing twice: the moves are
-conditional, and what follows a move (the note on the tracking issue, the settled plan in
-Slack) is keyed, so a retried job that finds the move its own makes the same posts again,
-which changes nothing.
+conditional; the note on the tracking issue is posted by the request whose move it was (two
+deliveries of one click may run at once, and a marker lookup cannot keep both from posting),
+and the Slack posts are keyed in the outbox, so a request that finds the move its own (a
+retried job, a second delivery) makes them again, which changes nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.sprints.control import (
     approve_sprint,
     cancel_sprint,
     close_sprint,
+    queue_plan,
     replan_sprint,
     sprint_here,
     start_sprint,
@@ -121,7 +123,10 @@ def _close(asker: Asker, word: str) -> None:
     if not (moved or _decided(asker, sprint, SprintState.REVIEWING, f"closed by {login}")):
         asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: only a running sprint closes.")
         return
-    _note(gateway, sprint, "closed", f"Sprint {sprint.id} closed by @{login}: its review follows.")
+    if moved:  # only the request that moved it: two deliveries may run at once
+        _note(
+            gateway, sprint, "closed", f"Sprint {sprint.id} closed by @{login}: its review follows."
+        )
     asker.say(f"<@{asker.user}> closed sprint {sprint.id}: its review follows.")
 
 
@@ -141,7 +146,8 @@ def approve_clicked(body: dict, services: Services) -> None:
         asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: nothing to approve.")
         return
     text = f"Sprint {sprint.id} approved by @{login} in Slack: opening its tasks."
-    _note(gateway, sprint, "approved", text)
+    if moved:  # only the request that moved it: two deliveries may run at once
+        _note(gateway, sprint, "approved", text)
     settle_plan(asker.engine, sprint.id or 0, f"Approved by <@{asker.user}>: opening its tasks.")
 
 
@@ -158,7 +164,8 @@ def cancel_clicked(body: dict, services: Services) -> None:
         asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: nothing to cancel.")
         return
     text = f"Sprint {sprint.id} cancelled by @{login} in Slack: nothing was started."
-    _note(gateway, sprint, "cancelled", text)
+    if moved:  # only the request that moved it: two deliveries may run at once
+        _note(gateway, sprint, "cancelled", text)
     settle_plan(asker.engine, sprint.id or 0, f"Cancelled by <@{asker.user}>.")
 
 
@@ -196,10 +203,13 @@ def edit_submitted(body: dict, services: Services) -> None:
     if not (moved or _decided(asker, sprint, SprintState.PLANNING, f"goal edited by {login}")):
         asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: its plan cannot be edited now.")
         return
-    rounds = plan_rounds(asker.engine, sprint.id or 0, into=SprintState.PLANNING)
-    text = f"@{login} edited the sprint's goal in Slack; the lead plans it again."
-    _note(gateway, sprint, f"edited-{rounds}", text)
-    settle_plan(asker.engine, sprint.id or 0, f"<@{asker.user}> edited the goal: planning again.")
+    if moved:  # the rest only by the request that moved it, in this order (see `queue_plan`)
+        note = f"<@{asker.user}> edited the goal: planning again."
+        settle_plan(asker.engine, sprint.id or 0, note)
+        rounds = plan_rounds(asker.engine, sprint.id or 0, into=SprintState.PLANNING)
+        text = f"@{login} edited the sprint's goal in Slack; the lead plans it again."
+        _note(gateway, sprint, f"edited-{rounds}", text)
+        queue_plan(asker.engine, sprint.id or 0)
 
 
 # -- helpers ----------------------------------------------------------------------------------
