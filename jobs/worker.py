@@ -76,7 +76,7 @@ class Worker:
         self._bell.ring()
 
     def run(self) -> None:
-        log.info("worker %s started (%d at once)", self.worker_id, self.concurrency)
+        log.info("worker %s (%d jobs at once) started", self.worker_id, self.concurrency)
         unsubscribe = on_job_queued(self.engine, self._bell.ring)
         slots = [
             threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True)

@@ -65,8 +65,11 @@ class World:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.hub.webhooks.wait_idle(5)
+            # The count first: a state read before it could be the old one, seen just before
+            # the nudge moved the run (and counted as moved by the later count).
+            moved = self.transition_count() > after
             runs = self.runs()
-            if runs and runs[-1].state in states and self.transition_count() > after:
+            if moved and runs and runs[-1].state in states:
                 return runs[-1]
             time.sleep(0.2)
         raise AssertionError(f"runs: {[(r.id, r.state, r.reason) for r in self.runs()]}")
