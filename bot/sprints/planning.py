@@ -12,16 +12,15 @@ import json
 import logging
 from typing import Any, cast
 
-from bot.llm.ledger import Ledger
-from bot.llm.loop import AgentStopped, AgentTurn, BudgetExhausted, ModelRefused
-from bot.llm.tools import Toolbox, final_tool
+from bot.llm.loop import AgentStopped, BudgetExhausted, ModelRefused
+from bot.llm.tools import final_tool
 from bot.prompts import PromptLibrary
 from bot.roster.models import Crew
-from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.services import Services
 from bot.sprints import render
 from bot.sprints.announce import post_plan
 from bot.sprints.graph import TaskSpec, check_plan
+from bot.sprints.lead import ask_lead
 from bot.sprints.posts import SprintGateway, upsert_post
 from bot.sprints.states import SprintState
 from bot.store import sprints as stored
@@ -123,41 +122,26 @@ def specs_of(answer: dict[str, Any]) -> list[TaskSpec]:
 
 
 def _ask_lead(services: Services, sprint: Sprint, crew: Crew) -> dict[str, Any]:
-    lead = crew.roles[crew.lead]
-    prompts = PromptLibrary()
     # A plan made again after a person edited the goal is a new model call, not a replay.
     rounds = stored.plan_rounds(services.engine, sprint.id or 0, into=SprintState.PLANNING)
     step = f"sprint-{sprint.id}-plan" + (f"-{rounds + 1}" if rounds else "")
-    system = prompts.render(
-        "system",
-        role=lead,
-        crew_name=crew.name,
-        repo=sprint.repo,
-        team=list(crew.roles.values()),
-        persona="",
-        untrusted_preamble=UNTRUSTED_PREAMBLE,
+    prompt = PromptLibrary().render(
+        "steps/sprint_plan",
+        step=step,
+        goal=sprint.goal,
+        days=sprint.days,
+        roles=list(crew.roles.values()),
     )
-    turn = AgentTurn(
-        model=services.model(),
-        ledger=Ledger(services.engine, run_id=None, step=step, role=lead.key),
-        toolbox=Toolbox([SUBMIT_SPRINT_PLAN]),
-        model_name=lead.model,
-        system=system,
+    return ask_lead(
+        services,
+        sprint,
+        crew,
+        step=step,
+        tool=SUBMIT_SPRINT_PLAN,
         context=f"Sprint goal (from {sprint.requested_by}): {sprint.goal}",
-        prompt=prompts.render(
-            "steps/sprint_plan",
-            step=step,
-            goal=sprint.goal,
-            days=sprint.days,
-            roles=list(crew.roles.values()),
-        ),
-        max_tokens=lead.max_tokens,
-        max_turns=max(lead.max_turns, 2),
+        prompt=prompt,
+        what="plan",
     )
-    result = turn.run()
-    if result.answer is None:
-        raise AgentStopped(f"{lead.name} gave no plan")
-    return result.answer
 
 
 def _refuse(

@@ -16,16 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.llm.errors import ModelError
-from bot.llm.ledger import Ledger
-from bot.llm.loop import AgentStopped, AgentTurn
-from bot.llm.tools import Toolbox, final_tool
+from bot.llm.loop import AgentStopped
+from bot.llm.tools import final_tool
 from bot.prompts import PromptLibrary
 from bot.roster.models import Crew
 from bot.roster.routing import channel_for
 from bot.runs.links import forge_link
-from bot.security.untrusted import UNTRUSTED_PREAMBLE
 from bot.services import Services
 from bot.slack.outbox import SLACK_OUTBOX_JOB
+from bot.sprints.lead import ask_lead
 from bot.sprints.metrics import SprintMetrics, sprint_metrics
 from bot.sprints.planning import crew_of, gateway_of_sprint
 from bot.sprints.posts import SprintGateway, upsert_post
@@ -201,33 +200,19 @@ def _retro(services: Services, sprint: Sprint, crew: Crew, facts: list[Fact]) ->
 
 
 def _ask_lead(services: Services, sprint: Sprint, crew: Crew, facts: list[Fact]) -> dict[str, Any]:
-    lead = crew.roles[crew.lead]
-    prompts = PromptLibrary()
     step = f"sprint-{sprint.id}-retro"
-    system = prompts.render(
-        "system",
-        role=lead,
-        crew_name=crew.name,
-        repo=sprint.repo,
-        team=list(crew.roles.values()),
-        persona="",
-        untrusted_preamble=UNTRUSTED_PREAMBLE,
-    )
-    turn = AgentTurn(
-        model=services.model(),
-        ledger=Ledger(services.engine, run_id=None, step=step, role=lead.key),
-        toolbox=Toolbox([SUBMIT_RETROSPECTIVE]),
-        model_name=lead.model,
-        system=system,
+    return ask_lead(
+        services,
+        sprint,
+        crew,
+        step=step,
+        tool=SUBMIT_RETROSPECTIVE,
         context="The sprint's facts: " + json.dumps([vars(fact) for fact in facts]),
-        prompt=prompts.render("steps/sprint_retro", step=step, goal=sprint.goal, facts=facts),
-        max_tokens=lead.max_tokens,
-        max_turns=max(lead.max_turns, 2),
+        prompt=PromptLibrary().render(
+            "steps/sprint_retro", step=step, goal=sprint.goal, facts=facts
+        ),
+        what="retrospective",
     )
-    result = turn.run()
-    if result.answer is None:
-        raise AgentStopped(f"{lead.name} gave no retrospective")
-    return result.answer
 
 
 def _aware(moment: datetime) -> datetime:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import cast
 
 from bot.ports.slack import PostError
@@ -133,40 +135,54 @@ def _close(asker: Asker, word: str) -> None:
 # -- the plan's buttons and the edit form -----------------------------------------------------
 
 
-@router.register("block_actions", SPRINT_APPROVE)
-def approve_clicked(body: dict, services: Services) -> None:
+@dataclass(frozen=True)
+class _Decision:
+    """What a plan's button does: the move, the state it leads to, and the words for it."""
+
+    move: Callable[..., bool]
+    state: str
+    word: str  # approved, cancelled
+    verb: str  # approve, cancel
+    after: str  # what the note on the tracking issue adds
+    settled: str  # what the plan's message says instead of its buttons
+
+
+DECISIONS = {
+    SPRINT_APPROVE: _Decision(
+        approve_sprint, SprintState.RUNNING, "approved", "approve", "opening its tasks",
+        "opening its tasks.",
+    ),
+    SPRINT_CANCEL: _Decision(
+        cancel_sprint, SprintState.CANCELLED, "cancelled", "cancel", "nothing was started", "",
+    ),
+}  # fmt: skip
+
+
+def _decide(body: dict, services: Services, decision: _Decision) -> None:
     asker = Asker.of(body, services)
     found = _steered_sprint(asker, _value(body))
     if found is None:
         return
     sprint, gateway = found
     login = asker.login or ""
-    moved = approve_sprint(asker.engine, sprint, by=login)
-    if not (moved or _decided(asker, sprint, SprintState.RUNNING, f"approved by {login}")):
-        asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: nothing to approve.")
+    moved = decision.move(asker.engine, sprint, by=login)
+    reason = f"{decision.word} by {login}"
+    if not (moved or _decided(asker, sprint, decision.state, reason)):
+        asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: nothing to {decision.verb}.")
         return
-    text = f"Sprint {sprint.id} approved by @{login} in Slack: opening its tasks."
+    text = f"Sprint {sprint.id} {decision.word} by @{login} in Slack: {decision.after}."
     if moved:  # only the request that moved it: two deliveries may run at once
-        _note(gateway, sprint, "approved", text)
-    settle_plan(asker.engine, sprint.id or 0, f"Approved by <@{asker.user}>: opening its tasks.")
+        _note(gateway, sprint, decision.word, text)
+    settled = f"{decision.word.capitalize()} by <@{asker.user}>."
+    if decision.settled:
+        settled = f"{settled[:-1]}: {decision.settled}"
+    settle_plan(asker.engine, sprint.id or 0, settled)
 
 
-@router.register("block_actions", SPRINT_CANCEL)
-def cancel_clicked(body: dict, services: Services) -> None:
-    asker = Asker.of(body, services)
-    found = _steered_sprint(asker, _value(body))
-    if found is None:
-        return
-    sprint, gateway = found
-    login = asker.login or ""
-    moved = cancel_sprint(asker.engine, sprint, by=login)
-    if not (moved or _decided(asker, sprint, SprintState.CANCELLED, f"cancelled by {login}")):
-        asker.tell(f"Sprint {sprint.id} is `{sprint.state}`: nothing to cancel.")
-        return
-    text = f"Sprint {sprint.id} cancelled by @{login} in Slack: nothing was started."
-    if moved:  # only the request that moved it: two deliveries may run at once
-        _note(gateway, sprint, "cancelled", text)
-    settle_plan(asker.engine, sprint.id or 0, f"Cancelled by <@{asker.user}>.")
+for _action, _decision in DECISIONS.items():
+    router.register("block_actions", _action)(
+        lambda body, services, decision=_decision: _decide(body, services, decision)
+    )
 
 
 @router.register("block_actions", SPRINT_EDIT)
