@@ -114,6 +114,20 @@ class Asker:
         enqueue(self.engine, kind=SLACK_OUTBOX_JOB, args={"channel": channel})
 
 
+def repo_gateway(asker: Asker, repo: str) -> tuple[IssueGateway, int] | None:
+    """`repo`'s gateway and installation for a linked asker who may steer its crew now; else
+    they are told why (not linked, the App not installed there, or no write access)."""
+    if asker.login is None:
+        asker.tell(UNLINKED)
+        return None
+    installation = asker.services.installation_of(repo)
+    if installation is None:
+        asker.tell(f"The crew's GitHub App is not installed on `{repo}` (or it does not exist).")
+        return None
+    gateway = steering_gateway(asker, installation, repo)
+    return None if gateway is None else (gateway, installation)
+
+
 def steering_gateway(asker: Asker, installation_id: int, repo: str) -> IssueGateway | None:
     """The repository's gateway when the asker may steer its crew; else they are told why.
 

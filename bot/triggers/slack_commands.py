@@ -30,7 +30,7 @@ from bot.store.run_queries import active_runs
 from bot.store.runs import get_run, outputs
 from bot.store.slack_outbox import failed_in_thread
 from bot.triggers.slack_actions import send_back, stop
-from bot.triggers.slack_asker import UNLINKED, Asker, run_for, steered_run, steering_gateway
+from bot.triggers.slack_asker import UNLINKED, Asker, repo_gateway, run_for, steered_run
 from bot.triggers.slack_deliveries import router
 from bot.triggers.slack_link import start_link
 from bot.triggers.slack_sprints import sprint_command
@@ -54,18 +54,11 @@ def _task(asker: Asker, rest: str) -> None:
     if not REPO.match(repo) or not description:
         asker.tell("Usage: `/crew task owner/repo <what the crew should do>`")
         return
-    login = asker.login
-    if login is None:
-        asker.tell(UNLINKED)
+    found = repo_gateway(asker, repo)
+    if found is None:
         return
-    installation = asker.services.installation_of(repo)
-    if installation is None:
-        asker.tell(f"The crew's GitHub App is not installed on `{repo}` (or it does not exist).")
-        return
-    gateway = steering_gateway(asker, installation, repo)
-    if gateway is None:
-        return
-    login = asker.login or login  # the account's login now, as GitHub said
+    gateway, installation = found
+    login = asker.login or ""  # the account's login now, as GitHub said
     crew = load_crew(asker.settings.crew_file)
     title, body = issue_title(description), f"{description}\n\nRequested by @{login} from Slack."
     issue = gateway.create_issue(title, body, role=crew.lead)

@@ -48,7 +48,7 @@ from bot.sprints.states import SprintState
 from bot.store.sprint_models import Sprint
 from bot.store.sprints import get_sprint, plan_rounds
 from bot.triggers.github_sprints import goal_and_days
-from bot.triggers.slack_asker import UNLINKED, Asker, steering_gateway
+from bot.triggers.slack_asker import Asker, repo_gateway, steering_gateway
 from bot.triggers.slack_deliveries import router
 from bot.triggers.starting import crew_for
 
@@ -71,16 +71,10 @@ def sprint_command(asker: Asker, text: str, repo_pattern: re.Pattern[str]) -> No
 
 
 def _start(asker: Asker, repo: str, goal: str, days: int) -> None:
-    if asker.login is None:
-        asker.tell(UNLINKED)
+    reached = repo_gateway(asker, repo)
+    if reached is None:
         return
-    installation = asker.services.installation_of(repo)
-    if installation is None:
-        asker.tell(f"The crew's GitHub App is not installed on `{repo}` (or it does not exist).")
-        return
-    found = steering_gateway(asker, installation, repo)
-    if found is None:
-        return
+    found, installation = reached
     gateway, login = cast(SprintGateway, found), asker.login or ""
     try:
         crew = crew_for(asker.settings, found)
