@@ -17,42 +17,30 @@ from jobs.handlers import HOUSEKEEPING_JOB
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(engine: Engine) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        lambda: queue.enqueue(engine, kind=HOUSEKEEPING_JOB),
-        "interval",
-        minutes=15,
-        id=HOUSEKEEPING_JOB,
-        coalesce=True,
-        max_instances=1,
-    )
+# (job kind, attempts, APScheduler trigger and its fields): what is queued when.
+TIMED_JOBS: tuple[tuple[str, int, str, dict[str, object]], ...] = (
+    (HOUSEKEEPING_JOB, 5, "interval", {"minutes": 15}),
     # Every minute on the minute; the worker decides which channels' standups are due. One
     # try: the next minute's check is the retry, and a standup is held once whoever checks.
-    scheduler.add_job(
-        lambda: queue.enqueue(engine, kind=STANDUP_CHECK_JOB, max_attempts=1),
-        "cron",
-        minute="*",
-        id=STANDUP_CHECK_JOB,
-        coalesce=True,
-        max_instances=1,
-    )
+    (STANDUP_CHECK_JOB, 1, "cron", {"minute": "*"}),
     # Hourly: questions still open from an earlier working day are asked again, once a day.
-    scheduler.add_job(
-        lambda: queue.enqueue(engine, kind=REASK_JOB, max_attempts=1),
-        "cron",
-        minute=7,
-        id=REASK_JOB,
-        coalesce=True,
-        max_instances=1,
-    )
+    (REASK_JOB, 1, "cron", {"minute": 7}),
     # Sprints look again every minute: a missed webhook or a slot another sprint freed.
-    scheduler.add_job(
-        lambda: queue.enqueue(engine, kind=SPRINT_CHECK_JOB, max_attempts=1),
-        "interval",
-        minutes=1,
-        id=SPRINT_CHECK_JOB,
-        coalesce=True,
-        max_instances=1,
-    )
+    (SPRINT_CHECK_JOB, 1, "interval", {"minutes": 1}),
+)
+
+
+def build_scheduler(engine: Engine) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for kind, attempts, trigger, fields in TIMED_JOBS:
+        scheduler.add_job(
+            lambda kind=kind, attempts=attempts: queue.enqueue(
+                engine, kind=kind, max_attempts=attempts
+            ),
+            trigger,
+            id=kind,
+            coalesce=True,
+            max_instances=1,
+            **fields,
+        )
     return scheduler
