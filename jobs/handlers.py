@@ -21,6 +21,7 @@ from bot.sprints.schedule import SPRINT_SCHEDULE_JOB, schedule_sprint
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
 from bot.store import queue
 from bot.store import slack_outbox as slack_store
+from bot.store.deliveries import StoredDelivery, get_delivery
 from bot.store.queue import ClaimedJob
 from bot.triggers.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
 from bot.triggers.registry import handle_github_delivery, handle_slack_delivery
@@ -36,15 +37,20 @@ PAUSED = timedelta(minutes=10)  # how often a run held by a spend-limit pause lo
 
 
 def _github_event(job: ClaimedJob, services: Services) -> None:
-    if job.delivery_id is None:
-        raise ValueError("a github.event job needs its delivery")
-    handle_github_delivery(job.delivery_id, services)
+    handle_github_delivery(_delivery_of(job, services), services)
 
 
 def _slack_request(job: ClaimedJob, services: Services) -> None:
+    handle_slack_delivery(_delivery_of(job, services), services)
+
+
+def _delivery_of(job: ClaimedJob, services: Services) -> StoredDelivery:
+    """The job's delivery: read with its claim, or from the store (a job built by hand)."""
+    if job.delivery is not None:
+        return job.delivery
     if job.delivery_id is None:
-        raise ValueError("a slack.request job needs its delivery")
-    handle_slack_delivery(job.delivery_id, services)
+        raise ValueError(f"a {job.kind} job needs its delivery")
+    return get_delivery(services.engine, job.delivery_id)
 
 
 def _housekeeping(_job: ClaimedJob, services: Services) -> None:

@@ -24,23 +24,38 @@ class StoredDelivery:
     action: str
     payload: str
 
+    def ids(self) -> dict[str, Any]:
+        """What a job's log lines carry about it (as `delivery_ids` reads them)."""
+        return {
+            "source": self.source,
+            "delivery_id": self.delivery_id,
+            "installation_id": self.installation_id,
+        }
+
 
 def get_delivery(engine: Engine, row_id: int) -> StoredDelivery:
     """The delivery stored as row `row_id` (LookupError when it is gone)."""
     with engine.connect() as connection:
-        row = connection.execute(
-            select(
-                _delivery.c.source,
-                _delivery.c.delivery_id,
-                _delivery.c.installation_id,
-                _delivery.c.event,
-                _delivery.c.action,
-                _delivery.c.payload,
-            ).where(_delivery.c.id == row_id)
-        ).first()
-    if row is None:
+        found = read_delivery(connection, row_id)
+    if found is None:
         raise LookupError(f"delivery row {row_id} is gone")
-    return StoredDelivery(**row._asdict())
+    return found
+
+
+def read_delivery(connection: Connection, row_id: int) -> StoredDelivery | None:
+    """`get_delivery` within a transaction already open (the queue reads it with a claim, so
+    the job's handler needs no connection of its own for it); None when the row is gone."""
+    row = connection.execute(
+        select(
+            _delivery.c.source,
+            _delivery.c.delivery_id,
+            _delivery.c.installation_id,
+            _delivery.c.event,
+            _delivery.c.action,
+            _delivery.c.payload,
+        ).where(_delivery.c.id == row_id)
+    ).first()
+    return None if row is None else StoredDelivery(**row._asdict())
 
 
 def delivery_ids(engine: Engine, row_id: int) -> dict[str, object] | None:

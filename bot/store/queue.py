@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from bot.store.deliveries import origin_of
+from bot.store.deliveries import StoredDelivery, read_delivery
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.wakeups import job_queued
 
@@ -43,9 +43,14 @@ class ClaimedJob:
     args: dict[str, Any]
     attempts: int
     max_attempts: int
-    # Where its delivery came from (source, delivery id, installation), read with the claim
-    # for the job's log lines; None when the job has no delivery.
-    origin: dict[str, Any] | None = None
+    # Its delivery, read with the claim (its handler and log lines need it); None when the job
+    # has none, or the row is gone (the handler then says so).
+    delivery: StoredDelivery | None = None
+
+    @property
+    def origin(self) -> dict[str, Any] | None:
+        """Where its delivery came from (source, delivery id, installation), for its logs."""
+        return None if self.delivery is None else self.delivery.ids()
 
 
 def enqueue(
@@ -149,7 +154,9 @@ def _claim_in(
                 args=json.loads(row.args or "{}"),
                 attempts=row.attempts,
                 max_attempts=row.max_attempts,
-                origin=origin_of(connection, row.delivery_id),
+                delivery=(
+                    None if row.delivery_id is None else read_delivery(connection, row.delivery_id)
+                ),
             )
         # Only a job whose worker died every time gets here: a crash loop, not a retry.
         connection.execute(_mark_dead(row.id, now))

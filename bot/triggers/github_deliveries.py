@@ -10,7 +10,7 @@ import json
 import logging
 
 from bot.services import Services
-from bot.store.deliveries import get_delivery
+from bot.store.deliveries import StoredDelivery
 from bot.triggers.router import EventRouter
 
 log = logging.getLogger(__name__)
@@ -18,9 +18,8 @@ log = logging.getLogger(__name__)
 router = EventRouter()
 
 
-def handle_github_delivery(delivery_row_id: int, services: Services) -> int:
+def handle_github_delivery(delivery: StoredDelivery, services: Services) -> int:
     """Run the handlers of one stored GitHub delivery; returns how many ran."""
-    delivery = get_delivery(services.engine, delivery_row_id)
     event, payload = delivery.event, json.loads(delivery.payload)
     if "installation" not in payload:
         # Every delivery of an installed App names its installation; one without it came from

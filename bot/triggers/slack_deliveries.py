@@ -8,7 +8,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from bot.services import Services
-from bot.store.deliveries import get_delivery
+from bot.store.deliveries import StoredDelivery
 from bot.triggers.router import EventRouter
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,8 @@ def detail_of(kind: str, stored: str, body: dict) -> str:
     return found(body) if found is not None else stored
 
 
-def handle_slack_delivery(delivery_row_id: int, services: Services) -> int:
+def handle_slack_delivery(delivery: StoredDelivery, services: Services) -> int:
     """Run the handlers of one stored Slack request; returns how many ran."""
-    delivery = get_delivery(services.engine, delivery_row_id)
     kind, stored, body = delivery.event, delivery.action, parse_slack_body(delivery.payload)
     detail = detail_of(kind, stored, body)
     handlers = router.handlers_for(kind, detail)

@@ -26,6 +26,7 @@ from bot.runs.lifecycle import CREW_RUN_JOB, crew_snapshot
 from bot.runs.progress import create_run
 from bot.runs.states import RunState
 from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP, Tally, awaiting_human
+from bot.store.deliveries import get_delivery
 from bot.store.engine import make_engine, session_scope
 from bot.store.migrate import upgrade
 from bot.store.models import (
@@ -147,7 +148,7 @@ def world(engine, settings, gateway, slack):
             session.add(row)
             session.flush()
             row_id = row.id
-        return handle_slack_delivery(row_id, services)
+        return handle_slack_delivery(get_delivery(engine, row_id), services)
 
     return send
 
