@@ -66,7 +66,7 @@ class Job(SQLModel, table=True):
     """A unit of durable work: claimed with a lease, retried with backoff, dead after N tries."""
 
     __table_args__ = (
-        Index("ix_job_claim", "status", "run_after"),
+        Index("ix_job_due", "status", "run_after", "id"),  # claims: the job due first
         Index("ix_job_status_id", "status", "id"),  # the dashboard: one state, newest first
         Index("ix_job_delivery", "delivery_id"),
     )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     ScalarSelect,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     true,
     update,
@@ -162,18 +162,29 @@ def _claim_in(
         connection.execute(_mark_dead(row.id, now))
 
 
-def _oldest_runnable(now: datetime, skip_kinds: Collection[str]) -> ScalarSelect[Any]:
-    """The id of the job to claim, locked; a job another claim has locked is skipped."""
+def _oldest_runnable(now: datetime, skip_kinds: Collection[str]) -> ColumnElement[Any]:
+    """The id of the job to claim, locked; a job another claim has locked is skipped.
+
+    A job whose worker died (running, its lease expired) comes first, as the older work; then
+    the queued job due first. Each is the first entry of an index scan: asked for in one OR,
+    every queued job was read and sorted on each claim, a cost that grew with the backlog.
+    """
+    kinds = _job.c.kind.not_in(skip_kinds) if skip_kinds else true()
+    expired = _first(
+        and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now, kinds),
+        _job.c.lease_expires_at,
+    )
+    due = _first(
+        and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now, kinds), _job.c.run_after
+    )
+    return func.coalesce(expired, due)  # `due` is not looked for when a lease has expired
+
+
+def _first(condition: ColumnElement[bool], oldest: ColumnElement[Any]) -> ScalarSelect[Any]:
     return (
         select(_job.c.id)
-        .where(
-            or_(
-                and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now),
-                and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now),
-            ),
-            _job.c.kind.not_in(skip_kinds) if skip_kinds else true(),
-        )
-        .order_by(_job.c.run_after, _job.c.id)
+        .where(condition)
+        .order_by(oldest, _job.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
