@@ -14,21 +14,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Engine,
-    ScalarSelect,
     Update,
     and_,
     delete,
     func,
     insert,
     select,
-    true,
     update,
 )
 
 from bot.store.deliveries import StoredDelivery, read_delivery
+from bot.store.job_statements import CLAIM, OUTCOME
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.wakeups import job_queued
 
@@ -112,10 +110,9 @@ def finish_and_claim(
     """Record a job's outcome (as `complete` or `fail`) and claim the next job, in one
     transaction: a busy worker pays one commit per job, not two. The status is None when the
     job was no longer this worker's (nothing recorded)."""
-    now = utcnow()
-    values, status = _outcome(job, error, backoff_seconds, now)
+    values, status = _outcome(job, error, backoff_seconds, utcnow())
     with engine.begin() as connection:
-        owned = connection.execute(update(_job).where(_owned(job.id, worker_id)).values(**values))
+        owned = connection.execute(OUTCOME, values | {"job_id": job.id, "owner": worker_id})
         following = _claim_in(connection, worker_id, lease_seconds, skip_kinds)
     return (status if owned.rowcount == 1 else None), following
 
@@ -126,23 +123,13 @@ def _claim_in(
     while True:
         now = utcnow()
         row = connection.execute(
-            update(_job)
-            .where(_job.c.id == _oldest_runnable(now, skip_kinds))
-            .values(
-                status=JobStatus.RUNNING,
-                lease_owner=worker_id,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=_job.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(
-                _job.c.id,
-                _job.c.kind,
-                _job.c.delivery_id,
-                _job.c.args,
-                _job.c.attempts,
-                _job.c.max_attempts,
-            )
+            CLAIM,
+            {
+                "now": now,
+                "lease_until": now + timedelta(seconds=lease_seconds),
+                "owner": worker_id,
+                "skip_kinds": list(skip_kinds),
+            },
         ).first()
         if row is None:
             return None
@@ -160,35 +147,6 @@ def _claim_in(
             )
         # Only a job whose worker died every time gets here: a crash loop, not a retry.
         connection.execute(_mark_dead(row.id, now))
-
-
-def _oldest_runnable(now: datetime, skip_kinds: Collection[str]) -> ColumnElement[Any]:
-    """The id of the job to claim, locked; a job another claim has locked is skipped.
-
-    A job whose worker died (running, its lease expired) comes first, as the older work; then
-    the queued job due first. Each is the first entry of an index scan: asked for in one OR,
-    every queued job was read and sorted on each claim, a cost that grew with the backlog.
-    """
-    kinds = _job.c.kind.not_in(skip_kinds) if skip_kinds else true()
-    expired = _first(
-        and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now, kinds),
-        _job.c.lease_expires_at,
-    )
-    due = _first(
-        and_(_job.c.status == JobStatus.QUEUED, _job.c.run_after <= now, kinds), _job.c.run_after
-    )
-    return func.coalesce(expired, due)  # `due` is not looked for when a lease has expired
-
-
-def _first(condition: ColumnElement[bool], oldest: ColumnElement[Any]) -> ScalarSelect[Any]:
-    return (
-        select(_job.c.id)
-        .where(condition)
-        .order_by(oldest, _job.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
 
 
 def _mark_dead(job_id: int, now: datetime) -> Update:
@@ -243,22 +201,24 @@ def fail(
     """Record a failed attempt: queued again after a backoff, or dead when attempts run out."""
     values, status = _outcome(job, error, backoff_seconds, utcnow())
     with engine.begin() as connection:
-        connection.execute(update(_job).where(_owned(job.id, worker_id)).values(**values))
+        connection.execute(OUTCOME, values | {"job_id": job.id, "owner": worker_id})
     return status
 
 
 def _outcome(
     job: ClaimedJob, error: str | None, backoff_seconds: float, now: datetime
 ) -> tuple[dict[str, Any], JobStatus]:
-    """The job's row once this attempt ends: done, queued again after a backoff, or dead."""
-    values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
+    """The parameters of `OUTCOME` once this attempt ends: done, queued again after a
+    backoff, or dead."""
+    values: dict[str, Any] = {"now": now, "error": None, "retry_at": None, "finished": now}
     if error is None:
-        return values | {"status": JobStatus.DONE, "finished_at": now}, JobStatus.DONE
-    values["last_error"] = error[-8000:]
+        return values | {"new_status": JobStatus.DONE}, JobStatus.DONE
+    values["error"] = error[-8000:]
     if job.attempts >= job.max_attempts:
-        return values | {"status": JobStatus.DEAD, "finished_at": now}, JobStatus.DEAD
+        return values | {"new_status": JobStatus.DEAD}, JobStatus.DEAD
     delay = backoff_delay(job.attempts, backoff_seconds)
-    values |= {"status": JobStatus.QUEUED, "run_after": now + timedelta(seconds=delay)}
+    retry_at = now + timedelta(seconds=delay)
+    values |= {"new_status": JobStatus.QUEUED, "retry_at": retry_at, "finished": None}
     return values, JobStatus.QUEUED
 
 
