@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from bot.store.models import Delivery
 
@@ -45,17 +45,19 @@ def get_delivery(engine: Engine, row_id: int) -> StoredDelivery:
 def read_delivery(connection: Connection, row_id: int) -> StoredDelivery | None:
     """`get_delivery` within a transaction already open (the queue reads it with a claim, so
     the job's handler needs no connection of its own for it); None when the row is gone."""
-    row = connection.execute(
-        select(
-            _delivery.c.source,
-            _delivery.c.delivery_id,
-            _delivery.c.installation_id,
-            _delivery.c.event,
-            _delivery.c.action,
-            _delivery.c.payload,
-        ).where(_delivery.c.id == row_id)
-    ).first()
+    row = connection.execute(_READ, {"row_id": row_id}).first()
     return None if row is None else StoredDelivery(**row._asdict())
+
+
+# Built once: every job with a delivery reads it (see `job_statements`).
+_READ = select(
+    _delivery.c.source,
+    _delivery.c.delivery_id,
+    _delivery.c.installation_id,
+    _delivery.c.event,
+    _delivery.c.action,
+    _delivery.c.payload,
+).where(_delivery.c.id == bindparam("row_id"))
 
 
 def delivery_ids(engine: Engine, row_id: int) -> dict[str, object] | None:
