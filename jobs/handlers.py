@@ -15,7 +15,7 @@ from bot.runs.steps.start import RunsPaused
 from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.sprints.control import SPRINT_CHECK_JOB, check_sprints, run_moved
-from bot.sprints.planning import SPRINT_PLAN_JOB, plan_sprint
+from bot.sprints.planning import SPRINT_PLAN_JOB, abandon_plan, plan_sprint
 from bot.sprints.review import SPRINT_REVIEW_JOB, review_sprint
 from bot.sprints.schedule import SPRINT_SCHEDULE_JOB, schedule_sprint
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
@@ -115,7 +115,15 @@ def _questions_reask(_job: ClaimedJob, services: Services) -> None:
 
 def _sprint_plan(job: ClaimedJob, services: Services) -> None:
     """The lead plans a sprint and posts the plan for approval (resumes where it stopped)."""
-    plan_sprint(services, int(job.args["sprint_id"]))
+    sprint_id = int(job.args["sprint_id"])
+    try:
+        plan_sprint(services, sprint_id)
+    except Exception as error:
+        if job.attempts >= job.max_attempts:  # the queue gives up: so does the sprint, saying why
+            abandon_plan(
+                services, sprint_id, reason=f"failed after {job.attempts} attempts: {error}"
+            )
+        raise
 
 
 def _sprint_schedule(job: ClaimedJob, services: Services) -> None:
