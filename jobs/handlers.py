@@ -137,7 +137,7 @@ def _sprint_check(_job: ClaimedJob, services: Services) -> None:
 
 def _sprint_review(job: ClaimedJob, services: Services) -> None:
     """Post the sprint's review and retrospective, once, and close it."""
-    review_sprint(services, int(job.args["sprint_id"]))
+    review_sprint(services, int(job.args["sprint_id"]), job_id=job.id)
 
 
 JOB_HANDLERS: Mapping[str, JobHandler] = {
