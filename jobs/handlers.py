@@ -24,6 +24,7 @@ from bot.store import slack_outbox as slack_store
 from bot.store.deliveries import StoredDelivery, get_delivery
 from bot.store.queue import ClaimedJob
 from bot.triggers.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
+from bot.triggers.missed_merges import SPRINT_RECONCILE_JOB, reconcile_merges
 from bot.triggers.registry import handle_github_delivery, handle_slack_delivery
 from bot.triggers.slack_link import SLACK_LINK_JOB, poll_link
 
@@ -135,6 +136,13 @@ def _sprint_check(_job: ClaimedJob, services: Services) -> None:
     check_sprints(services.engine, now=services.clock())
 
 
+def _sprint_reconcile(_job: ClaimedJob, services: Services) -> None:
+    """Ask GitHub about the pull requests running sprints wait on (a merge's webhook lost)."""
+    merged = reconcile_merges(services)
+    if merged:
+        log.info("sprint pull requests found merged: %s", merged)
+
+
 def _sprint_review(job: ClaimedJob, services: Services) -> None:
     """Post the sprint's review and retrospective, once, and close it."""
     review_sprint(services, int(job.args["sprint_id"]), job_id=job.id)
@@ -153,4 +161,5 @@ JOB_HANDLERS: Mapping[str, JobHandler] = {
     SPRINT_SCHEDULE_JOB: _sprint_schedule,
     SPRINT_CHECK_JOB: _sprint_check,
     SPRINT_REVIEW_JOB: _sprint_review,
+    SPRINT_RECONCILE_JOB: _sprint_reconcile,
 }
