@@ -61,8 +61,12 @@ def test_a_plan_out_of_attempts_fails_the_sprint_once_and_a_new_one_may_start(wo
     )
     assert first.reason.startswith(f"plan failed: failed after {attempts} attempts: ")
     assert REFUSED in first.reason and first.finished_at is not None
-    (job,) = [j for j in _rows(world, Job) if j.kind == SPRINT_PLAN_JOB]
-    assert (job.status, job.attempts) == ("dead", attempts)
+    (job,) = wait_until(  # recorded once the handler has said it: the failure comes first
+        world,
+        lambda: [j for j in _rows(world, Job) if j.kind == SPRINT_PLAN_JOB and j.status == "dead"],
+        "the plan's job given up",
+    )
+    assert job.attempts == attempts
     said = [c.body for c in tracking.get_comments() if "Sprint plan refused" in c.body]
     assert len(said) == 1 and "the lead could not plan: failed after 5 attempts" in said[0]
     slack = wait_until(world, lambda: [t for t in _posts(world) if "failed" in t], "Slack")

@@ -3,16 +3,16 @@
 Two review jobs of one sprint (two deliveries, a close racing the last task's end) may run at
 once; the one that sets this column, while no other running job holds it, posts and closes.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-12
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
