@@ -15,7 +15,7 @@ from bot.runs.steps.start import RunsPaused
 from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.sprints.control import SPRINT_CHECK_JOB, check_sprints, run_moved
-from bot.sprints.planning import SPRINT_PLAN_JOB, plan_sprint
+from bot.sprints.planning import SPRINT_PLAN_JOB, abandon_plan, plan_sprint
 from bot.sprints.review import SPRINT_REVIEW_JOB, review_sprint
 from bot.sprints.schedule import SPRINT_SCHEDULE_JOB, schedule_sprint
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups
@@ -24,6 +24,7 @@ from bot.store import slack_outbox as slack_store
 from bot.store.deliveries import StoredDelivery, get_delivery
 from bot.store.queue import ClaimedJob
 from bot.triggers.catalog import GITHUB_EVENT_JOB, SLACK_REQUEST_JOB
+from bot.triggers.missed_merges import SPRINT_RECONCILE_JOB, reconcile_merges
 from bot.triggers.registry import handle_github_delivery, handle_slack_delivery
 from bot.triggers.slack_link import SLACK_LINK_JOB, poll_link
 
@@ -115,7 +116,15 @@ def _questions_reask(_job: ClaimedJob, services: Services) -> None:
 
 def _sprint_plan(job: ClaimedJob, services: Services) -> None:
     """The lead plans a sprint and posts the plan for approval (resumes where it stopped)."""
-    plan_sprint(services, int(job.args["sprint_id"]))
+    sprint_id = int(job.args["sprint_id"])
+    try:
+        plan_sprint(services, sprint_id)
+    except Exception as error:
+        if job.attempts >= job.max_attempts:  # the queue gives up: so does the sprint, saying why
+            abandon_plan(
+                services, sprint_id, reason=f"failed after {job.attempts} attempts: {error}"
+            )
+        raise
 
 
 def _sprint_schedule(job: ClaimedJob, services: Services) -> None:
@@ -127,9 +136,16 @@ def _sprint_check(_job: ClaimedJob, services: Services) -> None:
     check_sprints(services.engine, now=services.clock())
 
 
+def _sprint_reconcile(_job: ClaimedJob, services: Services) -> None:
+    """Ask GitHub about the pull requests running sprints wait on (a merge's webhook lost)."""
+    merged = reconcile_merges(services)
+    if merged:
+        log.info("sprint pull requests found merged: %s", merged)
+
+
 def _sprint_review(job: ClaimedJob, services: Services) -> None:
     """Post the sprint's review and retrospective, once, and close it."""
-    review_sprint(services, int(job.args["sprint_id"]))
+    review_sprint(services, int(job.args["sprint_id"]), job_id=job.id)
 
 
 JOB_HANDLERS: Mapping[str, JobHandler] = {
@@ -145,4 +161,5 @@ JOB_HANDLERS: Mapping[str, JobHandler] = {
     SPRINT_SCHEDULE_JOB: _sprint_schedule,
     SPRINT_CHECK_JOB: _sprint_check,
     SPRINT_REVIEW_JOB: _sprint_review,
+    SPRINT_RECONCILE_JOB: _sprint_reconcile,
 }

@@ -1,5 +1,5 @@
 """The scheduler: enqueues timed work (housekeeping, the standup check, the
-questions' daily reminder); it runs nothing itself."""
+questions' daily reminder, the sprints' checks); it runs nothing itself."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.sprints.control import SPRINT_CHECK_JOB
 from bot.standups.run import STANDUP_CHECK_JOB
 from bot.store import queue
 from bot.store.engine import Engine
+from bot.triggers.missed_merges import SPRINT_RECONCILE_JOB
 from jobs.handlers import HOUSEKEEPING_JOB
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ TIMED_JOBS: tuple[tuple[str, int, str, dict[str, object]], ...] = (
     (REASK_JOB, 1, "cron", {"minute": 7}),
     # Sprints look again every minute: a missed webhook or a slot another sprint freed.
     (SPRINT_CHECK_JOB, 1, "interval", {"minutes": 1}),
+    # Every five minutes: GitHub is asked about the pull requests running sprints wait on, in
+    # case a merge's webhook was lost (one call per such pull request).
+    (SPRINT_RECONCILE_JOB, 1, "interval", {"minutes": 5}),
 )
 
 

@@ -18,7 +18,15 @@ from github.PullRequest import PullRequest as GhPullRequest
 from github.PullRequestComment import PullRequestComment
 from github.PullRequestReview import PullRequestReview
 
-from bot.ports.forge import Annotation, CheckRun, Comment, InlineComment, PostedReview, PullRequest
+from bot.ports.forge import (
+    Annotation,
+    CheckRun,
+    Comment,
+    InlineComment,
+    PostedReview,
+    PullMerge,
+    PullRequest,
+)
 
 MAX_ANNOTATIONS = 50
 MAX_OUTPUT_CHARS = 65_535
@@ -64,6 +72,13 @@ def pull(found: GhPullRequest) -> PullRequest:
         head_repo=head_repo,
         from_fork=not head_repo or head_repo.lower() != base_repo.lower(),
     )
+
+
+def merge(found: GhPullRequest) -> PullMerge | None:
+    """Who merged a pull request fetched whole (a listed one lacks `merged_by`); None: open,
+    or closed unmerged."""
+    merger = found.merged_by if found.merged else None
+    return PullMerge(login=merger.login, user_type=merger.type) if merger is not None else None
 
 
 def review(found: PullRequestReview, comments: Iterable[PullRequestComment]) -> PostedReview:

@@ -25,7 +25,15 @@ from bot.github.issues import IssuesMixin
 from bot.github.refused_tokens import forgets_refused_token, renews_refused_token
 from bot.github.review_replies import GitHubReviewReplies
 from bot.github.review_threads import ReviewThreadsMixin
-from bot.ports.forge import CheckRun, CloneSource, Comment, PostedReview, PullRequest, ReviewDraft
+from bot.ports.forge import (
+    CheckRun,
+    CloneSource,
+    Comment,
+    PostedReview,
+    PullMerge,
+    PullRequest,
+    ReviewDraft,
+)
 from bot.roster.models import Role
 
 
@@ -141,6 +149,12 @@ class GitHubForge(IssuesMixin, ReviewThreadsMixin, GitHubReviewReplies):
     @renews_refused_token
     def get_pull(self, number: int) -> PullRequest:
         return convert.pull(self._repo(access=PULL).get_pull(number))
+
+    @renews_refused_token
+    def pull_merge(self, number: int) -> PullMerge | None:
+        """Who merged pull request `number` (None: not merged): asked when a webhook may
+        have been lost."""
+        return convert.merge(self._repo(access=PULL).get_pull(number))
 
     @renews_refused_token
     def find_pull(self, head: str) -> PullRequest | None:

@@ -43,6 +43,14 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class PullMerge:
+    """Who merged a pull request, as GitHub names them (`user_type`: "User", "Bot", ...)."""
+
+    login: str
+    user_type: str
+
+
+@dataclass(frozen=True)
 class InlineComment:
     path: str
     line: int

@@ -1,5 +1,6 @@
 """What the crew says about a sprint in Slack, as pure Block Kit builders: the lead's plan with
-its approve / edit / cancel buttons, the plan once decided, and the form that edits the goal.
+its approve / edit / cancel buttons, the plan once decided, a plan that could not be made or
+approved, and the form that edits the goal.
 
 Each button's value is the sprint's id; the handlers (`bot.triggers.slack_sprints`) check the
 clicker's write access before doing anything.
@@ -63,6 +64,18 @@ def plan_message(
         },
     ]
     return _message(escape(head), blocks)
+
+
+def refused_message(sprint_id: int, *, goal: str, problems: Sequence[str], link: str) -> Message:
+    """No plan to approve (a cycle, an unknown role, a lead that could not plan): why, and
+    that a new `/crew sprint` may start."""
+    listed = "\n".join(f"• {escape(problem)}" for problem in problems)
+    blocks = [
+        _section(f"*{_link(link, f'Sprint {sprint_id}')} failed: {escape(goal)}*"),
+        _section(f"Nothing was started:\n{listed}"),
+        _context("Start the sprint again (`/crew sprint`) once the goal is clearer."),
+    ]
+    return _message(escape(f"Sprint {sprint_id} failed: {goal}"), blocks)
 
 
 def decided(blocks: Sequence[dict], note: str) -> list[dict]:

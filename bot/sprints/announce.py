@@ -1,6 +1,6 @@
 """A sprint's plan in Slack: posted in the sprint announcements' channel (else the crew's) with
-approve / edit / cancel buttons, and settled (buttons gone, the decision said) once a person
-decides.
+approve / edit / cancel buttons, settled (buttons gone, the decision said) once a person
+decides, or replaced by why there is no plan to approve.
 
 Through the outbox under one key per sprint (`sprint:<id>:plan`): a resumed planning job or a
 second click enqueues the same message again, which changes nothing, and a new plan after an
@@ -16,7 +16,7 @@ from bot.roster.routing import channel_for
 from bot.runs.links import forge_link, github_web_url
 from bot.settings import Settings
 from bot.slack.outbox import SLACK_OUTBOX_JOB
-from bot.slack.sprint_blocks import decided, plan_message
+from bot.slack.sprint_blocks import decided, plan_message, refused_message
 from bot.sprints.graph import TaskSpec
 from bot.store import queue
 from bot.store.engine import Engine
@@ -52,6 +52,23 @@ def post_plan(
         link=link,
     )
     _enqueue(engine, channel, plan_key(sprint.id or 0), text, blocks, role=crew.lead)
+    return True
+
+
+def post_refusal(
+    engine: Engine, settings: Settings, sprint: Sprint, crew: Crew, *, problems: list[str]
+) -> bool:
+    """Say in the plan's place why the sprint failed before approval (False: no Slack channel).
+
+    Under the plan's key: a plan already posted loses its buttons, and saying it again (a
+    resumed job) changes nothing."""
+    channel = channel_for(crew, topic="sprint")
+    if not channel:
+        return False
+    link = forge_link(github_web_url(settings), sprint.repo, issue=sprint.tracking_issue)
+    sprint_id = sprint.id or 0
+    text, blocks = refused_message(sprint_id, goal=sprint.goal, problems=problems, link=link)
+    _enqueue(engine, channel, plan_key(sprint_id), text, blocks, role=crew.lead)
     return True
 
 

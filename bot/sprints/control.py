@@ -175,8 +175,8 @@ def check_sprints(engine: Engine, *, now: datetime | None = None) -> list[int]:
         else:
             queue_schedule(engine, sprint_id)
     for sprint_id in stored.sprint_ids_in(engine, states=[SprintState.REVIEWING]):
-        # Only a review that should have finished long ago: queued again sooner, it could
-        # race the first one still asking the model, and both would post.
+        # Only a review that should have finished long ago: one queued sooner would find the
+        # review held by the first job, still asking the model (`claim_review`), and do nothing.
         moved = stored.get_sprint(engine, sprint_id).updated_at
         if now - (moved if moved.tzinfo else moved.replace(tzinfo=UTC)) >= REVIEW_RETRY:
             queue_review(engine, sprint_id)

@@ -3,7 +3,8 @@
 
 A job (`sprint.plan`), resumable: the model's answer is kept in the ledger, the tasks are saved
 once, the plan comment is found by its marker, and the sprint moves only after the post, so a
-worker killed anywhere does the rest on the next attempt and nothing twice.
+worker killed anywhere does the rest on the next attempt and nothing twice. A job out of
+attempts fails the sprint (`abandon_plan`), so it never sits in `planning` for good.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from bot.prompts import PromptLibrary
 from bot.roster.models import Crew
 from bot.services import Services
 from bot.sprints import render
-from bot.sprints.announce import post_plan
+from bot.sprints.announce import post_plan, post_refusal
 from bot.sprints.graph import TaskSpec, check_plan
 from bot.sprints.lead import ask_lead
 from bot.sprints.posts import SprintGateway, upsert_post
 from bot.sprints.states import SprintState
 from bot.store import sprints as stored
+from bot.store.models import utcnow
 from bot.store.sprint_models import Sprint
 
 log = logging.getLogger(__name__)
@@ -81,11 +83,11 @@ def plan_sprint(services: Services, sprint_id: int) -> SprintState:
     try:
         answer = _ask_lead(services, sprint, crew)
     except (AgentStopped, BudgetExhausted, ModelRefused) as error:
-        return _refuse(services, gateway, sprint, lead.github.header, [f"the lead: {error}"])
+        return _refuse(services, gateway, sprint, crew, [f"the lead: {error}"])
     tasks = specs_of(answer)
     problems = check_plan(tasks, roles=list(crew.roles))
     if problems:
-        return _refuse(services, gateway, sprint, lead.github.header, problems)
+        return _refuse(services, gateway, sprint, crew, problems)
     stored.save_tasks(services.engine, sprint_id=sprint_id, tasks=[vars(task) for task in tasks])
     body = render.plan_comment(
         lead.github.header,
@@ -148,20 +150,57 @@ def _refuse(
     services: Services,
     gateway: SprintGateway,
     sprint: Sprint,
-    lead: str,
+    crew: Crew,
     problems: list[str],
 ) -> SprintState:
-    body = render.refused_comment(lead, goal=sprint.goal, problems=problems)
-    _post(gateway, sprint, body, role="lead")
-    stored.move_sprint(
+    _say_refused(services, sprint, crew, problems, gateway=gateway)  # then moved: a retry says
+    stored.move_sprint(  # it again, changing nothing
         services.engine,
         sprint_id=sprint.id or 0,
         expected=SprintState.PLANNING,
         target=SprintState.FAILED,
         reason="plan refused: " + "; ".join(problems),
+        finished_at=utcnow(),
     )
     log.warning("sprint %s: plan refused: %s", sprint.id, problems)
     return SprintState.FAILED
+
+
+def abandon_plan(services: Services, sprint_id: int, *, reason: str) -> bool:
+    """The `sprint.plan` job ran out of attempts: a sprint still planning fails with `reason`
+    (a new `/crew sprint` may then start) and says so once (False: it was not planning).
+
+    Moved first, then said: no attempt follows this one, and the cause may be GitHub itself,
+    so the store and the Slack outbox are written before the tracking issue is."""
+    if not stored.move_sprint(
+        services.engine,
+        sprint_id=sprint_id,
+        expected=SprintState.PLANNING,
+        target=SprintState.FAILED,
+        reason=f"plan failed: {reason}",
+        finished_at=utcnow(),
+    ):
+        return False
+    sprint = stored.get_sprint(services.engine, sprint_id)
+    log.warning("sprint %s: planning abandoned: %s", sprint_id, reason)
+    _say_refused(services, sprint, crew_of(sprint), [f"the lead could not plan: {reason}"])
+    return True
+
+
+def _say_refused(
+    services: Services,
+    sprint: Sprint,
+    crew: Crew,
+    problems: list[str],
+    *,
+    gateway: SprintGateway | None = None,
+) -> None:
+    """Why there is no plan to approve: in Slack (in the plan's place) and on the tracking
+    issue, each found again by its key or marker rather than said twice."""
+    post_refusal(services.engine, services.settings, sprint, crew, problems=problems)
+    lead = crew.roles[crew.lead]
+    body = render.refused_comment(lead.github.header, goal=sprint.goal, problems=problems)
+    _post(gateway or gateway_of_sprint(services, sprint), sprint, body, role=lead.key)
 
 
 def _post(gateway: SprintGateway, sprint: Sprint, body: str, *, role: str) -> None:

@@ -2,10 +2,12 @@
 person closed it), the `sprint.review` job states what was delivered, the sprint's metrics and
 its retrospective on the tracking issue and in Slack, then closes the sprint.
 
-Posted exactly once, however often the job runs or wherever a worker dies: the comment carries
-the hidden marker `part=sprint-review` and is found before it is made again, the Slack post is
-queued under one outbox key, the model's phrasing is replayed from the ledger, and the numbers
-come from a fixed window (approved → reviewing), so a second attempt builds the same text.
+Posted exactly once, however often the job runs or wherever a worker dies: of review jobs
+running at once (two deliveries, a close racing the last task's end) only the one that claims
+the review in the store posts, the others do nothing; the comment carries the hidden marker
+`part=sprint-review` and is found before it is made again, the Slack post is queued under one
+outbox key, the model's phrasing is replayed from the ledger, and the numbers come from a fixed
+window (approved → reviewing), so a later attempt (its worker died) builds the same text.
 """
 
 from __future__ import annotations
@@ -138,13 +140,19 @@ def build_review(engine: Engine, sprint: Sprint, *, web_url: str) -> tuple[Revie
 
 
 def review_sprint(
-    services: Services, sprint_id: int, *, gateway: SprintGateway | None = None
+    services: Services, sprint_id: int, *, job_id: int, gateway: SprintGateway | None = None
 ) -> SprintState:
-    """Post the review of a reviewing sprint and close it; its state afterwards is returned."""
+    """Post the review of a reviewing sprint and close it, as job `job_id`; its state
+    afterwards is returned (still `reviewing` when another running job holds the review)."""
     engine = services.engine
     sprint = stored.get_sprint(engine, sprint_id)
     if sprint.state != SprintState.REVIEWING:
         return SprintState(sprint.state)
+    if not stored.claim_review(
+        engine, sprint_id=sprint_id, state=SprintState.REVIEWING, job_id=job_id
+    ):
+        log.info("sprint %s: its review is another job's (this is job %s)", sprint_id, job_id)
+        return SprintState(stored.get_sprint(engine, sprint_id).state)
     crew = crew_of(sprint)
     lead = crew.roles[crew.lead]
     web_url = services.settings.github_web_url

@@ -38,6 +38,9 @@ class Sprint(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = Field(default=None, description="Approved: tasks may start")
     finished_at: datetime | None = None
+    review_job: int | None = Field(
+        default=None, description="The `sprint.review` job that holds the right to post it"
+    )
 
 
 class SprintTask(SQLModel, table=True):

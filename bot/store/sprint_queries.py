@@ -94,3 +94,31 @@ def task_of_pull(engine: Engine, *, repo: str, pr: int) -> SprintTask | None:
         if task is not None:
             session.expunge(task)
         return task
+
+
+def task_pulls(
+    engine: Engine,
+    *,
+    sprint_states: Collection[str],
+    task_states: Collection[str],
+    run_states: Collection[str],
+) -> list[tuple[str, int | None, int]]:
+    """(repo, installation, pull request) of every task in `task_states`, of a sprint in
+    `sprint_states`, whose run is in `run_states` and has opened its pull request."""
+    query = (
+        select(_sprint.c.repo, _sprint.c.installation_id, _run.c.pr_number)
+        .select_from(
+            _task.join(_sprint, _task.c.sprint_id == _sprint.c.id).join(
+                _run, _task.c.run_id == _run.c.id
+            )
+        )
+        .where(
+            _sprint.c.state.in_(list(sprint_states)),
+            _task.c.state.in_(list(task_states)),
+            _run.c.state.in_(list(run_states)),
+            _run.c.pr_number.is_not(None),
+        )
+        .order_by(_task.c.id)
+    )
+    with engine.connect() as connection:
+        return [(row.repo, row.installation_id, row.pr_number) for row in connection.execute(query)]

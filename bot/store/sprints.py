@@ -13,16 +13,17 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, exists, insert, or_, select, update
 from sqlmodel import Session
 from sqlmodel import select as select_models
 
-from bot.store.models import utcnow
+from bot.store.models import Job, JobStatus, utcnow
 from bot.store.sprint_models import Sprint, SprintTask, SprintTransition
 
 _sprint = Sprint.__table__  # type: ignore[attr-defined]
 _task = SprintTask.__table__  # type: ignore[attr-defined]
 _transition = SprintTransition.__table__  # type: ignore[attr-defined]
+_job = Job.__table__  # type: ignore[attr-defined]
 
 
 def insert_sprint(
@@ -115,6 +116,30 @@ def move_sprint(
         if moved == 1:
             _log(connection, sprint_id, "", expected, target, reason, now)
         return moved == 1
+
+
+def claim_review(engine: Engine, *, sprint_id: int, state: str, job_id: int) -> bool:
+    """Whether job `job_id` may post the review of the sprint in `state` (the one UPDATE
+    decides between racing jobs): yes when no job holds it, it holds it already (a retry of
+    itself), or its holder is no longer running under a live lease (its worker died)."""
+    now = utcnow()
+    holder = _sprint.c.review_job
+    holder_alive = exists().where(
+        _job.c.id == holder,
+        _job.c.status == JobStatus.RUNNING,
+        _job.c.lease_expires_at > now,
+    )
+    with engine.begin() as connection:
+        claimed = connection.execute(
+            update(_sprint)
+            .where(
+                _sprint.c.id == sprint_id,
+                _sprint.c.state == state,
+                or_(holder.is_(None), holder == job_id, ~holder_alive),
+            )
+            .values(review_job=job_id, updated_at=now)
+        ).rowcount
+        return claimed == 1
 
 
 def replan_sprint(

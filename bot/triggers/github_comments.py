@@ -55,7 +55,7 @@ def _go(services: Services, gateway: RepoGateway, payload: dict[str, Any], _comm
         return
     run = run_here(services.engine, payload)
     if run is None:
-        start_github_run(services, gateway, payload)
+        _start_unless_running(services, gateway, payload, _on_it)
     elif run.state == RunState.AWAITING_HUMAN and run.mode == "plan":
         finish_step(
             services.engine,
@@ -70,15 +70,40 @@ def _go(services: Services, gateway: RepoGateway, payload: dict[str, Any], _comm
         )
         queue_run(services.engine, run.id)
     else:
-        reply(gateway, payload, f"The crew is already on it: run {run.id} is `{run.state}`.")
+        reply(gateway, payload, _on_it(run))
+
+
+def _on_it(run: Any) -> str:
+    return f"The crew is already on it: run {run.id} is `{run.state}`."
+
+
+def _still_running(run: Any) -> str:
+    return f"Run {run.id} is still `{run.state}`; `/crew stop` it first."
+
+
+def _start_unless_running(
+    services: Services,
+    gateway: RepoGateway,
+    payload: dict[str, Any],
+    busy: Callable[[Any], str],
+    *,
+    mode: str = "full",
+) -> None:
+    """Start a run here unless one is active, or answer `busy(run)`. The look and the insert
+    are one store transaction (`insert_run_if_idle`): two commands racing start one run."""
+    if start_github_run(services, gateway, payload, mode=mode, if_idle=True) is not None:
+        return
+    run = run_here(services.engine, payload)
+    if run is not None:  # None: refused and told already (an invalid `.repocrew.toml`)
+        reply(gateway, payload, busy(run))
 
 
 def _plan(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
     run = run_here(services.engine, payload)
     if run is not None:
-        reply(gateway, payload, f"The crew is already on it: run {run.id} is `{run.state}`.")
+        reply(gateway, payload, _on_it(run))
         return
-    start_github_run(services, gateway, payload, mode="plan")
+    _start_unless_running(services, gateway, payload, _on_it, mode="plan")
 
 
 def _review(
@@ -105,9 +130,9 @@ def _fix(services: Services, gateway: RepoGateway, payload: dict[str, Any], _com
 def _retry(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:
     run = run_here(services.engine, payload)
     if run is not None:
-        reply(gateway, payload, f"Run {run.id} is still `{run.state}`; `/crew stop` it first.")
+        reply(gateway, payload, _still_running(run))
         return
-    start_github_run(services, gateway, payload)
+    _start_unless_running(services, gateway, payload, _still_running)
 
 
 def _stop(services: Services, gateway: RepoGateway, payload: dict[str, Any], _command) -> None:

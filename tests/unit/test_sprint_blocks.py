@@ -1,5 +1,5 @@
-"""The sprint plan in Slack and its edit form: pure Block Kit, within Slack's limits, with the
-goal and titles escaped so they cannot mention or link."""
+"""The sprint plan in Slack, its refusal and its edit form: pure Block Kit, within Slack's
+limits, with the goal and titles escaped so they cannot mention or link."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.slack.sprint_blocks import (
     edit_form,
     form_values,
     plan_message,
+    refused_message,
 )
 
 TASKS = [("A", "Schema", "architect", ()), ("C", "Auth <flow>", "coder", ("A", "B"))]
@@ -40,6 +41,16 @@ def test_a_decided_plan_keeps_its_text_and_loses_its_buttons():
     settled = decided(blocks, "Approved by <@U1>.")
     assert [b["type"] for b in settled] == ["section", "section", "section", "context", "context"]
     assert settled[-1]["elements"][0]["text"] == "Approved by <@U1>."
+
+
+def test_a_refused_plan_says_why_and_has_no_buttons():
+    text, blocks = refused_message(
+        4, goal="Users <!here>", problems=["the lead: 400 <bad>"], link="http://h/i/2"
+    )
+    assert text == "Sprint 4 failed: Users &lt;!here&gt;"
+    assert check_blocks(blocks) == [] and "actions" not in [b["type"] for b in blocks]
+    assert blocks[0]["text"]["text"] == "*<http://h/i/2|Sprint 4> failed: Users &lt;!here&gt;*"
+    assert blocks[1]["text"]["text"] == "Nothing was started:\n• the lead: 400 &lt;bad&gt;"
 
 
 def test_the_edit_form_starts_from_the_goal_and_reads_back_what_was_typed():
