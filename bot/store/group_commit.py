@@ -45,6 +45,12 @@ class GroupCommit:
         self._committing = False
         self._changed = threading.Condition()
 
+    @property
+    def waiting(self) -> int:
+        """Writes queued for the next commit."""
+        with self._changed:
+            return len(self._queued)
+
     def __call__(self, write: Write[Result]) -> Result:
         """Run `write` in a transaction shared with the writes queued beside it; its result."""
         mine: _Queued[Result] = _Queued(write)
