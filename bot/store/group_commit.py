@@ -3,9 +3,10 @@
 SQLite has one writer and each commit waits for the disk (synchronous=FULL), so drainer threads
 that commit one at a time queue for one fsync each: the burst of 50 channels' standups spent
 most of its time there. Here the thread that finds the writer free commits every write queued
-so far in one transaction, each write in a savepoint of its own (one that fails is rolled back
-alone and raises in the thread that asked for it), and a write returns only once the commit
-holding it is on disk: what each caller may rely on is unchanged.
+so far in one transaction; if one of them fails, the transaction is rolled back and each write
+is committed on its own, so the failure stays with its write and raises in the thread that
+asked for it. A write returns only once the commit holding it is on disk: what each caller may
+rely on is unchanged (a write may run twice, the first time rolled back).
 """
 
 from __future__ import annotations
@@ -73,16 +74,16 @@ class GroupCommit:
         return mine.outcome()
 
     def _commit(self, group: list[_Queued]) -> None:
+        """All of `group` in one transaction; if any write fails, each again on its own."""
         try:
             with self.engine.begin() as connection:
                 for queued in group:
-                    try:
-                        with connection.begin_nested():
-                            queued.result = queued.write(connection)
-                    except Exception as error:  # noqa: BLE001 - raised again in its own thread
-                        queued.error = error
-        except Exception as error:  # noqa: BLE001 - the commit failed: every write in it did
-            for queued in group:
-                queued.result, queued.error = None, error
+                    queued.result = queued.write(connection)
+        except Exception as error:  # noqa: BLE001 - raised again in the thread that asked
+            if len(group) == 1:
+                group[0].result, group[0].error = None, error
+                return
+            for queued in group:  # rolled back: nothing of the group was written
+                self._commit([queued])
         else:
             self.commits += 1

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, select, update
 
 from bot.store.engine import Store, transaction
 from bot.store.models import SlackMessage, SlackMessageStatus
@@ -153,6 +153,43 @@ def mark_attempted(store: Store, *, message_id: int, worker_id: str, now: dateti
         return connection.execute(update(_message).where(owned).values(**values)).rowcount == 1
 
 
+def _param(name: str, column: Any) -> Any:
+    """A parameter typed as `column` (named apart from it: UPDATE keeps column names)."""
+    return bindparam(f"p_{name}", type_=column.type)
+
+
+# A drainer records every post: these are built once, as building them cost more than running
+# them (SQLAlchemy's expressions and cache keys).
+_c = _message.c
+_OWNED = and_(
+    _c.id == _param("message_id", _c.id),
+    _c.status == QUEUED,
+    _c.lease_owner == _param("worker_id", _c.lease_owner),
+)
+_NOW = _param("now", _c.updated_at)
+_RECORD_SENT = (
+    update(_message)
+    .where(_OWNED)
+    .values(
+        status=case((_c.revision == _param("revision", _c.revision), SENT), else_=QUEUED),
+        channel_id=_param("channel_id", _c.channel_id),
+        ts=_param("ts", _c.ts),
+        attempts=_c.attempts + 1,
+        last_error=None,
+        not_before=None,
+        sent_at=func.coalesce(_c.sent_at, _NOW),
+        updated_at=_NOW,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+)
+_MARK_ATTEMPTED = (
+    update(_message)
+    .where(_OWNED)
+    .values(attempted_at=func.coalesce(_c.attempted_at, _NOW), updated_at=_NOW)
+)
+
+
 def mark_sent(
     store: Store,
     *,
@@ -169,31 +206,14 @@ def mark_sent(
     same commit, one write instead of two per post. (recorded, next marked), each only while
     this drainer holds the lease.
     """
-    c = _message.c
-    values = {
-        "status": case((c.revision == message.revision, SENT), else_=QUEUED),
-        "channel_id": channel_id,
-        "ts": ts,
-        "attempts": c.attempts + 1,
-        "last_error": None,
-        "not_before": None,
-        "sent_at": func.coalesce(c.sent_at, now),
-        "updated_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-    }
-    owned = and_(c.status == QUEUED, c.lease_owner == worker_id)
+    params = {"p_message_id": message.id, "p_worker_id": worker_id, "p_now": now}
+    recorded = params | {"p_revision": message.revision, "p_channel_id": channel_id, "p_ts": ts}
     with transaction(store) as connection:
-        sent = connection.execute(
-            update(_message).where(owned, c.id == message.id).values(**values)
-        ).rowcount
+        sent = connection.execute(_RECORD_SENT, recorded).rowcount
         if attempt_next is None:
             return sent == 1, False
-        attempted = {"attempted_at": func.coalesce(c.attempted_at, now), "updated_at": now}
-        marked = connection.execute(
-            update(_message).where(owned, c.id == attempt_next).values(**attempted)
-        ).rowcount
-    return sent == 1, marked == 1
+        marked = connection.execute(_MARK_ATTEMPTED, params | {"p_message_id": attempt_next})
+    return sent == 1, marked.rowcount == 1
 
 
 def mark_retry(
