@@ -6,9 +6,10 @@ before it goes out, and a post whose earlier attempt is in doubt is looked for o
 Per channel it claims the sendable prefix of the queue and sends it oldest first; a pool of
 drainers (`drainers`) serves the channels side by side, so a rate-limited channel never holds
 up another. A 429 parks that channel until Retry-After, or, within the drain's `patience`,
-pauses it in place while the pool serves the others; a flaky Slack backs off; a refusal fails
-that one message with Slack's reason and the rest go on. A reply waits for its thread's
-parent; a parent that failed leaves it unthreaded.
+pauses it in place while the pool serves the others and paces it from then on (`pacing`); a
+flaky Slack backs off; a refusal fails that one message with Slack's reason and the rest go
+on. A reply waits for its thread's parent; a parent that failed leaves it unthreaded. On
+SQLite the drainers' writes share commits (`GroupCommit`): one writer, and a disk flush each.
 """
 
 from __future__ import annotations
