@@ -6,13 +6,15 @@ before it goes out, and a post whose earlier attempt is in doubt is looked for o
 Per channel it claims the sendable prefix of the queue and sends it oldest first; a pool of
 drainers (`drainers`) serves the channels side by side, so a rate-limited channel never holds
 up another. A 429 parks that channel until Retry-After, or, within the drain's `patience`,
-pauses it in place while the pool serves the others; a flaky Slack backs off; a refusal fails
-that one message with Slack's reason and the rest go on. A reply waits for its thread's
-parent; a parent that failed leaves it unthreaded.
+pauses it in place while the pool serves the others and paces it from then on (`pacing`); a
+flaky Slack backs off; a refusal fails that one message with Slack's reason and the rest go
+on. A reply waits for its thread's parent; a parent that failed leaves it unthreaded. On
+SQLite the drainers' writes share commits (`GroupCommit`): one writer, and a disk flush each.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -38,6 +40,7 @@ from bot.slack.sender import (
 from bot.store import slack_leases as leases
 from bot.store import slack_outbox as store
 from bot.store.engine import Engine
+from bot.store.group_commit import GroupCommit
 from bot.store.models import utcnow
 
 __all__ = [
@@ -120,14 +123,14 @@ def drain(
 
     def sender() -> ChannelSender:
         made = ChannelSender(
-            engine, poster, personas or {}, now, worker_id, lease_seconds, wait_it_out, writing
+            engine, poster, personas or {}, now, worker_id, lease_seconds, wait_it_out, write
         )
         made.record_retry_seconds = record_retry_seconds
         return made
 
     worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
     budget = _Budget(max_messages)
-    writing = threading.Lock() if engine.dialect.name == "sqlite" else None
+    write = GroupCommit(engine) if engine.dialect.name == "sqlite" else None
     channels = [_Channel(sender(), name) for name in store.channels_with_work(engine)]
 
     # Each claim may take a share of the budget, so one channel cannot starve the others.
@@ -136,7 +139,7 @@ def drain(
     def turn(channel: _Channel) -> tuple[float, _Channel] | None:
         batch = channel.batch
         if batch is None or batch.done:
-            batch = _claim(engine, channel, min(budget.left, share), now(), lease_seconds)
+            batch = _claim(channel, min(budget.left, share), now(), lease_seconds)
             if batch is None:
                 return None
             budget.claimed(len(batch.messages))
@@ -155,17 +158,15 @@ def drain(
     return report
 
 
-def _claim(
-    engine: Engine, channel: _Channel, limit: int, now: datetime, lease: float
-) -> Batch | None:
+def _claim(channel: _Channel, limit: int, now: datetime, lease: float) -> Batch | None:
     """Lease the channel's next batch, at most `limit` messages; None when there is none."""
     channel.batch = None
     if limit <= 0:
         return None
     sender = channel.sender
-    with sender.writing:
-        messages = leases.claim_due_messages(
-            engine,
+    messages = sender.write(
+        functools.partial(
+            leases.claim_due_messages,
             channel=channel.name,
             worker_id=sender.worker_id,
             now=now,
@@ -173,6 +174,7 @@ def _claim(
             lease_seconds=lease,
             attempt_first=True,
         )
+    )
     if messages:
         channel.batch = sender.batch(messages)
         channel.batch.marked.add(messages[0].id)

@@ -4,12 +4,12 @@ A post carries its outbox key (`post_marks`), its first attempt is recorded befo
 out, and a post whose earlier attempt is in doubt is looked for on Slack by that key before it
 is sent again. A 429 either parks the channel in the store until Retry-After (the next drain
 goes on) or, while the drain may wait that long, pauses the batch where it is: the lease is
-kept, nothing is written, and the refused post is known not to be on Slack.
+kept, nothing is written, the refused post is known not to be on Slack, and from then on the
+channel posts on the slots of `pacing` (Retry-After, then Slack's documented rate).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import time
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.ports.slack import (
     Persona,
@@ -27,8 +28,9 @@ from bot.ports.slack import (
     Rejected,
     Unavailable,
 )
+from bot.slack.pacing import Pace
 from bot.store import slack_leases as leases
-from bot.store.engine import DatabaseError, Engine
+from bot.store.engine import DatabaseError, Engine, Store
 from bot.store.slack_leases import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -74,10 +76,6 @@ class Batch:
     marked: set[int] = field(default_factory=set)
     parked: bool = False  # stopped early: rate limited, backing off, or a parent unsent
     tried: int = 0  # once done: how many messages it tried (the rest were handed back)
-    # After a 429 the channel goes at Slack's pace: a post at most every Retry-After seconds,
-    # counted from when the last one left (a post sooner would only earn another 429).
-    pace: float | None = None
-    sent_at: float = 0.0  # time.monotonic() when the last post left
 
     @property
     def done(self) -> bool:
@@ -86,6 +84,9 @@ class Batch:
 
 # Asked on a 429 whether to wait `seconds` in this drain (True) or park the channel (False).
 Patience = Callable[[float, Batch], bool]
+# Runs one store write (a `slack_leases` function taking the store) and returns its result: on
+# the engine itself, or shared with other drainers' writes in one commit (`GroupCommit`).
+Writer = Callable[[Callable[[Store], Any]], Any]
 
 
 class ChannelSender:
@@ -100,15 +101,17 @@ class ChannelSender:
         worker_id: str | None,
         lease_seconds: float,
         patience: Patience = lambda _seconds, _batch: False,
-        writing: contextlib.AbstractContextManager | None = None,
+        write: Writer | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine, self.poster, self.personas, self.now = engine, poster, personas, now
         self.worker_id = worker_id or f"slack-drain-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds
         self.patience = patience
-        # Held around each store write: SQLite has one writer, and its busy handler's sleeps
-        # would let a drainer wait seconds while the others take turns (BEGIN IMMEDIATE).
-        self.writing = writing or contextlib.nullcontext()
+        # Every store write goes through here: on SQLite (one writer, a disk flush per commit)
+        # the drainers' writes share commits instead of queueing for one each.
+        self.write: Writer = write or (lambda statements: statements(engine))
+        self.clock, self.pace = clock, Pace()  # after a 429: when the next post may go
         self.record_retry_seconds: Sequence[float] = RECORD_RETRY_SECONDS
         self.report = DrainReport()
 
@@ -120,6 +123,8 @@ class ChannelSender:
         post, so other channels post their first too), or None when it is done (every message
         tried, or the rest handed back)."""
         while not batch.done:
+            if (wait := self.pace.wait(at=self.clock())) > 0:
+                return wait  # Slack refused a post to this channel: on its slots from then on
             message = batch.messages[batch.at]
             parent_ts = message.thread_ts
             if message.waits_for is not None:
@@ -133,25 +138,22 @@ class ChannelSender:
             except RateLimited as limited:
                 if self.patience(limited.retry_after, batch):
                     batch.marked.add(message.id)  # Slack refused it: surely not posted
-                    batch.pace = limited.retry_after
-                    return limited.retry_after
+                    return self.pace.refused(at=self.clock(), retry_after=limited.retry_after)
                 self._retry(message, limited.retry_after, limited.reason, attempted=False)
                 return self._park(batch, batch.at + 1)
             batch.thread_ts[message.id] = posted.ts if posted else None
             batch.at += 1
+            self.pace.posted(at=self.clock())
             if not go_on:
                 return self._park(batch, batch.at)
             if batch.at == 1 and not batch.done:
                 return 0.0  # every channel's first post before any channel's second
-            if batch.pace is not None and not batch.done:
-                return max(0.0, batch.sent_at + batch.pace - time.monotonic())
         batch.tried = len(batch.messages)
         return None
 
     def _park(self, batch: Batch, tried: int) -> None:
         rest = [message.id for message in batch.messages[tried:]]
-        with self.writing:
-            leases.release(self.engine, message_ids=rest, worker_id=self.worker_id)
+        self.write(functools.partial(leases.release, message_ids=rest, worker_id=self.worker_id))
         batch.at, batch.parked, batch.tried = len(batch.messages), True, tried
         return None
 
@@ -199,13 +201,16 @@ class ChannelSender:
                 return posted
         # From here on the post is in doubt until it is recorded: a retry looks for it first.
         if message.id not in batch.marked:
-            with self.writing:
-                marked = leases.mark_attempted(
-                    self.engine, message_id=message.id, worker_id=self.worker_id, now=self.now()
+            marked = self.write(
+                functools.partial(
+                    leases.mark_attempted,
+                    message_id=message.id,
+                    worker_id=self.worker_id,
+                    now=self.now(),
                 )
+            )
             if not marked:
                 return None
-        batch.sent_at = time.monotonic()
         posted = self.poster.post(
             message.channel,
             message.text,
@@ -246,7 +251,6 @@ class ChannelSender:
         after = batch.messages[batch.at + 1] if batch.at + 1 < len(batch.messages) else None
         record = functools.partial(
             leases.mark_sent,
-            self.engine,
             message=message,
             worker_id=self.worker_id,
             channel_id=posted.channel,
@@ -255,14 +259,13 @@ class ChannelSender:
         )
         for delay in self.record_retry_seconds:
             try:
-                with self.writing:
-                    recorded = record(now=self.now())
+                recorded = self.write(functools.partial(record, now=self.now()))
                 break
             except DatabaseError:
                 log.warning("could not mark Slack message %s sent; trying again", message.key)
                 time.sleep(delay)
         else:
-            recorded = record(now=self.now())  # the last try: its failure is the job's
+            recorded = self.write(functools.partial(record, now=self.now()))  # else the job fails
         sent, next_marked = recorded
         if next_marked and after is not None:
             batch.marked.add(after.id)
@@ -270,9 +273,9 @@ class ChannelSender:
 
     def _retry(self, message: OutboxMessage, delay: float, reason: str, *, attempted: bool):
         now = self.now()
-        with self.writing:
-            leases.mark_retry(
-                self.engine,
+        self.write(
+            functools.partial(
+                leases.mark_retry,
                 message_id=message.id,
                 worker_id=self.worker_id,
                 retry_after=delay,
@@ -280,16 +283,18 @@ class ChannelSender:
                 now=now,
                 attempted=attempted,
             )
+        )
         self.report.deferred[message.channel] = now + timedelta(seconds=delay)
 
     def _fail(self, message: OutboxMessage, reason: str) -> None:
         log.warning("Slack message %s to %s failed: %s", message.key, message.channel, reason)
-        with self.writing:
-            leases.mark_failed(
-                self.engine,
+        self.write(
+            functools.partial(
+                leases.mark_failed,
                 message_id=message.id,
                 worker_id=self.worker_id,
                 error=reason,
                 now=self.now(),
             )
+        )
         self.report.failed.append((message.key, reason))

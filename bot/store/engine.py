@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlmodel import Session
 
@@ -93,17 +93,34 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+# Where a write goes: an engine (the write commits on its own) or a connection inside a
+# caller's transaction (a group commit, `group_commit`).
+Store = Engine | Connection
+
+
+@contextmanager
+def transaction(store: Store) -> Iterator[Connection]:
+    """A transaction of its own on an engine; on a connection, the caller's transaction."""
+    if isinstance(store, Connection):
+        yield store
+        return
+    with store.begin() as connection:
+        yield connection
+
+
 # The names the rest of repocrew uses for the store's types: only bot/store imports SQLAlchemy.
 StoreError = SQLAlchemyError  # anything the store raised
 DatabaseError = DBAPIError  # the database itself failed (unreachable, restarted, refused)
 __all__ = [
     "DatabaseError",
     "Engine",
+    "Store",
     "StoreError",
     "is_sqlite",
     "make_engine",
     "ping",
     "session_scope",
+    "transaction",
 ]
 
 

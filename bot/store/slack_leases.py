@@ -3,6 +3,8 @@
 A drainer owns a channel while it holds leases on that channel's queued rows; claiming checks
 that nobody else holds a live one, under row locks on PostgreSQL (`FOR UPDATE`) and the single
 writer on SQLite, so two drainers never post to one channel at once and order holds.
+
+Each write takes an engine (its own transaction) or a connection (a share of a group commit).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, select, update
 
+from bot.store.engine import Store, transaction
 from bot.store.models import SlackMessage, SlackMessageStatus
 
 _message = SlackMessage.__table__  # type: ignore[attr-defined]
@@ -43,7 +46,7 @@ class OutboxMessage:
 
 
 def claim_due_messages(
-    engine: Engine,
+    store: Store,
     *,
     channel: str,
     worker_id: str,
@@ -58,7 +61,7 @@ def claim_due_messages(
     `attempt_first`: mark the first one attempted (`mark_attempted`) in the same commit, for a
     drainer about to post it; the messages returned say whether it was attempted before."""
     c = _message.c
-    with engine.begin() as connection:
+    with transaction(store) as connection:
         queued = connection.execute(
             select(c.id, c.lease_owner, c.lease_expires_at, c.not_before)
             .where(c.channel == channel, c.status == QUEUED)
@@ -130,28 +133,65 @@ def _outbox_message(row: Any, parent: Any) -> OutboxMessage:
     )
 
 
-def _finish(engine: Engine, message_id: int, worker_id: str, values: dict[str, Any]) -> bool:
+def _finish(store: Store, message_id: int, worker_id: str, values: dict[str, Any]) -> bool:
     """Record an outcome, if this drainer still holds the message's lease."""
     c = _message.c
     values |= {"lease_owner": None, "lease_expires_at": None}
     owned = and_(c.id == message_id, c.status == QUEUED, c.lease_owner == worker_id)
-    with engine.begin() as connection:
+    with transaction(store) as connection:
         return connection.execute(update(_message).where(owned).values(**values)).rowcount == 1
 
 
-def mark_attempted(engine: Engine, *, message_id: int, worker_id: str, now: datetime) -> bool:
+def mark_attempted(store: Store, *, message_id: int, worker_id: str, now: datetime) -> bool:
     """Before a post goes out: from now on an earlier attempt is in doubt (it may have reached
     Slack and not been recorded), so the next try looks for it first. False: the lease is lost
     and the post must not go out."""
     c = _message.c
     owned = and_(c.id == message_id, c.status == QUEUED, c.lease_owner == worker_id)
     values = {"attempted_at": func.coalesce(c.attempted_at, now), "updated_at": now}
-    with engine.begin() as connection:
+    with transaction(store) as connection:
         return connection.execute(update(_message).where(owned).values(**values)).rowcount == 1
 
 
+def _param(name: str, column: Any) -> Any:
+    """A parameter typed as `column` (named apart from it: UPDATE keeps column names)."""
+    return bindparam(f"p_{name}", type_=column.type)
+
+
+# A drainer records every post: these are built once, as building them cost more than running
+# them (SQLAlchemy's expressions and cache keys).
+_c = _message.c
+_OWNED = and_(
+    _c.id == _param("message_id", _c.id),
+    _c.status == QUEUED,
+    _c.lease_owner == _param("worker_id", _c.lease_owner),
+)
+_NOW = _param("now", _c.updated_at)
+_RECORD_SENT = (
+    update(_message)
+    .where(_OWNED)
+    .values(
+        status=case((_c.revision == _param("revision", _c.revision), SENT), else_=QUEUED),
+        channel_id=_param("channel_id", _c.channel_id),
+        ts=_param("ts", _c.ts),
+        attempts=_c.attempts + 1,
+        last_error=None,
+        not_before=None,
+        sent_at=func.coalesce(_c.sent_at, _NOW),
+        updated_at=_NOW,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+)
+_MARK_ATTEMPTED = (
+    update(_message)
+    .where(_OWNED)
+    .values(attempted_at=func.coalesce(_c.attempted_at, _NOW), updated_at=_NOW)
+)
+
+
 def mark_sent(
-    engine: Engine,
+    store: Store,
     *,
     message: OutboxMessage,
     worker_id: str,
@@ -166,35 +206,18 @@ def mark_sent(
     same commit, one write instead of two per post. (recorded, next marked), each only while
     this drainer holds the lease.
     """
-    c = _message.c
-    values = {
-        "status": case((c.revision == message.revision, SENT), else_=QUEUED),
-        "channel_id": channel_id,
-        "ts": ts,
-        "attempts": c.attempts + 1,
-        "last_error": None,
-        "not_before": None,
-        "sent_at": func.coalesce(c.sent_at, now),
-        "updated_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-    }
-    owned = and_(c.status == QUEUED, c.lease_owner == worker_id)
-    with engine.begin() as connection:
-        sent = connection.execute(
-            update(_message).where(owned, c.id == message.id).values(**values)
-        ).rowcount
+    params = {"p_message_id": message.id, "p_worker_id": worker_id, "p_now": now}
+    recorded = params | {"p_revision": message.revision, "p_channel_id": channel_id, "p_ts": ts}
+    with transaction(store) as connection:
+        sent = connection.execute(_RECORD_SENT, recorded).rowcount
         if attempt_next is None:
             return sent == 1, False
-        attempted = {"attempted_at": func.coalesce(c.attempted_at, now), "updated_at": now}
-        marked = connection.execute(
-            update(_message).where(owned, c.id == attempt_next).values(**attempted)
-        ).rowcount
-    return sent == 1, marked == 1
+        marked = connection.execute(_MARK_ATTEMPTED, params | {"p_message_id": attempt_next})
+    return sent == 1, marked.rowcount == 1
 
 
 def mark_retry(
-    engine: Engine,
+    store: Store,
     *,
     message_id: int,
     worker_id: str,
@@ -213,11 +236,11 @@ def mark_retry(
         "attempts": _message.c.attempts + (1 if attempted else 0),
         "updated_at": now,
     }
-    return _finish(engine, message_id, worker_id, values)
+    return _finish(store, message_id, worker_id, values)
 
 
 def mark_failed(
-    engine: Engine, *, message_id: int, worker_id: str, error: str, now: datetime
+    store: Store, *, message_id: int, worker_id: str, error: str, now: datetime
 ) -> bool:
     """Give up on the message, keeping it and the reason; `requeue_failed` brings it back."""
     values = {
@@ -226,15 +249,15 @@ def mark_failed(
         "attempts": _message.c.attempts + 1,
         "updated_at": now,
     }
-    return _finish(engine, message_id, worker_id, values)
+    return _finish(store, message_id, worker_id, values)
 
 
-def release(engine: Engine, *, message_ids: list[int], worker_id: str) -> None:
+def release(store: Store, *, message_ids: list[int], worker_id: str) -> None:
     """Hand back leased messages this drainer did not get to."""
     if not message_ids:
         return
     c = _message.c
-    with engine.begin() as connection:
+    with transaction(store) as connection:
         connection.execute(
             update(_message)
             .where(c.id.in_(message_ids), c.lease_owner == worker_id)
