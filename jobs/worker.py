@@ -135,6 +135,9 @@ class Worker:
                 if job is None:
                     self._bell.wait(seen, self.settings.worker_poll_seconds)
                     continue
+                # Work found by looking (a poll, or a job queued in another process): more
+                # may be due, so wake one more idle slot, which does the same in turn.
+                self._bell.ring_one()
             try:
                 job = self._run(job, claim_next=True)
             except Exception:  # the store failed while recording: the lease will expire

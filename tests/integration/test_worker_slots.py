@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 
 from bot.runs.lifecycle import CREW_RUN_JOB
 from bot.store import queue
+from bot.store.engine import make_engine
 from bot.store.models import Job, JobStatus, utcnow
 from bot.wiring import build_services
 from jobs.worker import Worker
@@ -209,6 +210,25 @@ def test_a_job_queued_in_the_process_wakes_an_idle_worker(engine, database_url):
         time.sleep(0.3)  # every slot has looked, found nothing, and sleeps its minute
         queue.enqueue(engine, kind="ping")
         assert ran.wait(10)  # long before the next poll
+
+
+def test_a_slot_that_finds_work_by_looking_wakes_the_next_idle_slot(engine, database_url):
+    """Jobs queued by another process ring no bell here: the slot whose poll finds one wakes
+    one more, and so on, so every slot is at work at once instead of at its own next poll."""
+    settings = make_settings(database_url, worker_poll_seconds=60, worker_concurrency=4)
+    together = threading.Barrier(4, timeout=10)  # broken unless all four run at once
+    worker = Worker(build_services(settings, engine), handlers={"meet": lambda *_: together.wait()})
+    elsewhere = make_engine(database_url)  # another process's engine: no listener of ours
+    try:
+        with running(worker):
+            time.sleep(0.3)  # every slot has looked, found nothing, and sleeps its minute
+            ids = [queue.enqueue(elsewhere, kind="meet") for _ in range(4)]
+            worker._bell.ring_one()  # as one slot's poll ending would, and no more
+            statuses = _wait_ended(engine, ids)
+    finally:
+        elsewhere.dispose()
+    assert set(statuses.values()) == {JobStatus.DONE}
+    assert not together.broken
 
 
 def test_shutdown_releases_every_job_still_running_after_the_grace(engine, database_url):
