@@ -25,6 +25,7 @@ from bot.runs.lifecycle import CREW_RUN_JOB
 from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.store import queue
+from bot.store.job_notices import JobNotices
 from bot.store.models import JobStatus
 from bot.store.queue import ClaimedJob
 from bot.store.wakeups import Doorbell, on_job_queued
@@ -78,6 +79,7 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s (%d jobs at once) started", self.worker_id, self.concurrency)
         unsubscribe = on_job_queued(self.engine, self._bell.ring)
+        notices = JobNotices(self.engine, self._bell.ring_one).start()  # other processes'
         slots = [
             threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True)
             for n in range(self.concurrency)
@@ -88,6 +90,7 @@ class Worker:
             self.stopping.wait()
         finally:
             unsubscribe()
+            notices.stop()
             self._let_go()
             # Slots between jobs end at once (a claim in progress is given back); one still in
             # a released job's handler is left to it.
