@@ -88,7 +88,15 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=8,
         ge=1,
-        description="Jobs a worker process runs at once (crew-run steps: one at a time).",
+        description="Jobs a worker process runs at once.",
+    )
+    worker_runs_at_once: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Crew runs a worker process drives at once, within its concurrency (each run one"
+            " step at a time)."
+        ),
     )
     github_seconds_between_writes: float = Field(
         default=1.0,

@@ -2,10 +2,9 @@
 
 Most jobs wait on GitHub or Slack, so a worker runs several side by side, one in each of its
 slot threads. A slot records a job's outcome and claims its next job in one transaction; an
-idle slot waits for a job queued in this process (which rings it) or its next poll. Jobs of a
-kind in `one_at_a_time` (crew runs: one step of a run at a time) never run beside another of
-their kind in the same worker. A job's lease is renewed only if it outlives a third of it (see
-`LeaseKeeper`).
+idle slot waits for a job queued in this process (which rings it) or its next poll. Up to
+`runs_at_once` crew-run jobs run side by side, never two of one run (one step of a run at a
+time). A job's lease is renewed only if it outlives a third of it (see `LeaseKeeper`).
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Collection, Mapping
+from functools import partial
 
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
@@ -35,6 +35,9 @@ from jobs.leases import LeaseKeeper
 log = logging.getLogger(__name__)
 
 SLOTS_END_SECONDS = 5.0  # how long a stopping worker waits for its idle slots to end
+# A crew-run job claimed while its run is in flight here (a duplicate) waits this long before it
+# is offered again: long enough not to spin on it, short enough to follow its run soon.
+RUN_TURN_SECONDS = 1.0
 
 
 def new_worker_id() -> str:
@@ -53,7 +56,7 @@ class Worker:
         skip_kinds: Collection[str] = (),
         *,
         concurrency: int | None = None,
-        one_at_a_time: Collection[str] = (CREW_RUN_JOB,),
+        runs_at_once: int | None = None,
     ) -> None:
         self.services = services
         self.engine = services.engine
@@ -62,14 +65,14 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.skip_kinds = tuple(skip_kinds)
         self.concurrency = concurrency or self.settings.worker_concurrency
-        self.one_at_a_time = frozenset(one_at_a_time)
+        self.runs_at_once = runs_at_once or self.settings.worker_runs_at_once
         self.stopping = threading.Event()
         self.leases = LeaseKeeper(
             self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
         )
         self._bell = Doorbell()  # a job queued in this process, or stop: idle slots look
         self._freed = Doorbell()  # a job ended: shutdown waits on it
-        self._in_flight: dict[int, str] = {}  # job id → kind
+        self._in_flight: dict[int, ClaimedJob] = {}  # by job id
         self._lock = threading.Lock()  # guards the in-flight table (never held over the store)
 
     def stop(self) -> None:
@@ -120,7 +123,7 @@ class Worker:
     def in_flight(self) -> dict[int, str]:
         """The jobs running now, by id, with their kinds."""
         with self._lock:
-            return dict(self._in_flight)
+            return {job_id: job.kind for job_id, job in self._in_flight.items()}
 
     def _slot(self) -> None:
         job: ClaimedJob | None = None  # one claimed before a stop still runs (or is released)
@@ -160,24 +163,42 @@ class Worker:
         return self._admit(claim(skip))  # the store is asked outside the lock
 
     def _skipping(self, finishing: int | None = None) -> tuple[str, ...]:
-        """The kinds not to claim now: the skipped ones, and those that must wait their turn
-        (`finishing`: a job ending now, whose kind may run next). Called under the lock."""
-        kinds = {kind for job_id, kind in self._in_flight.items() if job_id != finishing}
-        return (*self.skip_kinds, *sorted(self.one_at_a_time & kinds))
+        """The kinds not to claim now: the skipped ones, and crew runs once `runs_at_once` are
+        in flight (`finishing`: a job ending now, whose place is free). Called under the lock."""
+        if len(self._runs_in_flight(finishing)) < self.runs_at_once:
+            return self.skip_kinds
+        return (*self.skip_kinds, CREW_RUN_JOB)
+
+    def _runs_in_flight(self, finishing: int | None = None) -> list[object]:
+        """The run ids of the crew-run jobs in flight here. Called under the lock."""
+        return [
+            _run_of(job)
+            for job_id, job in self._in_flight.items()
+            if job.kind == CREW_RUN_JOB and job_id != finishing
+        ]
 
     def _admit(self, job: ClaimedJob | None) -> ClaimedJob | None:
-        """Count a claimed job in flight and hold its lease; give it back unrun if the worker
-        is stopping, or another slot took a job of its one-at-a-time kind meanwhile."""
+        """Count a claimed job in flight and hold its lease. Give it back unrun if the worker
+        is stopping; defer it a moment if it is a crew run whose run is in flight here, or
+        one too many (slots claim side by side): it runs later, its attempt uncounted."""
         if job is None:
             return None
         with self._lock:
-            clash = job.kind in self.one_at_a_time and job.kind in self._in_flight.values()
-            if not clash and not self.stopping.is_set():
-                self._in_flight[job.id] = job.kind
+            if self.stopping.is_set():
+                give_back = queue.release
+            elif job.kind == CREW_RUN_JOB and self._waits_its_turn(job):
+                give_back = partial(queue.defer, seconds=RUN_TURN_SECONDS)
+            else:
+                self._in_flight[job.id] = job
                 self.leases.hold(job.id)
                 return job
-        queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
+        give_back(self.engine, job_id=job.id, worker_id=self.worker_id)  # outside the lock
         return None
+
+    def _waits_its_turn(self, job: ClaimedJob) -> bool:
+        """A crew run may not start here now. Called under the lock."""
+        runs = self._runs_in_flight()
+        return _run_of(job) in runs or len(runs) >= self.runs_at_once
 
     def _run(self, job: ClaimedJob, *, claim_next: bool) -> ClaimedJob | None:
         """Run the job and record how it went; with `claim_next`, return the next job, claimed
@@ -251,3 +272,8 @@ class Worker:
             self._freed.wait(seen, left)
         for job_id in self.leases.release_all():
             log.warning("job %s released unfinished at shutdown", job_id)
+
+
+def _run_of(job: ClaimedJob) -> object:
+    """The run a crew-run job drives (its `run_id`)."""
+    return job.args.get("run_id")

@@ -224,13 +224,21 @@ def _outcome(
 
 def release(engine: Engine, *, job_id: int, worker_id: str) -> bool:
     """Give a job back unfinished (graceful shutdown); the attempt does not count."""
+    return defer(engine, job_id=job_id, worker_id=worker_id, seconds=0)
+
+
+def defer(engine: Engine, *, job_id: int, worker_id: str, seconds: float) -> bool:
+    """Give a claimed job back unrun, due again in `seconds`; the attempt does not count.
+
+    A worker that may not run a job now (its run is already in flight there) defers it a
+    moment rather than releasing it: a job due at once would be claimed again in a spin."""
     return _let_go(
         engine,
         job_id,
         worker_id,
         status=JobStatus.QUEUED,
         attempts=_job.c.attempts - 1,
-        run_after=utcnow(),
+        run_after=utcnow() + timedelta(seconds=seconds),
     )
 
 

@@ -107,6 +107,22 @@ def test_release_gives_the_job_back_without_counting_the_attempt(engine):
     assert claimed is not None and claimed.attempts == 1
 
 
+def test_defer_gives_the_job_back_for_later_without_counting_the_attempt(engine):
+    job_id = queue.enqueue(engine, kind="a")
+    queue.claim(engine, worker_id="w1", lease_seconds=30)
+    assert not queue.defer(engine, job_id=job_id, worker_id="w2", seconds=60)  # not w2's
+    assert queue.defer(engine, job_id=job_id, worker_id="w1", seconds=60)
+    row = _job(engine, job_id)
+    assert (row.status, row.attempts, row.lease_owner, row.lease_expires_at) == (
+        JobStatus.QUEUED, 0, None, None,
+    )  # fmt: skip
+    assert queue.claim(engine, worker_id="w2", lease_seconds=30) is None  # not due yet
+    with engine.begin() as connection:  # a minute on
+        connection.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow()))
+    claimed = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    assert claimed is not None and claimed.id == job_id and claimed.attempts == 1
+
+
 def test_the_worker_runs_retries_and_kills_jobs_by_their_handlers(engine, database_url):
     calls: list[tuple[str, int]] = []
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import github
@@ -15,8 +16,8 @@ from sqlalchemy import select
 
 from bot.roster.loader import roster_text
 from bot.sandbox import sandbox_status
-from bot.store.models import Run
-from bot.store.sprint_models import Sprint, SprintTask
+from bot.store.models import Run, RunTransition
+from bot.store.sprint_models import Sprint, SprintTask, SprintTransition
 from tests.support import sprint_script as scripted
 from tests.support.identity import signed_in
 from tests.support.world import REPO, World, emulated_world
@@ -66,6 +67,21 @@ def _runs_of(world: World) -> dict[str, Any]:
     tasks = _tasks(world)  # before the runs: a run made between the reads is then listed
     runs = {run.id: run for run in _rows(world, Run)}
     return {key: runs[t.run_id] for key, t in tasks.items() if t.run_id}
+
+
+def _worked(world: World, key: str) -> tuple[datetime, datetime]:
+    """When the crew began a task's run (its first step) and ended its work (the run then
+    waits for a person to merge), from the run's logged transitions."""
+    run_id = _tasks(world)[key].run_id
+    moves = [t for t in _rows(world, RunTransition) if t.run_id == run_id]
+    began = next(t.at for t in moves if t.from_state == "queued")
+    ended = next(t.at for t in moves if t.to_state == "awaiting_human")
+    return began, ended
+
+
+def _delivered_at(world: World, key: str) -> datetime:
+    moves = _rows(world, SprintTransition)
+    return next(t.at for t in moves if t.task == key and t.to_state == "delivered")
 
 
 def _sprint(world: World) -> Any:
@@ -123,17 +139,11 @@ def test_a_sprint_runs_its_tasks_as_their_dependencies_are_merged(world):
     listed = [c.body for c in tracking.get_comments() if "Sprint tasks" in c.body]
     assert len(listed) == 1 and all(f"#{i.number}" in listed[0] for i in issues.values())
 
-    # A and B ran side by side: both runs existed before either ended its work.
-    a, b = _until(
-        world,
-        "A and B wait",
-        lambda: (
-            _waiting(world, "A")
-            and _waiting(world, "B")
-            and (_waiting(world, "A"), _waiting(world, "B"))
-        ),
-    )
-    assert max(a.created_at, b.created_at) < min(a.updated_at, b.updated_at)
+    # A and B ran side by side, in the one worker of this serve that takes crew runs (its quick
+    # lane takes none): each began its first step before the other ended its last.
+    _until(world, "A and B wait", lambda: _waiting(world, "A") and _waiting(world, "B"))
+    (a_began, a_ended), (b_began, b_ended) = _worked(world, "A"), _worked(world, "B")
+    assert a_began < b_ended and b_began < a_ended
     assert set(_runs_of(world)) == {"A", "B"}
 
     _merge(world, repo, "A")
@@ -141,8 +151,12 @@ def test_a_sprint_runs_its_tasks_as_their_dependencies_are_merged(world):
     assert "C" not in _runs_of(world)  # B is not delivered yet
     _merge(world, repo, "B")
     _merge(world, repo, "C")
-    assert _runs_of(world)["C"].created_at > max(a.updated_at, b.updated_at)
     _merge(world, repo, "D")
+    # C's run was made once A and B were both delivered, D's once C was.
+    runs = _runs_of(world)
+    assert runs["C"].created_at > max(_delivered_at(world, "A"), _delivered_at(world, "B"))
+    assert runs["D"].created_at > _delivered_at(world, "C")
+    assert _worked(world, "C")[0] > max(a_ended, b_ended)
     # Every task ended: reviewing, then the review (once) closes it.
     _until(world, "the sprint's review", lambda: _state(world) == "closed")
     assert [r.state for r in _runs_of(world).values()] == ["done"] * 4

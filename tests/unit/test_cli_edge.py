@@ -41,6 +41,15 @@ def test_each_invalid_setting_is_on_the_same_line():
     assert "REPOCREW_LOG_LEVEL: 'loud' must be one of DEBUG, INFO" in line
 
 
+def test_a_worker_drives_at_least_one_run_at_once():
+    line = settings_line(_invalid(worker_runs_at_once="0"))
+
+    assert line == (
+        "REPOCREW_WORKER_RUNS_AT_ONCE: '0' should be greater than or equal to 1; "
+        "set it to a whole number at least 1, or unset it for the default (2)"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "stored"),
     [
