@@ -19,6 +19,7 @@ from bot.store.migrate import upgrade
 from bot.wiring import build_services
 from jobs.worker import Worker
 from tests.conftest import make_settings
+from tests.support.worker_thread import running
 
 pytestmark = pytest.mark.postgres
 
@@ -35,14 +36,8 @@ def engine(postgres_url: str) -> Iterator:
 def idle_worker(engine, url: str, handler) -> Iterator[Worker]:
     settings = make_settings(url, worker_poll_seconds=60, worker_concurrency=2)
     worker = Worker(build_services(settings, engine), handlers={"ping": handler})
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
+    with running(worker):
         yield worker
-    finally:
-        worker.stop()
-        thread.join(20)
-        assert not thread.is_alive()
 
 
 def listeners(url: str) -> list[int]:

@@ -20,6 +20,7 @@ from bot.store.models import Job, JobStatus, utcnow
 from bot.wiring import build_services
 from jobs.worker import Worker
 from tests.conftest import make_settings
+from tests.support.worker_thread import running
 
 
 class Overlap:
@@ -43,18 +44,6 @@ class Overlap:
                 self.now["*"] -= 1
 
         return run
-
-
-@contextmanager
-def running(worker: Worker) -> Iterator[Worker]:
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(20)
-        assert not thread.is_alive()
 
 
 def _statuses(engine, ids: list[int]) -> dict[int, str]:
