@@ -35,21 +35,39 @@ class MergeLookup(Protocol):
     def pull_merge(self, number: int) -> PullMerge | None: ...
 
 
+class ReconcileIncomplete(RuntimeError):
+    """GitHub could not be asked about some pull requests; the others were looked at."""
+
+
 def reconcile_merges(services: Services) -> list[tuple[str, int]]:
     """Deliver the sprint tasks whose pull requests a person merged; the (repo, number) of
-    each merge found is returned (one the webhook already handled changes nothing)."""
+    each merge found is returned (one the webhook already handled changes nothing).
+
+    One repository GitHub will not answer for (access removed, an outage of its own) does not
+    hold up the others: each is asked, and the pass then raises `ReconcileIncomplete` naming
+    what it could not ask about, so the job is retried and the failure is on the Jobs page."""
     found = task_pulls(
         services.engine,
         sprint_states=[SprintState.RUNNING],
         task_states=WAITING_TASKS,
         run_states=OPEN_RUNS,
     )
-    merged = []
+    merged: list[tuple[str, int]] = []
+    unasked: list[str] = []
     for repo, installation, number in found:
-        gateway = cast(MergeLookup, services.repo_gateway(installation or 0, repo))
-        merge = gateway.pull_merge(number)
+        try:
+            gateway = cast(MergeLookup, services.repo_gateway(installation or 0, repo))
+            merge = gateway.pull_merge(number)
+        except Exception as error:  # named in the pass's error below
+            log.warning("could not ask GitHub about %s#%s: %s", repo, number, error)
+            unasked.append(f"{repo}#{number} ({type(error).__name__})")
+            continue
         if merge is None or is_bot({"login": merge.login, "type": merge.user_type}):
             continue  # open, closed unmerged, or merged by a bot (which never delivers)
         pull_merged(services.engine, repo=repo, pr=number, by=merge.login)
         merged.append((repo, number))
+    if unasked:
+        if merged:
+            log.info("sprint pull requests found merged: %s", merged)
+        raise ReconcileIncomplete(f"GitHub did not answer about {', '.join(unasked)}")
     return merged

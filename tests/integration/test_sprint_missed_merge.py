@@ -17,7 +17,7 @@ from bot.store import sprints as stored
 from bot.store.deliveries import get_delivery
 from bot.store.models import Delivery, Job, Run
 from bot.triggers.github_deliveries import handle_github_delivery
-from bot.triggers.missed_merges import reconcile_merges
+from bot.triggers.missed_merges import ReconcileIncomplete, reconcile_merges
 from bot.wiring import build_services
 from tests.conftest import GITHUB_SECRET
 from tests.support.world import REPO, World, emulated_world
@@ -40,18 +40,20 @@ def _task_pull(world: World) -> int:
     return repo.create_pull(base=repo.default_branch, head="crew/alpha", title="alpha").number
 
 
-def _running_sprint(world: World, pr: int) -> int:
+def _running_sprint(world: World, pr: int, repo: str = REPO) -> int:
     """A running sprint: A's run waits for a person to merge `pr`; B waits on A."""
-    tracking = world.human.get_repo(REPO).create_issue("Sprint: greetings", body="the goal")
+    tracking = 1  # a repository the emulator does not hold has no issue to open
+    if repo == REPO:
+        tracking = world.human.get_repo(REPO).create_issue("Sprint: greetings", "the goal").number
     crew = load_crew(world.settings.crew_file)
     engine = world.engine
     sprint_id = stored.insert_sprint(
         engine,
-        repo=REPO,
+        repo=repo,
         goal="Deliver the greetings",
         state="running",
         installation_id=1,
-        tracking_issue=tracking.number,
+        tracking_issue=tracking,
         requested_by="octocat",
         config=crew_snapshot(crew),
     )
@@ -61,7 +63,7 @@ def _running_sprint(world: World, pr: int) -> int:
     ]
     stored.save_tasks(engine, sprint_id=sprint_id, tasks=tasks)
     stored.move_task(engine, sprint_id=sprint_id, key="A", expected="pending", target="running")
-    run_id = create_run(engine, repo=REPO, task="alpha", installation_id=1, forge="github")
+    run_id = create_run(engine, repo=repo, task="alpha", installation_id=1, forge="github")
     with engine.begin() as connection:
         table = Run.__table__  # type: ignore[attr-defined]
         waiting = {"state": "awaiting_human", "pr_number": pr}
@@ -114,3 +116,18 @@ def test_a_lost_merge_webhook_is_made_good_by_the_reconcile_pass_once(world):
     after = (_count(world, schedules), _count(world, select(func.count()).select_from(Run)))
     assert after == before == (before[0], 2)
     assert _states(world, sprint_id)["B"] == ("running", b_run)
+
+
+def test_a_repository_github_will_not_answer_for_does_not_hold_up_the_others(world):
+    """The pass asks about every pull request: the one it cannot ask about (the App lost the
+    repository) is named in its error, after the merge it could see was delivered."""
+    services = build_services(world.settings, world.engine)
+    unreachable = _running_sprint(world, 7, repo="octo-org/removed")  # looked at first
+    pr = _task_pull(world)
+    sprint_id = _running_sprint(world, pr)
+    world.human.get_repo(REPO).get_pull(pr).merge()
+
+    with pytest.raises(ReconcileIncomplete, match=r"octo-org/removed#7"):
+        reconcile_merges(services)
+    assert _states(world, sprint_id)["A"][0] == "delivered"
+    assert _states(world, unreachable)["A"][0] == "running"
