@@ -13,7 +13,10 @@ from bot.store.models import Installation, utcnow
 
 
 def _load(session: Session, data: dict[str, Any]) -> Installation:
-    installation = session.get(Installation, data["id"]) or Installation(id=data["id"])
+    """The installation's row, locked until the caller's commit (PostgreSQL): two of its events
+    handled at once each read, changed and wrote it, and the second write undid the first."""
+    installation = session.get(Installation, data["id"], with_for_update=True)
+    installation = installation or Installation(id=data["id"])
     account = data.get("account") or {}
     installation.account_login = account.get("login") or installation.account_login
     installation.account_type = account.get("type") or installation.account_type
