@@ -49,7 +49,9 @@ class Wiring:
         model: ModelPort | None = None,
     ) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.database_url)
+        self.engine = engine or make_engine(
+            settings.database_url, threads=settings.worker_concurrency
+        )
         self.github_options = github_options
         self._model = model
         self.forges: dict[str, Callable[[Run], Forge]] = {

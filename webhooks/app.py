@@ -52,7 +52,7 @@ def create_app(
     `slack_verifier` defaults to one over the signing secret; tests pass their own to count.
     """
     settings = settings or load_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, threads=settings.worker_concurrency)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -20,11 +20,19 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str) -> Engine:
+# Beside the job slots: the worker's feeder and lease keeper, the scheduler, the web app.
+SPARE_CONNECTIONS = 4
+
+
+def make_engine(url: str, *, threads: int = 8) -> Engine:
     """An engine whose connections are ready for the queue and the intake writer.
 
     SQLite runs in WAL mode with synchronous=FULL, so a commit is on disk before we answer
-    GitHub or Slack, and readers never block the single writer.
+    GitHub or Slack, and readers never block the single writer. On PostgreSQL the pool keeps a
+    connection for each of `threads` (a worker's job slots) and a few more: a connection
+    beyond the pool's size is closed when returned, and a worker whose slots outnumbered it
+    opened and closed one (a server process forked and ended) every few jobs, which cost
+    PostgreSQL's machine as much CPU as the jobs themselves.
     """
     if is_sqlite(url):
         engine = create_engine(
@@ -52,7 +60,7 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=threads + SPARE_CONNECTIONS, max_overflow=10)
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
 
