@@ -1,10 +1,11 @@
 """The worker: claims jobs from the store and runs up to `concurrency` of them at once.
 
 Most jobs wait on GitHub or Slack, so a worker runs several side by side, one in each of its
-slot threads. A slot records a job's outcome and claims its next job in one transaction; an
-idle slot waits for a job queued in this process (which rings it) or its next poll. Up to
-`runs_at_once` crew-run jobs run side by side, never two of one run (one step of a run at a
-time). A job's lease is renewed only if it outlives a third of it (see `LeaseKeeper`).
+slot threads. Slots never go to the queue themselves: the worker's feeder (the thread in `run`)
+does, in rounds: one transaction records the outcomes of the jobs the slots ended and claims as
+many jobs as there are free slots (see `bot.store.job_rounds`). The feeder waits for a job
+queued in this process or another's notice (which ring it), a slot's job ending, or its next
+poll. A job's lease is renewed only if it outlives a third of it (see `LeaseKeeper`).
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Collection, Mapping
-from functools import partial
+from collections.abc import Collection, Mapping, Sequence
 
 from bot.observability.ids import job_fields
 from bot.observability.logs import log_context
-from bot.runs.lifecycle import CREW_RUN_JOB
 from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.store import queue
 from bot.store.job_notices import JobNotices
+from bot.store.job_rounds import Ended, Rounds
 from bot.store.models import JobStatus
 from bot.store.queue import ClaimedJob
 from bot.store.wakeups import Doorbell, on_job_queued
 from jobs.handlers import JOB_HANDLERS, JobHandler
+from jobs.in_flight import Admission, InFlight
 from jobs.leases import LeaseKeeper
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,20 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.skip_kinds = tuple(skip_kinds)
         self.concurrency = concurrency or self.settings.worker_concurrency
-        self.runs_at_once = runs_at_once or self.settings.worker_runs_at_once
+        self.jobs = InFlight(
+            concurrency=self.concurrency,
+            runs_at_once=runs_at_once or self.settings.worker_runs_at_once,
+            skip_kinds=self.skip_kinds,
+        )
         self.stopping = threading.Event()
         self.leases = LeaseKeeper(
             self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
         )
-        self._bell = Doorbell()  # a job queued in this process, or stop: idle slots look
-        self._freed = Doorbell()  # a job ended: shutdown waits on it
-        self._in_flight: dict[int, ClaimedJob] = {}  # by job id
-        self._lock = threading.Lock()  # guards the in-flight table (never held over the store)
+        self.rounds = Rounds(
+            self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
+        )
+        # The feeder's: a job queued (here or, on PostgreSQL, anywhere), a job ended, or stop.
+        self._bell = Doorbell()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -82,7 +88,7 @@ class Worker:
     def run(self) -> None:
         log.info("worker %s (%d jobs at once) started", self.worker_id, self.concurrency)
         unsubscribe = on_job_queued(self.engine, self._bell.ring)
-        notices = JobNotices(self.engine, self._bell.ring_one).start()  # other processes'
+        notices = JobNotices(self.engine, self._bell.ring).start()  # other processes'
         slots = [
             threading.Thread(target=self._slot, name=f"job-slot-{n}", daemon=True)
             for n in range(self.concurrency)
@@ -90,16 +96,16 @@ class Worker:
         for slot in slots:
             slot.start()
         try:
-            self.stopping.wait()
+            self._feed()
         finally:
             unsubscribe()
             notices.stop()
             self._let_go()
-            # Slots between jobs end at once (a claim in progress is given back); one still in
-            # a released job's handler is left to it.
+            # Idle slots end at once; one still in a released job's handler is left to it.
             deadline = time.monotonic() + SLOTS_END_SECONDS
             for slot in slots:
                 slot.join(max(0.0, deadline - time.monotonic()))
+            self.rounds.close()
             self.leases.close()
         log.info("worker %s stopped", self.worker_id)
 
@@ -112,168 +118,132 @@ class Worker:
 
     def run_once(self) -> bool:
         """Claim one job and run it in this thread; False when none was ready."""
-        with self._lock:
-            skip = self._skipping()
-        job = self._admit(queue.claim(self.engine, **self._claim_args(skip)))
-        if job is None:
+        claimed = queue.claim(
+            self.engine,
+            worker_id=self.worker_id,
+            lease_seconds=self.settings.job_lease_seconds,
+            skip_kinds=self.jobs.skipping(),
+        )
+        if claimed is None or not self._admit([claimed], to_slot=False):
             return False
-        self._run(job, claim_next=False)
+        try:
+            self._round([self._run(claimed)], want=0)
+        finally:
+            self.rounds.close()  # its connection back to the pool: no feeder holds it
         return True
 
     def in_flight(self) -> dict[int, str]:
-        """The jobs running now, by id, with their kinds."""
-        with self._lock:
-            return {job_id: job.kind for job_id, job in self._in_flight.items()}
+        """The jobs in flight now (claimed, outcome not yet recorded), by id, with their kinds."""
+        return self.jobs.kinds()
 
-    def _slot(self) -> None:
-        job: ClaimedJob | None = None  # one claimed before a stop still runs (or is released)
-        while job is not None or not self.stopping.is_set():
-            if job is None:
-                seen = self._bell.count
+    # The feeder: every trip to the queue.
+
+    def _feed(self) -> None:
+        """Rounds until stopped: record what ended and fill the free slots. It looks for work
+        when rung, at each poll, and straight after a round that filled every free slot."""
+        poll = self.settings.worker_poll_seconds
+        look = True  # whether jobs may be due that no round has claimed yet
+        while not self.stopping.is_set():
+            seen = self._bell.count
+            ended = self.jobs.take_ended()
+            want = self.jobs.room(finishing=[one.job.id for one in ended]) if look or ended else 0
+            if ended or want > 0:
                 try:
-                    job = self._claimed(
-                        lambda skip: queue.claim(self.engine, **self._claim_args(skip))
-                    )
-                except Exception:  # the store is down or flaky: wait and try again
-                    log.exception("worker %s could not claim a job", self.worker_id)
-                    self.stopping.wait(self.settings.worker_poll_seconds)
+                    claimed = self._round(ended, want)
+                except Exception:  # the store is down or flaky: their leases will expire
+                    log.exception("worker %s could not reach the queue", self.worker_id)
+                    self.stopping.wait(poll)
                     continue
-                if job is None:
-                    self._bell.wait(seen, self.settings.worker_poll_seconds)
+                look = want > 0 and claimed == want
+                if ended or look:
                     continue
-                # Work found by looking (a poll, or a job queued in another process): more
-                # may be due, so wake one more idle slot, which does the same in turn.
-                self._bell.ring_one()
-            try:
-                job = self._run(job, claim_next=True)
-            except Exception:  # the store failed while recording: the lease will expire
-                log.exception("worker %s could not record a job's outcome", self.worker_id)
-                job = None
+            self._bell.wait(seen, poll)
+            look = True
 
-    def _claim_args(self, skip: tuple[str, ...]) -> dict:
-        lease = self.settings.job_lease_seconds
-        return {"worker_id": self.worker_id, "lease_seconds": lease, "skip_kinds": skip}
-
-    def _claimed(self, claim) -> ClaimedJob | None:
-        """Claim with `claim(skip_kinds)` unless stopping, and hold the job's lease."""
-        with self._lock:
-            if self.stopping.is_set():
-                return None  # shutdown releases what is held: claim nothing after it
-            skip = self._skipping()
-        return self._admit(claim(skip))  # the store is asked outside the lock
-
-    def _skipping(self, finishing: int | None = None) -> tuple[str, ...]:
-        """The kinds not to claim now: the skipped ones, and crew runs once `runs_at_once` are
-        in flight (`finishing`: a job ending now, whose place is free). Called under the lock."""
-        if len(self._runs_in_flight(finishing)) < self.runs_at_once:
-            return self.skip_kinds
-        return (*self.skip_kinds, CREW_RUN_JOB)
-
-    def _runs_in_flight(self, finishing: int | None = None) -> list[object]:
-        """The run ids of the crew-run jobs in flight here. Called under the lock."""
-        return [
-            _run_of(job)
-            for job_id, job in self._in_flight.items()
-            if job.kind == CREW_RUN_JOB and job_id != finishing
-        ]
-
-    def _admit(self, job: ClaimedJob | None) -> ClaimedJob | None:
-        """Count a claimed job in flight and hold its lease. Give it back unrun if the worker
-        is stopping; defer it a moment if it is a crew run whose run is in flight here, or
-        one too many (slots claim side by side): it runs later, its attempt uncounted."""
-        if job is None:
-            return None
-        with self._lock:
-            if self.stopping.is_set():
-                give_back = queue.release
-            elif job.kind == CREW_RUN_JOB and self._waits_its_turn(job):
-                give_back = partial(queue.defer, seconds=RUN_TURN_SECONDS)
-            else:
-                self._in_flight[job.id] = job
-                self.leases.hold(job.id)
-                return job
-        give_back(self.engine, job_id=job.id, worker_id=self.worker_id)  # outside the lock
-        return None
-
-    def _waits_its_turn(self, job: ClaimedJob) -> bool:
-        """A crew run may not start here now. Called under the lock."""
-        runs = self._runs_in_flight()
-        return _run_of(job) in runs or len(runs) >= self.runs_at_once
-
-    def _run(self, job: ClaimedJob, *, claim_next: bool) -> ClaimedJob | None:
-        """Run the job and record how it went; with `claim_next`, return the next job, claimed
-        in the same transaction."""
-        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
-            error = self._handle(job)
-            try:
-                return self._record(job, error, claim_next=claim_next)
-            finally:
-                with self._lock:
-                    self._in_flight.pop(job.id, None)
-                self._freed.ring()
-
-    def _handle(self, job: ClaimedJob) -> BaseException | None:
+    def _round(self, ended: Sequence[Ended], want: int) -> int:
+        """Record `ended` and claim up to `want` jobs for the slots; how many were claimed."""
+        ours = [one for one in ended if self.leases.drop(one.job.id)]  # else taken over
+        finishing = [one.job.id for one in ended]
         try:
-            handler = self.handlers.get(job.kind)
-            if handler is None:
-                raise LookupError(f"no handler for job kind {job.kind!r}")
-            handler(job, self.services)
-        except BaseException as failure:  # recorded on the job, with its ids
-            return failure
-        return None
+            done = self.rounds(
+                ended=ours,
+                want=want,
+                backoff_seconds=self.settings.job_backoff_seconds,
+                skip_kinds=self.jobs.skipping(finishing) if want else (),
+            )
+        finally:
+            self.jobs.forget(finishing)  # before the claimed are admitted: a kind may match
+        for one in ours:
+            with log_context(**job_fields(self.engine, one.job)):  # as the job's own lines
+                _log_outcome(one, done.statuses.get(one.job.id))
+        self._admit(done.claimed)
+        return len(done.claimed)
 
-    def _record(
-        self, job: ClaimedJob, error: BaseException | None, *, claim_next: bool
-    ) -> ClaimedJob | None:
-        """Record the outcome; with `claim_next` (and not stopping), claim the next job in the
-        same transaction. The job counts as in flight until its outcome is committed."""
-        if not self.leases.drop(job.id):
-            return None  # taken over, or released at shutdown: its outcome is not ours
-        # Kept for the dashboard's Jobs page: a secret in an exception's message stays out.
-        text = None if error is None else self._redact("".join(traceback.format_exception(error)))
-        backoff = self.settings.job_backoff_seconds
-        with self._lock:
-            go_on = claim_next and not self.stopping.is_set()
-            skip = self._skipping(finishing=job.id)
-        following = None
-        if go_on:
-            status, following = queue.finish_and_claim(
-                self.engine, job=job, error=text, backoff_seconds=backoff,
-                **self._claim_args(skip),
-            )  # fmt: skip
-        elif text is None:
-            owned = queue.complete(self.engine, job_id=job.id, worker_id=self.worker_id)
-            status = JobStatus.DONE if owned else None
-        else:
-            status = queue.fail(
-                self.engine, job=job, worker_id=self.worker_id, error=text,
-                backoff_seconds=backoff,
-            )  # fmt: skip
-        with self._lock:
-            self._in_flight.pop(job.id, None)  # before the next is admitted: its kind may match
-        following = self._admit(following)
-        if status == JobStatus.DONE:
-            log.info("job %s (%s) done", job.id, job.kind)
-        elif status is not None:
-            log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
-        return following
-
-    def _redact(self, text: str) -> str:
-        return scanner_for_settings(self.settings).redact(text)
+    def _admit(self, claimed: list[ClaimedJob], *, to_slot: bool = True) -> bool:
+        """Hand the claimed jobs to the slots, holding their leases; give back, unrun and
+        uncounted, those that may not run now. False if the last was given back."""
+        admitted = False
+        for job in claimed:
+            self.leases.hold(job.id)  # before a slot may end it
+            admission = self.jobs.admit(job, to_slot=to_slot)
+            admitted = admission is Admission.RUN
+            if admitted:
+                continue
+            self.leases.drop(job.id)
+            if admission is Admission.WAIT_ITS_TURN:
+                queue.defer(self.engine, job_id=job.id, worker_id=self.worker_id,
+                            seconds=RUN_TURN_SECONDS)  # fmt: skip
+            else:
+                queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
+        return admitted
 
     def _let_go(self) -> None:
-        """Wait out the grace period for the jobs in flight, then release what still runs."""
+        """Give back the jobs no slot has started; record the outcomes of those that end
+        within the grace period; release what still runs."""
+        for job in self.jobs.close():
+            if self.leases.drop(job.id):
+                queue.release(self.engine, job_id=job.id, worker_id=self.worker_id)
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds
         while True:
-            seen = self._freed.count
+            seen = self._bell.count
+            ended = self.jobs.take_ended()
+            if ended:
+                try:
+                    self._round(ended, want=0)
+                except Exception:
+                    log.exception("worker %s could not record outcomes", self.worker_id)
             left = deadline - time.monotonic()
-            if not self.in_flight() or left <= 0:
+            if not self.jobs.kinds() or left <= 0:
                 break
-            self._freed.wait(seen, left)
+            self._bell.wait(seen, left)
         for job_id in self.leases.release_all():
             log.warning("job %s released unfinished at shutdown", job_id)
 
+    # The slots: run handlers, nothing else.
 
-def _run_of(job: ClaimedJob) -> object:
-    """The run a crew-run job drives (its `run_id`)."""
-    return job.args.get("run_id")
+    def _slot(self) -> None:
+        while (job := self.jobs.next_ready()) is not None:
+            self.jobs.ended(self._run(job))
+            self._bell.ring()
+
+    def _run(self, job: ClaimedJob) -> Ended:
+        with log_context(**job_fields(self.engine, job)):  # the job's ids on its log lines
+            try:
+                handler = self.handlers.get(job.kind)
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {job.kind!r}")
+                handler(job, self.services)
+            except BaseException as failure:  # recorded on the job, with its ids
+                # Kept for the dashboard's Jobs page: a secret in its message stays out.
+                text = "".join(traceback.format_exception(failure))
+                return Ended(job, scanner_for_settings(self.settings).redact(text))
+        return Ended(job, None)
+
+
+def _log_outcome(ended: Ended, status: JobStatus | None) -> None:
+    job = ended.job
+    if status == JobStatus.DONE:
+        log.info("job %s (%s) done", job.id, job.kind)
+    elif status is not None:
+        last = (ended.error or "").strip().splitlines()[-1:] or [""]
+        log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, last[0])

@@ -49,6 +49,20 @@ def read_delivery(connection: Connection, row_id: int) -> StoredDelivery | None:
     return None if row is None else StoredDelivery(**row._asdict())
 
 
+def read_deliveries(connection: Connection, row_ids: list[int]) -> dict[int, StoredDelivery]:
+    """`read_delivery` of several rows in one statement (a claim of several jobs), by row id;
+    a row that is gone is left out."""
+    if not row_ids:
+        return {}
+    rows = connection.execute(_READ_MANY, {"row_ids": row_ids})
+    found = {}
+    for row in rows:
+        fields = row._asdict()
+        row_id = fields.pop("id")
+        found[row_id] = StoredDelivery(**fields)
+    return found
+
+
 # Built once: every job with a delivery reads it (see `job_statements`).
 _READ = select(
     _delivery.c.source,
@@ -58,6 +72,9 @@ _READ = select(
     _delivery.c.action,
     _delivery.c.payload,
 ).where(_delivery.c.id == bindparam("row_id"))
+_READ_MANY = select(_delivery.c.id, *_READ.selected_columns).where(
+    _delivery.c.id.in_(bindparam("row_ids", expanding=True))
+)
 
 
 def delivery_ids(engine: Engine, row_id: int) -> dict[str, object] | None:

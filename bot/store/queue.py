@@ -97,24 +97,17 @@ def claim(
         return _claim_in(connection, worker_id, lease_seconds, skip_kinds)
 
 
-def finish_and_claim(
-    engine: Engine,
-    *,
-    job: ClaimedJob,
-    worker_id: str,
-    error: str | None,
-    backoff_seconds: float,
-    lease_seconds: float,
-    skip_kinds: Collection[str] = (),
-) -> tuple[JobStatus | None, ClaimedJob | None]:
-    """Record a job's outcome (as `complete` or `fail`) and claim the next job, in one
-    transaction: a busy worker pays one commit per job, not two. The status is None when the
-    job was no longer this worker's (nothing recorded)."""
-    values, status = _outcome(job, error, backoff_seconds, utcnow())
-    with engine.begin() as connection:
-        owned = connection.execute(OUTCOME, values | {"job_id": job.id, "owner": worker_id})
-        following = _claim_in(connection, worker_id, lease_seconds, skip_kinds)
-    return (status if owned.rowcount == 1 else None), following
+def claimed_job(row, delivery: StoredDelivery | None) -> ClaimedJob:
+    """The job a claim statement's row names (`delivery`: the one it came from, if any)."""
+    return ClaimedJob(
+        id=row.id,
+        kind=row.kind,
+        delivery_id=row.delivery_id,
+        args=json.loads(row.args or "{}"),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        delivery=delivery,
+    )
 
 
 def _claim_in(
@@ -134,22 +127,15 @@ def _claim_in(
         if row is None:
             return None
         if row.attempts <= row.max_attempts:
-            return ClaimedJob(
-                id=row.id,
-                kind=row.kind,
-                delivery_id=row.delivery_id,
-                args=json.loads(row.args or "{}"),
-                attempts=row.attempts,
-                max_attempts=row.max_attempts,
-                delivery=(
-                    None if row.delivery_id is None else read_delivery(connection, row.delivery_id)
-                ),
+            delivery_id = row.delivery_id
+            return claimed_job(
+                row, None if delivery_id is None else read_delivery(connection, delivery_id)
             )
         # Only a job whose worker died every time gets here: a crash loop, not a retry.
-        connection.execute(_mark_dead(row.id, now))
+        connection.execute(mark_dead(row.id, now))
 
 
-def _mark_dead(job_id: int, now: datetime) -> Update:
+def mark_dead(job_id: int, now: datetime) -> Update:
     """End a crash-looping job: dead and unleased, with the reason for the operator."""
     return (
         update(_job)
@@ -199,13 +185,13 @@ def fail(
     engine: Engine, *, job: ClaimedJob, worker_id: str, error: str, backoff_seconds: float
 ) -> JobStatus:
     """Record a failed attempt: queued again after a backoff, or dead when attempts run out."""
-    values, status = _outcome(job, error, backoff_seconds, utcnow())
+    values, status = outcome_values(job, error, backoff_seconds, utcnow())
     with engine.begin() as connection:
         connection.execute(OUTCOME, values | {"job_id": job.id, "owner": worker_id})
     return status
 
 
-def _outcome(
+def outcome_values(
     job: ClaimedJob, error: str | None, backoff_seconds: float, now: datetime
 ) -> tuple[dict[str, Any], JobStatus]:
     """The parameters of `OUTCOME` once this attempt ends: done, queued again after a

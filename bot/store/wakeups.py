@@ -23,12 +23,6 @@ class Doorbell:
             self.count += 1
             self._rung.notify_all()
 
-    def ring_one(self) -> None:
-        """Wake one waiter now; the others see the ring when their wait times out."""
-        with self._rung:
-            self.count += 1
-            self._rung.notify()
-
     def wait(self, seen: int, timeout: float) -> bool:
         """Wait until rung after `seen`, or `timeout` seconds; True when rung."""
         with self._rung:
