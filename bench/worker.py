@@ -4,7 +4,8 @@ The GitHub emulator runs in this process; repocrew runs as real processes beside
 setup the script starts the workers, waits until they are idle, stores `--deliveries` signed
 deliveries at once through the intake's own durable path (the shared corpus's GitHub examples
 of every event repocrew acts on, cycled, each about the bench repository through the App's
-installation), and times from that commit until no job is left queued or running:
+installation) with the workers paused, then lets them go and times them until no job is left
+queued or running, printing the CPU a job cost in each process (`bench/cpu_time.py`):
 
 * sqlite: one `repocrew serve` (web, its workers and the scheduler) on a fresh SQLite file;
 * pg1, pg2: one and two `repocrew worker` processes on a fresh PostgreSQL database;
@@ -39,7 +40,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from bench.soak import stop, wait_ready  # noqa: E402
+from bench import cpu_time  # noqa: E402
+from bench.soak import wait_ready  # noqa: E402
+from bench.worker_processes import paused, repocrew, wait_started  # noqa: E402
 from bot.store import queue  # noqa: E402
 from bot.store.engine import make_engine  # noqa: E402
 from bot.store.intake_writer import IncomingDelivery, IntakeWriter  # noqa: E402
@@ -76,7 +79,7 @@ def corpus_deliveries() -> list[tuple[str, str, str]]:
     return found
 
 
-def store_deliveries(database_url: str, count: int) -> float:
+def store_deliveries(database_url: str, count: int) -> None:
     """Store `count` deliveries with their jobs as the intake does; returns when committed."""
     examples = corpus_deliveries()
     writer = IntakeWriter(make_engine(database_url), max_attempts=5)
@@ -101,7 +104,6 @@ def store_deliveries(database_url: str, count: int) -> float:
         asyncio.run(record_all())
     finally:
         writer.stop()
-    return time.perf_counter()
 
 
 def any_unfinished(engine) -> bool:
@@ -114,24 +116,28 @@ def any_unfinished(engine) -> bool:
     return found is not None
 
 
-def unfinished(engine) -> int:
-    with engine.connect() as connection:
-        return connection.execute(
-            select(func.count()).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
-        ).scalar_one()
-
-
-def drain_rate(database_url: str, count: int, timeout: float) -> float:
-    """Store `count` deliveries and time the running workers until every job has ended."""
+def drain_rate(
+    database_url: str, count: int, timeout: float, processes: list[subprocess.Popen]
+) -> float:
+    """Store `count` deliveries with the workers paused, then time them until every job has
+    ended; print the CPU each job cost in the workers, in PostgreSQL and in the bench (its
+    polls, and the GitHub emulator), over the drain alone."""
     engine = make_engine(database_url)
+    pids = [process.pid for process in processes]
+    on_postgres = engine.dialect.name == "postgresql"
     try:
-        stored = store_deliveries(database_url, count)
+        with paused(processes):  # the clock starts with every job stored, none taken yet
+            store_deliveries(database_url, count)
+            cpu_before = cpu_time.read(pids, with_postgres=on_postgres)
+            stored = time.perf_counter()
         deadline = stored + timeout
         while any_unfinished(engine):
             if time.perf_counter() > deadline:
-                raise SystemExit(f"{unfinished(engine)} jobs still unfinished after {timeout} s")
+                raise SystemExit(f"jobs still unfinished after {timeout} s")
             time.sleep(0.01)
         took = time.perf_counter() - stored
+        cpu_after = cpu_time.read(pids, with_postgres=on_postgres)
+        print(f"  cpu ms per job: {cpu_time.per_job_line(cpu_before, cpu_after, count)}")
         with engine.connect() as connection:
             dead = connection.execute(
                 select(func.count()).where(Job.status == JobStatus.DEAD)
@@ -173,32 +179,14 @@ def repocrew_env(database_url: str, hub: GitHubEmulator, hub_url: str, work: Pat
     }
 
 
-@contextmanager
-def repocrew(commands: list[list[str]], env: dict, work: Path):
-    binary = str(Path(sys.executable).with_name("repocrew"))
-    processes = []
-    try:
-        for n, command in enumerate(commands):
-            log = (work / f"{command[0]}-{n}.log").open("w")
-            processes.append(
-                subprocess.Popen(
-                    [binary, *command], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=log
-                )
-            )
-        yield processes
-    finally:
-        for process in processes:
-            stop(process)
-
-
 def sqlite_rate(args, hub, hub_url: str, work: Path) -> float:
     database_url = f"sqlite:///{work / 'serve.db'}"
     port = free_port()
     serve = [["serve", "--host", "127.0.0.1", "--port", str(port)]]
-    with repocrew(serve, repocrew_env(database_url, hub, hub_url, work), work):
+    with repocrew(serve, repocrew_env(database_url, hub, hub_url, work), work) as processes:
         wait_ready(f"http://127.0.0.1:{port}")
         wait_idle(database_url)
-        return drain_rate(database_url, args.deliveries, args.timeout)
+        return drain_rate(database_url, args.deliveries, args.timeout, processes)
 
 
 @contextmanager
@@ -226,18 +214,7 @@ def postgres_rate(args, hub, hub_url: str, work: Path, workers: int) -> float:
         with repocrew([["worker"]] * workers, env, work) as processes:
             wait_started(processes)
             wait_idle(database_url)
-            return drain_rate(database_url, args.deliveries, args.timeout)
-
-
-def wait_started(processes: list[subprocess.Popen], timeout: float = 120) -> None:
-    """Every worker process has started its job slots (threads), its imports long done."""
-    deadline = time.monotonic() + timeout
-    for process in processes:
-        tasks = Path(f"/proc/{process.pid}/task")
-        while len(list(tasks.iterdir())) < 2:  # the main thread and its first job slot
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"worker {process.pid} did not start")
-            time.sleep(0.1)
+            return drain_rate(database_url, args.deliveries, args.timeout, processes)
 
 
 def noop_floor(count: int, work: Path) -> float:
