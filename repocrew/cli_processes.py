@@ -54,11 +54,13 @@ def worker(
     ] = 0,
 ) -> None:
     """One worker process: claims and runs jobs until SIGTERM."""
+    settings = ready_settings()  # a refusal before the seconds of importing every SDK
+
     from bot.store.migrate import upgrade
     from bot.wiring import build_services
     from jobs.worker import Worker
 
-    services = build_services(ready_settings())
+    services = build_services(settings)
     upgrade(services.engine)
     job_worker = Worker(services)
     _stop_on_signals(job_worker.stop)

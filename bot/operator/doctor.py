@@ -2,7 +2,8 @@
 
 Every check returns a `Check` and never raises for what it finds: a missing credential, a
 refused key or an unreachable host is a finding for the operator, not a crash. Details never
-hold a secret: they name the variable, never its value.
+hold a secret: they name the variable, never its value. Each SDK is imported by the check
+that calls it: a process that only runs the start-up checks refuses in a second, not four.
 """
 
 from __future__ import annotations
@@ -10,16 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.github.app_check import AppCheckFailed, installation_accounts
-from bot.github.oauth import GitHubOAuth
-from bot.llm.client import ModelClient, ModelError
 from bot.operator.manifests import slack_bot_scopes
 from bot.ports.identity import OAuthFailed
 from bot.ports.slack import PostError, Rejected
 from bot.roster.loader import ConfigError, load_crew
 from bot.sandbox import sandbox_status
 from bot.settings import CREDENTIALS, Settings
-from bot.slack.poster import SlackPoster
 from bot.store.engine import StoreError, make_engine
 from bot.store.migrate import current_revision, head_revision
 
@@ -126,6 +123,8 @@ def check_key_file(settings: Settings) -> Check:
 
 
 def check_github(settings: Settings) -> Check:
+    from bot.github.app_check import AppCheckFailed, installation_accounts
+
     name = "GitHub App"
     if check_key_file(settings).ok is False:
         return Check(name, None, "skipped: the private key file cannot be read")
@@ -153,6 +152,8 @@ def check_github(settings: Settings) -> Check:
 
 def check_oauth(settings: Settings) -> Check:
     """The OAuth App people prove their GitHub account with: asks GitHub for a device code."""
+    from bot.github.oauth import GitHubOAuth
+
     name = "GitHub OAuth App"
     oauth = GitHubOAuth.from_settings(settings, None)
     if oauth is None:
@@ -176,6 +177,8 @@ def check_oauth(settings: Settings) -> Check:
 
 
 def check_slack(settings: Settings) -> Check:
+    from bot.slack.poster import SlackPoster
+
     name = "Slack"
     if settings.slack_bot_token is None:
         return Check(name, None, "skipped: no bot token")
@@ -207,6 +210,8 @@ def check_slack(settings: Settings) -> Check:
 
 
 def check_anthropic(settings: Settings) -> Check:
+    from bot.llm.client import ModelClient, ModelError
+
     name = "Anthropic"
     if settings.anthropic_api_key is None:
         return Check(name, None, "skipped: no API key")
