@@ -6,7 +6,8 @@ meant copying its private rules. Here a failure is sent again when its `ModelErr
 `may_retry` (see `errors.classify`: 408/409/429/5xx/529, connection errors and timeouts, a
 stream broken by a retryable error, and the reply's `x-should-retry`; never a spend limit).
 The wait is what the reply asked for (`retry-after-ms`/`retry-after`), else an exponential
-backoff with jitter. No wait starts that would end at or past the deadline.
+backoff with jitter. No wait starts that would end at or past the deadline, or so near it that
+the attempt after it would have less than `MIN_ATTEMPT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 FIRST_DELAY = 0.5  # seconds before the first retry when the reply names no wait; then doubling
 MAX_DELAY = 8.0  # the longest backoff of our own (a wait the reply asks for is not capped)
+# An attempt left less time than this cannot be answered in it: it would only run the call past
+# its deadline by its round trip.
+MIN_ATTEMPT_SECONDS = 0.05
 
 
 class Deadline:
@@ -64,8 +68,9 @@ class Deadline:
         return min(attempt_timeout, left)
 
     def would_pass(self, state: RetryCallState) -> bool:
-        """A tenacity stop: the wait before the next attempt would reach the deadline."""
-        return state.upcoming_sleep >= self.left()
+        """A tenacity stop: the wait before the next attempt would reach the deadline, or
+        leave that attempt less than `MIN_ATTEMPT_SECONDS`."""
+        return state.upcoming_sleep + MIN_ATTEMPT_SECONDS >= self.left()
 
 
 def may_retry(error: BaseException) -> bool:

@@ -92,6 +92,15 @@ def test_the_asked_wait_is_kept_until_the_next_one_would_pass_the_deadline():
     )
 
 
+def test_no_wait_leaves_the_next_attempt_only_a_sliver_of_the_deadline():
+    time = FakeTime()
+    error = ModelUnavailable("429 rate_limit_error", may_retry=True, retry_after=2.48)
+    call, raised = run(RetryPolicy(max_retries=10), 5.0, error, time)
+    # A second wait would end at 4.96 s: 0.04 s for an attempt, too little to be answered in.
+    assert time.sleeps == [2.48] and call.attempts == 2
+    assert isinstance(raised, ModelDeadlineExceeded)
+
+
 def test_the_backoff_doubles_with_jitter_up_to_its_cap():
     time = FakeTime()
     error = ModelUnavailable("could not reach the API", may_retry=True)
