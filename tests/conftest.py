@@ -23,6 +23,34 @@ GITHUB_SECRET = "test-github-secret"
 SLACK_SECRET = "test-slack-signing-secret"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+# The longest modules (a minute or more on two cores: whole crews, kills, soaks) start first.
+# xdist hands each process a run of tests and an idle one takes from another's unstarted end,
+# so a long test met last would keep one process busy alone while the other waits.
+LONG_FIRST = (
+    "test_sprint_chaos",
+    "test_chaos",
+    "test_eval",
+    "test_sprints",
+    "test_soak",
+    "test_demo",
+    "test_demo_sprint",
+    "test_crew_resume",
+    "test_github_crew",
+    "test_review_threads",
+    "test_questions_crew",
+    "test_cli_errors",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first (a stable sort: each module's tests stay together and in order)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
