@@ -13,10 +13,10 @@ from bot.sandbox import sandbox_status
 from tests.support.fault_world import (
     FAST_GITHUB,
     fault_world,
-    jobs,
     outbox_settled,
     start_run,
     state_of,
+    the_ended_job,
     thread_replies,
     wait_until,
 )
@@ -65,7 +65,7 @@ def test_a_run_rides_out_bad_gateways_rate_limits_and_revoked_tokens(world):
     votes = [c for c in pull.get_issue_comments() if "step=vote-" in c.body]
     assert len(votes) == 1
     # The burst (all of it served, above) failed the job once; the worker's retry finished it.
-    (job,) = jobs(world, "crew.run")
+    job = the_ended_job(world, "crew.run")
     assert (job.status, job.attempts) == ("done", 2)
     # New tokens were minted after each revocation and used from then on.
     live = [t for t in world.hub.tokens.values() if t.installation is not None]
@@ -86,8 +86,7 @@ def test_a_deleted_branch_stops_the_run_with_the_reason_once(world):
         f"the branch {run.branch} was deleted, so the crew stopped (start a new run to try again)"
     )
     # Stopped at once, not retried into the ground.
-    wait_until(lambda: jobs(world, "crew.run")[0].status != "running", "the job's end")
-    (job,) = jobs(world, "crew.run")
+    job = the_ended_job(world, "crew.run")
     assert (job.status, job.attempts) == ("done", 1)
     # The reason is on GitHub once, and in the run's Slack thread.
     pull = world.human.get_repo(REPO).get_pull(run.pr_number)

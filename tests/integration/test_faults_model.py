@@ -13,11 +13,11 @@ import pytest
 from bot.sandbox import sandbox_status
 from tests.support.fault_world import (
     fault_world,
-    jobs,
     ledger,
     outbox_settled,
     start_run,
     state_of,
+    the_ended_job,
     thread_replies,
     wait_until,
 )
@@ -60,7 +60,7 @@ def test_overload_rate_limit_and_a_stalled_stream_are_ridden_out(world):
     run = world.wait_for(ENDED, timeout=180)
 
     assert run.state == "awaiting_human", run.reason
-    (job,) = jobs(world, "crew.run")
+    job = the_ended_job(world, "crew.run")
     assert (job.status, job.attempts) == ("done", 2)
     statuses = Counter(r.status for r in model.requests if r.path == "/v1/messages")
     assert statuses[529] >= 2 and statuses[429] >= 5

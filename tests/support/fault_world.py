@@ -84,6 +84,14 @@ def jobs(world: World, kind: str) -> list[Any]:
         return list(connection.execute(select(table).where(table.c.kind == kind)).all())
 
 
+def the_ended_job(world: World, kind: str) -> Any:
+    """The one job of `kind`, once its worker has recorded its outcome: that comes just after
+    the handler's own writes (a run's end among them), in the worker's next round."""
+    wait_until(lambda: jobs(world, kind)[0].status != "running", f"the {kind} job's outcome")
+    (job,) = jobs(world, kind)
+    return job
+
+
 def ledger(world: World) -> list[Any]:
     table = ModelCall.__table__  # type: ignore[attr-defined]
     with world.engine.connect() as connection:
