@@ -1,5 +1,5 @@
 """Where a benchmark's CPU time went: its own process, the processes it started, and the
-PostgreSQL server, read from /proc (Linux) before and after the timed part.
+PostgreSQL server, read (psutil) before and after the timed part.
 
 On a 2-core machine the scale-out a second worker process can bring is bounded by the CPU a
 job costs everywhere, not only in the worker: these figures say how far a setup is from it.
@@ -8,46 +8,37 @@ job costs everywhere, not only in the worker: these figures say how far a setup 
 from __future__ import annotations
 
 import os
-import resource
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-_TICK = os.sysconf("SC_CLK_TCK")
+import psutil
 
 
 def process_seconds(pid: int) -> float:
     """User and system CPU seconds of a live process (its threads included); 0 once gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
+        times = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15)
+    return times.user + times.system
 
 
-def postgres_pids() -> list[int]:
-    """Every process of the local PostgreSQL server (the postmaster, its backends, helpers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
+def postgres_seconds() -> dict[int, float]:
+    """The CPU seconds of every process of the local PostgreSQL server (the postmaster, its
+    backends, helpers), by process."""
+    found = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        if process.info["name"] in ("postgres", "postmaster") and process.info["cpu_times"]:
+            found[process.pid] = process.info["cpu_times"].user + process.info["cpu_times"].system
     return found
 
 
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine spent busy (every core, every process, the kernel)."""
-    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / _TICK
-
-
-def own_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    times = psutil.cpu_times()._asdict()
+    # Linux counts a guest's time in `user` and `nice` as well: left out, as are the idle ones.
+    uncounted = ("idle", "iowait", "guest", "guest_nice")
+    return sum(seconds for name, seconds in times.items() if name not in uncounted)
 
 
 @dataclass(frozen=True)
@@ -61,8 +52,8 @@ class CpuReading:
 def read(worker_pids: Iterable[int], *, with_postgres: bool) -> CpuReading:
     return CpuReading(
         workers=sum(process_seconds(pid) for pid in worker_pids),
-        postgres={pid: process_seconds(pid) for pid in postgres_pids()} if with_postgres else {},
-        bench=own_seconds(),
+        postgres=postgres_seconds() if with_postgres else {},
+        bench=process_seconds(os.getpid()),
         machine=machine_busy_seconds(),
     )
 

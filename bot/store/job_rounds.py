@@ -9,7 +9,7 @@ still this worker's, and a job the worker dies holding runs again when its lease
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,7 +59,6 @@ class Rounds:
         skip_kinds: Collection[str] = (),
     ) -> Round:
         """Record `ended` and claim up to `want` jobs (none when 0), in one transaction."""
-        now = utcnow()
         if self.engine.dialect.name != "postgresql" or any(one.error for one in ended):
             return settle_and_claim(
                 self.engine,
@@ -75,7 +74,7 @@ class Rounds:
             self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
             return _in_one_statement(
-                self._connection, ended, want, self.worker_id, self.lease_seconds, skip_kinds, now
+                self._connection, ended, want, self.worker_id, self.lease_seconds, skip_kinds
             )
         except Exception:
             self.close(broken=True)  # the next round takes another connection
@@ -147,13 +146,7 @@ def _claim(
         "skip_kinds": list(skip_kinds),
         "n": want,
     }
-    rows = sorted(connection.execute(CLAIM_MANY, params), key=_due_order)
-    runnable = []
-    for row in rows:
-        if row.attempts <= row.max_attempts:
-            runnable.append(row)
-        else:  # only a job whose worker died every time gets here: a crash loop, not a retry
-            connection.execute(mark_dead(row.id, now))
+    runnable = _runnable(connection, connection.execute(CLAIM_MANY, params), now)
     deliveries = read_deliveries(
         connection, [row.delivery_id for row in runnable if row.delivery_id is not None]
     )
@@ -167,10 +160,10 @@ def _in_one_statement(
     worker_id: str,
     lease_seconds: float,
     skip_kinds: Collection[str],
-    now: datetime,
 ) -> Round:
     """The round as `ROUND_POSTGRES`, when every job ended well (a failure's retry time and
     error take the general path)."""
+    now = utcnow()
     params = {
         "done": [one.job.id for one in ended],
         "owner": worker_id,
@@ -184,16 +177,20 @@ def _in_one_statement(
     statuses: dict[int, JobStatus | None] = {
         one.job.id: JobStatus.DONE if one.job.id in recorded else None for one in ended
     }
-    claimed = sorted((row for row in rows if row.part == "claimed"), key=_due_order)
-    crash_looping = [row.id for row in claimed if row.attempts > row.max_attempts]
-    for job_id in crash_looping:  # rarely: see `_claim`
-        connection.execute(mark_dead(job_id, now))
-    runnable = [row for row in claimed if row.attempts <= row.max_attempts]
+    runnable = _runnable(connection, (row for row in rows if row.part == "claimed"), now)
     return Round(statuses, [claimed_job(row, _delivery_of(row)) for row in runnable])
 
 
-def _due_order(row) -> tuple:
-    return (row.run_after, row.id)
+def _runnable(connection: Connection, claimed: Iterable, now: datetime) -> list:
+    """The claimed rows due first, less the crash-looping jobs, which are ended dead: only a
+    job whose worker died every time has more attempts than it may, never a retried one."""
+    runnable = []
+    for row in sorted(claimed, key=lambda row: (row.run_after, row.id)):
+        if row.attempts <= row.max_attempts:
+            runnable.append(row)
+        else:
+            connection.execute(mark_dead(row.id, now))
+    return runnable
 
 
 def _delivery_of(row) -> StoredDelivery | None:

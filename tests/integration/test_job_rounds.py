@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, text, update
 
 from bot.store import queue
@@ -108,7 +109,7 @@ def test_a_claimed_job_comes_with_its_delivery(engine):
 def test_rounds_on_postgresql_are_prepared_on_a_connection_of_their_own(engine):
     """Planned once: the pool's connections lose their prepared statements at each rollback."""
     if engine.dialect.name != "postgresql":
-        return  # SQLite plans nothing over a wire
+        pytest.skip("SQLite plans nothing over a wire: no statement to prepare")
     rounds = _rounds(engine)
     try:
         for _ in range(7):
