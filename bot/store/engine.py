@@ -101,6 +101,28 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads alone: on PostgreSQL each statement runs on its own (autocommit).
+
+    In a transaction a read cost three round trips (BEGIN, the read, ROLLBACK), and psycopg
+    forgets every statement it has prepared on a connection at each ROLLBACK, so no hot read
+    stayed prepared. Under READ COMMITTED each statement of a transaction took its own
+    snapshot anyway. On SQLite a read stays in a transaction (its begin is the store's).
+    """
+    with engine.connect() as connection:
+        if not is_sqlite(str(engine.url)):
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+@contextmanager
+def reading_session(engine: Engine) -> Iterator[Session]:
+    """A session over `reading`, for ORM reads."""
+    with reading(engine) as connection, Session(bind=connection) as session:
+        yield session
+
+
 # Where a write goes: an engine (the write commits on its own) or a connection inside a
 # caller's transaction (a group commit, `group_commit`).
 Store = Engine | Connection
@@ -127,6 +149,8 @@ __all__ = [
     "is_sqlite",
     "make_engine",
     "ping",
+    "reading",
+    "reading_session",
     "session_scope",
     "transaction",
 ]

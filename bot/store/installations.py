@@ -6,17 +6,31 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.store.engine import session_scope
 from bot.store.models import Installation, utcnow
 
 
+def _insert_if_missing(session: Session, row: Installation):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Installation.__table__).values(**row.model_dump())  # type: ignore[attr-defined]
+    return statement.on_conflict_do_nothing(index_elements=["id"])
+
+
 def _load(session: Session, data: dict[str, Any]) -> Installation:
     """The installation's row, locked until the caller's commit (PostgreSQL): two of its events
-    handled at once each read, changed and wrote it, and the second write undid the first."""
+    handled at once each read, changed and wrote it, and the second write undid the first.
+
+    A new installation's row is added first if missing, and a second adder waits for the
+    first's commit and adds nothing: found missing by both, it was inserted twice, and one
+    event failed on the duplicate key and waited for its retry."""
+    session.execute(_insert_if_missing(session, Installation(id=data["id"])))
     installation = session.get(Installation, data["id"], with_for_update=True)
-    installation = installation or Installation(id=data["id"])
+    assert installation is not None  # added above, and never deleted
     account = data.get("account") or {}
     installation.account_login = account.get("login") or installation.account_login
     installation.account_type = account.get("type") or installation.account_type

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal_column,
     select,
     text,
     union_all,
@@ -27,6 +28,9 @@ from bot.store.models import Job, JobStatus
 
 _job = Job.__table__  # type: ignore[attr-defined]
 _when = _job.c.updated_at.type
+# `status = 'running'` written out, not bound: the planner uses the partial index
+# `ix_job_lease` only where the statement itself shows its condition.
+_LEASED = _job.c.status == literal_column(f"'{JobStatus.RUNNING.value}'")
 
 
 def _at(name: str):
@@ -78,7 +82,7 @@ def _claim() -> ColumnElement:
     kinds = _job.c.kind.not_in(bindparam("skip_kinds", expanding=True))
     now = _at("now")
     expired = _first(
-        and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now, kinds),
+        and_(_LEASED, _job.c.lease_expires_at < now, kinds),
         _job.c.lease_expires_at,
     )
     due = _first(
@@ -140,7 +144,7 @@ def _claim_many() -> ColumnElement:
         )
 
     expired = first_n(
-        and_(_job.c.status == JobStatus.RUNNING, _job.c.lease_expires_at < now, kinds),
+        and_(_LEASED, _job.c.lease_expires_at < now, kinds),
         _job.c.lease_expires_at,
     )
     due = first_n(

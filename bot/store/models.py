@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -69,6 +69,14 @@ class Job(SQLModel, table=True):
         Index("ix_job_due", "status", "run_after", "id"),  # claims: the job due first
         Index("ix_job_status_id", "status", "id"),  # the dashboard: one state, newest first
         Index("ix_job_delivery", "delivery_id"),
+        # Lease-expired claims: only running jobs, the oldest lease first (migration 0014).
+        Index(
+            "ix_job_lease",
+            "lease_expires_at",
+            "id",
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

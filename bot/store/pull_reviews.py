@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.store.engine import reading
 from bot.store.models import ModelCall, Run, utcnow
 from bot.store.review_models import PullReview
 
@@ -58,7 +59,7 @@ def _ensure(engine: Engine, repo: str, pr: int) -> None:
 
 
 def state_of(engine: Engine, *, repo: str, pr: int) -> PullReviewState:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         row = connection.execute(select(_row).where(*_where(repo, pr))).mappings().first()
     if row is None:
         return PullReviewState()
@@ -152,7 +153,7 @@ def auto_review_spend(engine: Engine, *, repo: str, day: str) -> float:
         .select_from(_call.join(_run, _run.c.id == _call.c.run_id))
         .where(_run.c.repo == repo, _run.c.mode == "auto", _call.c.day == day)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return float(connection.execute(query).scalar_one())
 
 
@@ -172,7 +173,7 @@ def review_runs(engine: Engine, *, repo: str | None = None, pr: int | None = Non
         query = query.where(_run.c.repo == repo)
     if pr is not None:
         query = query.where(_run.c.pr_number == pr)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return list(connection.execute(query.order_by(_run.c.id)).all())
 
 
@@ -181,5 +182,5 @@ def crew_made(engine: Engine, *, repo: str, pr: int) -> bool:
     query = select(_run.c.id).where(
         _run.c.repo == repo, _run.c.pr_number == pr, _run.c.mode.notin_(REVIEW_MODES)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(query.limit(1)).first() is not None

@@ -9,9 +9,9 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
 from sqlmodel import select as select_models
 
+from bot.store.engine import reading, reading_session
 from bot.store.models import Run
 
 _run = Run.__table__  # type: ignore[attr-defined]
@@ -31,7 +31,7 @@ def active_run(
         query = query.where(Run.issue_number == issue)
     if pr is not None:
         query = query.where(Run.pr_number == pr)
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         run = session.exec(query.order_by(Run.id.desc())).first()  # type: ignore[union-attr]
         if run is not None:
             session.expunge(run)
@@ -41,7 +41,7 @@ def active_run(
 def active_runs(engine: Engine, *, ended: Collection[str], limit: int = 10) -> list[Run]:
     """The newest runs whose state is not `ended`, newest first."""
     query = select_models(Run).where(Run.state.notin_(list(ended)))  # type: ignore[attr-defined]
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         runs = list(session.exec(query.order_by(Run.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
         for run in runs:
             session.expunge(run)
@@ -51,7 +51,7 @@ def active_runs(engine: Engine, *, ended: Collection[str], limit: int = 10) -> l
 def run_ids_of_installation(
     engine: Engine, installation_id: int, *, ended: Collection[str]
 ) -> list[int]:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return list(
             connection.execute(
                 select(_run.c.id).where(
@@ -65,7 +65,7 @@ def idle_run_ids(
     engine: Engine, *, states: Collection[str], forge: str, idle_since: datetime
 ) -> set[int]:
     """Runs of `forge` in one of `states` that have not moved since `idle_since`."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return set(
             connection.execute(
                 select(_run.c.id).where(
@@ -79,7 +79,7 @@ def idle_run_ids(
 
 def latest_run(engine: Engine) -> Run | None:
     """The newest run, if any."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         run = session.exec(select_models(Run).order_by(Run.id.desc())).first()  # type: ignore[union-attr]
         if run is not None:
             session.expunge(run)

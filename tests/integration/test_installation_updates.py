@@ -41,3 +41,39 @@ def test_a_change_made_meanwhile_is_kept(postgres_url):
         assert stored.splitlines() == ["octo-org/a", "octo-org/b"]
     finally:
         engine.dispose()
+
+
+def test_a_new_installation_added_meanwhile_is_updated_not_added_twice(postgres_url):
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    failures: list[BaseException] = []
+
+    def second_event() -> None:
+        try:
+            record_installation(engine, ACCOUNT, repositories=["octo-org/b"])
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+
+    try:
+        with engine.connect() as other:  # another job adding the same new installation
+            other.execute(
+                text(
+                    "INSERT INTO installation (id, account_login, account_type, "
+                    "repository_selection, repositories, suspended, deleted, created_at, "
+                    "updated_at) VALUES (7, 'octo-org', 'Organization', 'selected', "
+                    "'octo-org/a', false, false, now(), now())"
+                )
+            )
+            second = threading.Thread(target=second_event)
+            second.start()
+            second.join(0.5)  # it waits for the first to commit (or, unlocked, inserts too)
+            other.commit()
+        second.join(10)
+        assert not second.is_alive()
+        assert failures == []
+        with engine.connect() as connection:
+            stored = connection.execute(select(Installation)).one()
+        assert (stored.account_login, stored.repository_selection) == ("octo-org", "selected")
+        assert stored.repositories.splitlines() == ["octo-org/b"]
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from bot.store import queue
 from bot.store.deliveries import StoredDelivery
@@ -123,3 +123,42 @@ def test_rounds_on_postgresql_are_prepared_on_a_connection_of_their_own(engine):
         assert any("WITH done AS" in statement for statement in prepared)
     finally:
         rounds.close()
+
+
+def test_a_claim_finds_expired_leases_by_expiry_not_by_reading_every_running_entry(engine):
+    """On PostgreSQL a job's index entries of its earlier states stay until vacuum: found
+    through `status = 'running'`, each claim read the entries of every job claimed before it
+    (a claim's cost grew with the jobs drained). The partial index on the lease expiry, the
+    oldest first, holds running jobs alone and is read from the expired end."""
+    now = utcnow()
+    with engine.begin() as connection:  # a drained backlog, and a few jobs running now
+        connection.execute(
+            Job.__table__.insert(),
+            [
+                {"kind": "k", "status": "done" if n >= 8 else "running", "args": "{}",
+                 "lease_owner": None if n >= 8 else "w9",
+                 "lease_expires_at": None if n >= 8 else now + timedelta(minutes=1),
+                 "run_after": now, "created_at": now, "updated_at": now}
+                for n in range(2000)
+            ],
+        )  # fmt: skip
+        connection.exec_driver_sql("ANALYZE job")
+    sent: list[tuple[str, object]] = []
+
+    def keep(_connection, _cursor, statement, parameters, _context, _many) -> None:
+        if "lease_expires_at <" in statement:
+            sent.append((statement, parameters))
+
+    queue.enqueue(engine, kind="k")
+    event.listen(engine, "before_cursor_execute", keep)
+    rounds = _rounds(engine)
+    try:
+        assert len(rounds(ended=[], want=4, backoff_seconds=1).claimed) == 1
+    finally:
+        rounds.close()
+        event.remove(engine, "before_cursor_execute", keep)
+    ((statement, parameters),) = sent
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        plan = " ".join(map(str, connection.exec_driver_sql(explain + statement, parameters)))
+    assert "ix_job_lease" in plan, plan
