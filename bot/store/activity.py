@@ -2,8 +2,9 @@
 outputs, votes, model calls, standups and sent Slack messages.
 
 The collaboration metrics and the standups are both built from these rows, so a report can
-only state what the crew wrote down. Each read happens in one session, so one report sees one
-store. States are plain strings here; the caller names the ones that finish a run.
+only state what the crew wrote down. The reads of one report share one snapshot
+(`reading(snapshot=True)`), so one report sees one store. States are plain strings here; the
+caller names the ones that finish a run.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from typing import Any, cast
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.store.engine import Engine
+from bot.store.engine import Engine, reading_session
 from bot.store.models import (
     ModelCall,
     Run,
     RunTransition,
     SlackMessage,
     SlackMessageStatus,
-    Standup,
     StepOutput,
     Vote,
 )
+from bot.store.standup_models import Standup
 
 TOKENS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
@@ -73,7 +74,7 @@ def collaboration_activity(
     engine: Engine, *, start: datetime, end: datetime
 ) -> CollaborationActivity:
     """What the crew did in [start, end), as the collaboration metrics count it."""
-    with Session(engine) as session:
+    with reading_session(engine, snapshot=True) as session:
         return CollaborationActivity(
             standups_posted=_standups_posted(session, start, end),
             slack_messages_sent=_slack_messages_sent(session, start, end),
@@ -89,7 +90,7 @@ def standup_activity(
     engine: Engine, *, start: datetime, end: datetime, finished: Collection[str]
 ) -> StandupActivity:
     """What each run had done in [start, end) and where the unfinished runs stand now."""
-    with Session(engine) as session:
+    with reading_session(engine, snapshot=True) as session:
         outputs = _in_window(session, StepOutput, StepOutput.created_at, start, end)
         votes = _in_window(session, Vote, Vote.created_at, start, end)
         ended = [

@@ -7,9 +7,9 @@ a name has on its first post there, so only the outbox's rows can tell one from 
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from bot.store.engine import Engine
+from bot.store.engine import Engine, reading_session
 from bot.store.models import SlackMessage
 
 
@@ -18,5 +18,5 @@ def channel_name_of(engine: Engine, *, channel_id: str) -> str | None:
     query = select(func.min(SlackMessage.channel)).where(
         col(SlackMessage.channel_id) == channel_id, col(SlackMessage.channel) != channel_id
     )
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return session.exec(query).one()

@@ -13,21 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, tuple_
-from sqlmodel import Session, col
+from sqlmodel import col
 from sqlmodel import select as select_models
 
 from bot.store import dashboard_jobs
-from bot.store.models import (
-    Delivery,
-    HumanUpdate,
-    Job,
-    ModelCall,
-    Run,
-    RunTransition,
-    Standup,
-    StepOutput,
-    Vote,
-)
+from bot.store.engine import reading, reading_session
+from bot.store.models import Delivery, Job, ModelCall, Run, RunTransition, StepOutput, Vote
+from bot.store.standup_models import HumanUpdate, Standup
 
 _run = Run.__table__  # type: ignore[attr-defined]
 _call = ModelCall.__table__  # type: ignore[attr-defined]
@@ -146,13 +138,13 @@ def run_rows(
         where.append(_run.c.id < before)
     if state:
         where.append(_run.c.state == state)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return _run_rows(connection, *where, limit=limit)
 
 
 def run_records(engine: Engine, *, run_id: int) -> RunRecords | None:
     """One run's row, task, transitions, step results, model calls and votes (None: no run)."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         found = _run_rows(session.connection(), _run.c.id == run_id, limit=1)
         if not found:
             return None
@@ -179,7 +171,7 @@ def run_records(engine: Engine, *, run_id: int) -> RunRecords | None:
 def recent_standups(engine: Engine, *, limit: int) -> list[StandupReplies]:
     """The newest `limit` standups (by day, then id) with the replies to each."""
     u = _update.c
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         standups = session.exec(
             select_models(Standup)
             .order_by(col(Standup.day).desc(), col(Standup.id).desc())
@@ -246,7 +238,7 @@ def recent_deliveries(
         .order_by(c.id.desc())
         .limit(limit)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(query).mappings().all()
     return [
         DeliveryRow(

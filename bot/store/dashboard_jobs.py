@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from bot.store.engine import reading
 from bot.store.models import Job, JobStatus
 
 _job = Job.__table__  # type: ignore[attr-defined]
@@ -92,12 +93,12 @@ def job_rows(
     if before is not None:
         where.append(_job.c.id < before)
     query = select(_job).where(*where).order_by(_job.c.id.desc()).limit(limit)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return [_row(row) for row in connection.execute(query)]
 
 
 def job_row(engine: Engine, job_id: int) -> JobRow | None:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         row = connection.execute(select(_job).where(_job.c.id == job_id)).first()
     return None if row is None else _row(row)
 
@@ -108,7 +109,7 @@ def job_counts(engine: Engine) -> dict[str, int]:
     The count by status reads `ix_job_claim` alone; only queued rows are visited to tell the
     retrying ones apart, and the queue keeps few of those."""
     c = _job.c
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         by_status = dict(
             connection.execute(select(c.status, func.count()).group_by(c.status)).all()
         )

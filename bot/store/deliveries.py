@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
+from bot.store.engine import reading
 from bot.store.models import Delivery
 
 _delivery = Delivery.__table__  # type: ignore[attr-defined]
@@ -35,7 +36,7 @@ class StoredDelivery:
 
 def get_delivery(engine: Engine, row_id: int) -> StoredDelivery:
     """The delivery stored as row `row_id` (LookupError when it is gone)."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         found = read_delivery(connection, row_id)
     if found is None:
         raise LookupError(f"delivery row {row_id} is gone")
@@ -79,7 +80,7 @@ _READ_MANY = select(_delivery.c.id, *_READ.selected_columns).where(
 
 def delivery_ids(engine: Engine, row_id: int) -> dict[str, object] | None:
     """The source, GitHub's or Slack's delivery id and the installation of a stored delivery."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return origin_of(connection, row_id)
 
 

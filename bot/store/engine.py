@@ -102,24 +102,27 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
+def reading(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
     """A connection for reads alone: on PostgreSQL each statement runs on its own (autocommit).
 
     In a transaction a read cost three round trips (BEGIN, the read, ROLLBACK), and psycopg
     forgets every statement it has prepared on a connection at each ROLLBACK, so no hot read
     stayed prepared. Under READ COMMITTED each statement of a transaction took its own
-    snapshot anyway. On SQLite a read stays in a transaction (its begin is the store's).
+    snapshot anyway. `snapshot`: every read sees the store as the first one did (a report that
+    adds up several tables), a REPEATABLE READ transaction on PostgreSQL. On SQLite a read is
+    always in a transaction, and a transaction is a snapshot.
     """
     with engine.connect() as connection:
         if not is_sqlite(str(engine.url)):
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            level = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
+            connection = connection.execution_options(isolation_level=level)
         yield connection
 
 
 @contextmanager
-def reading_session(engine: Engine) -> Iterator[Session]:
+def reading_session(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
     """A session over `reading`, for ORM reads."""
-    with reading(engine) as connection, Session(bind=connection) as session:
+    with reading(engine, snapshot=snapshot) as connection, Session(bind=connection) as session:
         yield session
 
 

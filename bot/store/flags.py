@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.store.engine import reading_session
 from bot.store.models import SystemFlag, utcnow
 
 
@@ -20,6 +21,6 @@ def set_flag(engine: Engine, *, name: str, value: str) -> bool:
 
 
 def get_flag(engine: Engine, name: str) -> str:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         flag = session.get(SystemFlag, name)
         return flag.value if flag is not None else ""

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, and_, case, func, select, text
 
 from bot.store.engine import is_sqlite
-from bot.store.models import Job, JobStatus, ModelCall, Run, Standup
+from bot.store.models import Job, JobStatus, ModelCall, Run
+from bot.store.standup_models import Standup
 
 _job = Job.__table__  # type: ignore[attr-defined]
 _run = Run.__table__  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from bot.store.engine import reading
 from bot.store.models import ModelCall, utcnow
 
 _call = ModelCall.__table__  # type: ignore[attr-defined]
@@ -27,7 +28,7 @@ def _call_at(run_id: int | None, step: str):
 
 def stored_call(engine: Engine, *, run_id: int | None, step: str, seq: int) -> Any | None:
     """The row of call `seq` of a step (request_key, response, tool_results, request)."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(
             select(
                 _call.c.request_key, _call.c.response, _call.c.tool_results, _call.c.request
@@ -65,7 +66,7 @@ def run_spend(engine: Engine, run_id: int) -> tuple[float, int]:
         + _call.c.cache_creation_input_tokens
         + _call.c.cache_read_input_tokens
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         cost, used = connection.execute(
             select(
                 func.coalesce(func.sum(_call.c.cost_usd), 0.0), func.coalesce(func.sum(tokens), 0)
@@ -75,7 +76,7 @@ def run_spend(engine: Engine, run_id: int) -> tuple[float, int]:
 
 
 def day_spend(engine: Engine, day: str | None = None) -> float:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return float(
             connection.execute(
                 select(func.coalesce(func.sum(_call.c.cost_usd), 0.0)).where(
@@ -90,7 +91,7 @@ def transcript(engine: Engine, run_id: int, *, role: str | None = None) -> list[
     query = select(_call).where(_call.c.run_id == run_id)
     if role is not None:
         query = query.where(_call.c.role == role)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(query.order_by(_call.c.id)).mappings().all()
     return [
         {

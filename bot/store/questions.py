@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
+from bot.store.engine import reading, reading_session
 from bot.store.models import Run, utcnow
 from bot.store.question_models import HUMANS, Question, QuestionStatus
 
@@ -64,12 +65,12 @@ def record_question(
 
 
 def question_by_key(engine: Engine, *, key: str) -> Question | None:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return _detached(session, session.exec(select_models(Question).where(Question.key == key)))
 
 
 def get_question(engine: Engine, question_id: int) -> Question:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         found = session.get(Question, question_id)
         if found is None:
             raise LookupError(f"no question {question_id}")
@@ -105,7 +106,7 @@ def answer_question(
 def questions_of_run(engine: Engine, run_id: int) -> list[Question]:
     """Every question of a run, in the order they were asked (the dashboard's run page)."""
     query = select_models(Question).where(Question.run_id == run_id).order_by(col(Question.id))
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return _all_detached(session, session.exec(query))
 
 
@@ -116,7 +117,7 @@ def questions_of_step(engine: Engine, *, run_id: int, step: str) -> list[Questio
         .where(Question.run_id == run_id, Question.step == step)
         .order_by(col(Question.id))
     )
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return _all_detached(session, session.exec(query))
 
 
@@ -127,7 +128,7 @@ def newest_human_question(engine: Engine, run_id: int) -> Question | None:
         .where(Question.run_id == run_id, Question.addressee == HUMANS)
         .order_by(col(Question.id).desc())
     )
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return _detached(session, session.exec(query))
 
 
@@ -140,7 +141,7 @@ def open_questions(engine: Engine, *, ended: Collection[str]) -> list[Question]:
         .where(Question.status == OPEN, col(Run.state).not_in(list(ended)))
         .order_by(col(Question.id))
     )
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return _all_detached(session, session.exec(query))
 
 
@@ -182,12 +183,12 @@ def questions_between(engine: Engine, *, start: datetime, end: datetime) -> list
     asked = and_(_question.c.asked_at >= start, _question.c.asked_at < end)
     answered = and_(_question.c.answered_at >= start, _question.c.answered_at < end)
     query = select_models(Question).where(or_(asked, answered)).order_by(col(Question.id))
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return _all_detached(session, session.exec(query))
 
 
 def question_count(engine: Engine, *, run_id: int) -> int:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(
             select(func.count()).select_from(_question).where(_question.c.run_id == run_id)
         ).scalar_one()

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from bot.store.deliveries import StoredDelivery, read_delivery
+from bot.store.engine import reading
 from bot.store.job_statements import CLAIM, OUTCOME
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.wakeups import job_queued
@@ -240,14 +241,14 @@ def _let_go(engine: Engine, job_id: int, worker_id: str, **values: Any) -> bool:
 
 
 def counts_by_status(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(select(_job.c.status, func.count()).group_by(_job.c.status))
         return {status: count for status, count in rows}  # noqa: C416
 
 
 def pending_args(engine: Engine, *, kind: str) -> list[dict[str, Any]]:
     """The arguments of every queued or running job of `kind`."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(
             select(_job.c.args).where(
                 _job.c.kind == kind, _job.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])

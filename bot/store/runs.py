@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 from sqlmodel import select as select_models
 
+from bot.store.engine import reading, reading_session
 from bot.store.models import Run, RunTransition, StepOutput, Vote, utcnow
 
 _run = Run.__table__  # type: ignore[attr-defined]
@@ -99,7 +99,7 @@ def _insert_run(
 
 
 def get_run(engine: Engine, run_id: int) -> Run:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         run = session.get(Run, run_id)
         if run is None:
             raise LookupError(f"no run {run_id}")
@@ -193,7 +193,7 @@ def _move(
 
 
 def transitions(engine: Engine, run_id: int) -> list[RunTransition]:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         query = select_models(RunTransition).where(RunTransition.run_id == run_id)
         return list(session.exec(query.order_by(RunTransition.id)).all())
 
@@ -211,7 +211,7 @@ def save_output(
 
 def outputs(engine: Engine, run_id: int) -> dict[str, dict[str, Any]]:
     """Every finished step's result by step key, in the order they finished."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(
             select(_output.c.step, _output.c.content)
             .where(_output.c.run_id == run_id)
@@ -247,7 +247,7 @@ def record_votes(
 
 
 def votes(engine: Engine, run_id: int) -> list[Vote]:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         query = select_models(Vote).where(Vote.run_id == run_id)
         return list(session.exec(query.order_by(Vote.round, Vote.id)).all())
 
@@ -255,7 +255,7 @@ def votes(engine: Engine, run_id: int) -> list[Vote]:
 def last_move(engine: Engine, run_id: int) -> tuple[RunTransition, StepOutput | None] | None:
     """The run's newest transition and the step result saved with it (None: none was, as for
     the start, an early end or a human's move); None when the run has not moved yet."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         moved = session.exec(
             select_models(RunTransition)
             .where(RunTransition.run_id == run_id)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.store.engine import Engine
-from bot.store.models import StandupSchedule, utcnow
+from bot.store.engine import Engine, reading_session
+from bot.store.models import utcnow
+from bot.store.standup_models import StandupSchedule
 
 
 def save_schedule(engine: Engine, *, channel: str, cron: str, timezone: str) -> None:
@@ -29,5 +30,5 @@ def save_schedule(engine: Engine, *, channel: str, cron: str, timezone: str) -> 
 
 def saved_schedules(engine: Engine) -> list[StandupSchedule]:
     """Every channel's own schedule row, detached."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return list(session.exec(select(StandupSchedule)).all())

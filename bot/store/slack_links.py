@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
+from bot.store.engine import reading_session
 from bot.store.models import SlackLink, utcnow
 
 
@@ -17,7 +18,7 @@ class Linked:
 
 
 def linked_account(engine: Engine, *, team: str, user: str) -> Linked | None:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         link = session.get(SlackLink, (team, user))
         return None if link is None else Linked(link.github_user_id, link.github_login)
 

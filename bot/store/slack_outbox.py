@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 from sqlmodel import select as select_model
 
+from bot.store.engine import reading, reading_session
 from bot.store.models import SlackMessage, SlackMessageStatus, utcnow
 
 _message = SlackMessage.__table__  # type: ignore[attr-defined]
@@ -128,7 +128,7 @@ def channels_with_work(engine: Engine) -> list[str]:
     """Channels with queued messages, the one waiting longest first."""
     c = _message.c
     query = select(c.channel).where(c.status == QUEUED).group_by(c.channel).order_by(func.min(c.id))
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return list(connection.execute(query).scalars())
 
 
@@ -136,7 +136,7 @@ def failed_with(engine: Engine, *, errors: Collection[str]) -> int:
     """How many messages failed with one of `errors` (and are kept for a retry)."""
     c = _message.c
     query = select(func.count()).where(c.status == FAILED, c.last_error.in_(list(errors)))
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return int(connection.execute(query).scalar_one())
 
 
@@ -148,7 +148,7 @@ def failed_in_thread(engine: Engine, *, thread_key: str) -> list[tuple[str, str]
         .where(c.thread_key == thread_key, c.status == FAILED)
         .order_by(c.id)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return [(key, error or "") for key, error in connection.execute(query).all()]
 
 
@@ -156,7 +156,7 @@ def next_due_at(engine: Engine, *, now: datetime) -> datetime | None:
     """When a drain could next send something: the earliest channel head's time, or None."""
     c = _message.c
     heads = select(func.min(c.id)).where(c.status == QUEUED).group_by(c.channel)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         waits = connection.execute(select(c.not_before).where(c.id.in_(heads))).scalars().all()
     if not waits:
         return None
@@ -165,7 +165,7 @@ def next_due_at(engine: Engine, *, now: datetime) -> datetime | None:
 
 def message_by_key(engine: Engine, *, key: str) -> SlackMessage | None:
     """The stored message for `key`: its status, ts and last error."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         return session.exec(select_model(SlackMessage).where(SlackMessage.key == key)).first()
 
 
@@ -174,7 +174,7 @@ def parent_thread_key(engine: Engine, *, channel_id: str, ts: str) -> str | None
     query = select(_message.c.thread_key).where(
         _message.c.channel_id == channel_id, _message.c.ts == ts, _message.c.parent.is_(True)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(query).scalars().first()
 
 
@@ -182,5 +182,5 @@ def thread_channel(engine: Engine, *, thread_key: str) -> str | None:
     """The channel an outbox thread lives in (its parent's), or None before it is queued."""
     c = _message.c
     query = select(c.channel).where(c.thread_key == thread_key, c.parent.is_(True)).order_by(c.id)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(query).scalars().first()

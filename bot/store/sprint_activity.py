@@ -2,7 +2,8 @@
 transitions, model calls, Slack messages, questions, and the runs themselves.
 
 The sprint review's metrics (`bot.sprints.metrics`) are pure functions of these rows, so the
-review can only state what the crew wrote down. One session, so one review sees one store.
+review can only state what the crew wrote down. One snapshot for all
+the reads (`reading(snapshot=True)`), so one review sees one store.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import col, or_, select
 
-from bot.store.engine import Engine
+from bot.store.engine import Engine, reading_session
 from bot.store.models import ModelCall, Run, RunTransition, SlackMessage, StepOutput
 from bot.store.question_models import Question
 
@@ -35,7 +36,7 @@ def sprint_activity(
 ) -> SprintActivity:
     """The sprint's rows in [start, end); `run_ids` are its tasks' runs."""
     threads = [f"run:{run_id}" for run_id in run_ids]
-    with Session(engine) as session:
+    with reading_session(engine, snapshot=True) as session:
         runs = session.exec(select(Run).where(col(Run.id).in_(run_ids))).all()
         outputs = session.exec(
             select(StepOutput)

@@ -11,8 +11,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
 
+from bot.store.engine import reading, reading_session
 from bot.store.models import Run
 from bot.store.sprint_models import Sprint, SprintTask
 from bot.store.sprints import tasks, transitions
@@ -53,7 +53,7 @@ def tasks_working(engine: Engine, *, repo: str, states: Collection[str]) -> int:
         .select_from(_task.join(_sprint, _task.c.sprint_id == _sprint.c.id))
         .where(_sprint.c.repo == repo, _task.c.state.in_(list(states)))
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(query).scalar_one()
 
 
@@ -74,7 +74,7 @@ def working_task_runs(engine: Engine, *, repo: str, run_states: Collection[str])
         )
         .where(_sprint.c.repo == repo, _run.c.state.in_(list(run_states)))
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(query).scalar_one()
 
 
@@ -85,11 +85,11 @@ def task_of_pull(engine: Engine, *, repo: str, pr: int) -> SprintTask | None:
         .select_from(_task.join(_run, _task.c.run_id == _run.c.id))
         .where(_run.c.repo == repo, _run.c.pr_number == pr)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         found = connection.execute(query).scalar()
     if found is None:
         return None
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         task = session.get(SprintTask, found)
         if task is not None:
             session.expunge(task)
@@ -120,5 +120,5 @@ def task_pulls(
         )
         .order_by(_task.c.id)
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return [(row.repo, row.installation_id, row.pr_number) for row in connection.execute(query)]

@@ -14,9 +14,9 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, exists, insert, or_, select, update
-from sqlmodel import Session
 from sqlmodel import select as select_models
 
+from bot.store.engine import reading, reading_session
 from bot.store.models import Job, JobStatus, utcnow
 from bot.store.sprint_models import Sprint, SprintTask, SprintTransition
 
@@ -62,7 +62,7 @@ def insert_sprint(
 
 
 def get_sprint(engine: Engine, sprint_id: int) -> Sprint:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         sprint = session.get(Sprint, sprint_id)
         if sprint is None:
             raise LookupError(f"no sprint {sprint_id}")
@@ -79,7 +79,7 @@ def sprint_on_issue(
         Sprint.tracking_issue == issue,
         Sprint.state.notin_(list(ended)),  # type: ignore[attr-defined]
     )
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         sprint = session.exec(query.order_by(Sprint.id.desc())).first()  # type: ignore[union-attr]
         if sprint is not None:
             session.expunge(sprint)
@@ -87,7 +87,7 @@ def sprint_on_issue(
 
 
 def sprint_ids_in(engine: Engine, *, states: Collection[str]) -> list[int]:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         query = select(_sprint.c.id).where(_sprint.c.state.in_(list(states)))
         return list(connection.execute(query.order_by(_sprint.c.id)).scalars())
 
@@ -164,7 +164,7 @@ def replan_sprint(
 
 def plan_rounds(engine: Engine, sprint_id: int, *, into: str) -> int:
     """How many times the sprint moved into `into` after it started (a re-plan's round)."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         query = select(_transition.c.id).where(
             _transition.c.sprint_id == sprint_id,
             _transition.c.task == "",
@@ -205,7 +205,7 @@ def save_tasks(engine: Engine, *, sprint_id: int, tasks: Sequence[dict[str, Any]
 
 def tasks(engine: Engine, sprint_id: int) -> list[SprintTask]:
     """The sprint's tasks in the plan's order."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         query = select_models(SprintTask).where(SprintTask.sprint_id == sprint_id)
         found = list(session.exec(query.order_by(SprintTask.position)).all())  # type: ignore[arg-type]
         for task in found:
@@ -260,7 +260,7 @@ def claim_task_run(engine: Engine, *, sprint_id: int, key: str, run_id: int) -> 
 
 
 def task_of_run(engine: Engine, run_id: int) -> SprintTask | None:
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         task = session.exec(select_models(SprintTask).where(SprintTask.run_id == run_id)).first()
         if task is not None:
             session.expunge(task)
@@ -269,7 +269,7 @@ def task_of_run(engine: Engine, run_id: int) -> SprintTask | None:
 
 def transitions(engine: Engine, sprint_id: int) -> list[SprintTransition]:
     """The sprint's timeline, oldest first: its own moves (`task` empty) and its tasks'."""
-    with Session(engine) as session:
+    with reading_session(engine) as session:
         query = select_models(SprintTransition).where(SprintTransition.sprint_id == sprint_id)
         return list(session.exec(query.order_by(SprintTransition.id)).all())  # type: ignore[arg-type]
 

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.models import HumanUpdate, SlackMessage, Standup, utcnow
+from bot.store.engine import reading
+from bot.store.models import SlackMessage, utcnow
+from bot.store.standup_models import HumanUpdate, Standup
 
 _standup = Standup.__table__  # type: ignore[attr-defined]
 _update = HumanUpdate.__table__  # type: ignore[attr-defined]
@@ -46,7 +48,7 @@ class StandupRow:
 
 
 def find_standup(engine: Engine, *, channel: str, day: str) -> StandupRow | None:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         row = connection.execute(
             select(_standup).where(_standup.c.channel == channel, _standup.c.day == day)
         ).first()
@@ -96,7 +98,7 @@ def mark_posted(engine: Engine, *, standup_id: int, now: datetime) -> None:
 def previous_standup_day(engine: Engine, *, channel: str, before: str) -> str | None:
     """The day of the channel's last standup before `before` (its thread holds the replies)."""
     c = _standup.c
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(
             select(func.max(c.day)).where(c.channel == channel, c.day < before)
         ).scalar()
@@ -145,7 +147,7 @@ def record_human_update(
 def standup_of_thread(engine: Engine, *, channel: str, thread_ts: str) -> tuple[str, str] | None:
     """(channel as the standup names it, day) of the standup whose opening is `thread_ts`."""
     c = _message.c
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         row = connection.execute(
             select(c.channel, c.thread_key).where(
                 c.ts == thread_ts,
@@ -162,7 +164,7 @@ def standup_of_thread(engine: Engine, *, channel: str, thread_ts: str) -> tuple[
 def human_updates(engine: Engine, *, channel: str, day: str) -> list[tuple[str, str]]:
     """(Slack user id, text) of the replies to the channel's standup of `day`, in order."""
     c = _update.c
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(
             select(c.slack_user_id, c.text)
             .where(c.channel == channel, c.day == day)

@@ -17,7 +17,8 @@ from bot.roster.loader import roster_text
 from bot.slack.poster import SlackPoster
 from bot.standups.run import STANDUP_CHECK_JOB, check_standups, due_standups, hold_standup
 from bot.standups.schedule import set_schedule
-from bot.store.models import Job, SlackMessage, Standup
+from bot.store.models import Job, SlackMessage
+from bot.store.standup_models import Standup
 from bot.store.standups import record_human_update
 from bot.wiring import build_services
 from emulators.server import running

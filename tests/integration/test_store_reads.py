@@ -27,18 +27,38 @@ def test_reads_keep_their_prepared_statements_on_postgresql(engine):
     assert any("FROM run" in statement for statement in prepared), prepared
 
 
+def _add_job(connection) -> None:
+    now = utcnow()
+    connection.execute(
+        Job.__table__.insert().values(
+            kind="k", args="{}", status="queued", attempts=0, max_attempts=5,
+            run_after=now, created_at=now, updated_at=now,
+        )
+    )  # fmt: skip
+
+
+def _jobs(connection) -> int:
+    return connection.execute(select(func.count()).select_from(Job)).scalar_one()
+
+
 def test_a_connection_read_from_is_transactional_again_for_the_next_writer(engine):
     with reading(engine) as connection:
-        assert connection.execute(select(func.count()).select_from(Job)).scalar_one() == 0
+        assert _jobs(connection) == 0
     with pytest.raises(RuntimeError):
         with engine.begin() as connection:  # the pool's next use, on the same connection
-            now = utcnow()
-            connection.execute(
-                Job.__table__.insert().values(
-                    kind="k", args="{}", status="queued", attempts=0, max_attempts=5,
-                    run_after=now, created_at=now, updated_at=now,
-                )
-            )  # fmt: skip
+            _add_job(connection)
             raise RuntimeError("the writer fails half-way")
     with reading(engine) as connection:
-        assert connection.execute(select(func.count()).select_from(Job)).scalar_one() == 0
+        assert _jobs(connection) == 0
+
+
+def test_a_snapshot_read_sees_the_store_as_its_first_read_did(engine):
+    """A report adding up several tables reads them all as of one moment (a standup, the
+    collaboration metrics, a sprint review); plain reads each see the latest commit."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's single writer waits for the reading transaction to end")
+    with reading(engine, snapshot=True) as report, reading(engine) as plain:
+        assert (_jobs(report), _jobs(plain)) == (0, 0)
+        with engine.begin() as connection:
+            _add_job(connection)
+        assert (_jobs(report), _jobs(plain)) == (0, 1)

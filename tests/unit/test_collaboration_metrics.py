@@ -20,15 +20,8 @@ from bot.metrics.collaboration import Metrics, Usage, collaboration_metrics
 from bot.metrics.render import render_metrics
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.models import (
-    ModelCall,
-    Run,
-    RunTransition,
-    SlackMessage,
-    Standup,
-    StepOutput,
-    utcnow,
-)
+from bot.store.models import ModelCall, Run, RunTransition, SlackMessage, StepOutput, utcnow
+from bot.store.standup_models import Standup
 from repocrew.cli import app
 
 START, END = datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 17, tzinfo=UTC)

@@ -29,18 +29,11 @@ from bot.slack.blocks import APPROVE, REQUEST_CHANGES, STOP, Tally, awaiting_hum
 from bot.store.deliveries import get_delivery
 from bot.store.engine import make_engine, session_scope
 from bot.store.migrate import upgrade
-from bot.store.models import (
-    Delivery,
-    HumanUpdate,
-    Job,
-    Run,
-    SlackLink,
-    SlackMessage,
-    StandupSchedule,
-)
+from bot.store.models import Delivery, Job, Run, SlackLink, SlackMessage
 from bot.store.runs import get_run, outputs, update_run
 from bot.store.slack_links import link_proven
 from bot.store.slack_outbox import enqueue_message
+from bot.store.standup_models import HumanUpdate, StandupSchedule
 from bot.triggers import slack_messages
 from bot.triggers.slack_deliveries import detail_of, handle_slack_delivery
 from tests.conftest import REPO as REPO_ROOT

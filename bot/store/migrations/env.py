@@ -9,6 +9,7 @@ from bot.store import (  # noqa: F401  (registers the tables on the metadata)
     question_models,
     review_models,
     sprint_models,
+    standup_models,
 )
 
 target_metadata = SQLModel.metadata
