@@ -113,7 +113,7 @@ def reading(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
     always in a transaction, and a transaction is a snapshot.
     """
     with engine.connect() as connection:
-        if not is_sqlite(str(engine.url)):
+        if engine.dialect.name != "sqlite":
             level = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
             connection = connection.execution_options(isolation_level=level)
         yield connection
