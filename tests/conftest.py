@@ -118,7 +118,7 @@ def migrated_sqlite(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_server: str) -> Iterator[str]:
     """A PostgreSQL database migrated once per test process: `fresh_store` makes its databases
-    from it, a file copy on the server instead of thirteen migrations each."""
+    from it, a file copy on the server instead of every migration each."""
     with fresh_postgres_database(postgres_server) as url:
         engine = make_engine(url)
         upgrade(engine)
