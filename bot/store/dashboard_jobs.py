@@ -106,7 +106,7 @@ def job_row(engine: Engine, job_id: int) -> JobRow | None:
 def job_counts(engine: Engine) -> dict[str, int]:
     """How many jobs are in each state (every state named, zeros included).
 
-    The count by status reads `ix_job_claim` alone; only queued rows are visited to tell the
+    The count by status reads an index on `status` alone; only queued rows are visited to tell the
     retrying ones apart, and the queue keeps few of those."""
     c = _job.c
     with reading(engine) as connection:

@@ -62,6 +62,10 @@ class JobStatus(StrEnum):
     DEAD = "dead"
 
 
+_RUNNING = text("status = 'running'")
+_RUNNING_ONLY = {"postgresql_where": _RUNNING, "sqlite_where": _RUNNING}
+
+
 class Job(SQLModel, table=True):
     """A unit of durable work: claimed with a lease, retried with backoff, dead after N tries."""
 
@@ -70,13 +74,7 @@ class Job(SQLModel, table=True):
         Index("ix_job_status_id", "status", "id"),  # the dashboard: one state, newest first
         Index("ix_job_delivery", "delivery_id"),
         # Lease-expired claims: only running jobs, the oldest lease first (migration 0014).
-        Index(
-            "ix_job_lease",
-            "lease_expires_at",
-            "id",
-            postgresql_where=text("status = 'running'"),
-            sqlite_where=text("status = 'running'"),
-        ),
+        Index("ix_job_lease", "lease_expires_at", "id", **_RUNNING_ONLY),
     )
 
     id: int | None = Field(default=None, primary_key=True)

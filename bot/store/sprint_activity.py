@@ -2,8 +2,8 @@
 transitions, model calls, Slack messages, questions, and the runs themselves.
 
 The sprint review's metrics (`bot.sprints.metrics`) are pure functions of these rows, so the
-review can only state what the crew wrote down. One snapshot for all
-the reads (`reading(snapshot=True)`), so one review sees one store.
+review can only state what the crew wrote down. All the reads share one snapshot
+(`reading(snapshot=True)`), so one review sees one store.
 """
 
 from __future__ import annotations
