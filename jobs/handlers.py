@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.roster.loader import load_crew
-from bot.runs.driver import drive
+from bot.runs.driver import RunBusy, drive
 from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs
 from bot.runs.progress import fail_run
 from bot.runs.questions import REASK_JOB, reask_due
@@ -35,6 +35,7 @@ JobHandler = Callable[[ClaimedJob, Services], None]
 HOUSEKEEPING_JOB = "housekeeping"
 DONE_JOB_RETENTION = timedelta(days=7)
 PAUSED = timedelta(minutes=10)  # how often a run held by a spend-limit pause looks again
+BUSY = timedelta(seconds=2)  # how soon a run another job drives is looked at again
 
 
 def _github_event(job: ClaimedJob, services: Services) -> None:
@@ -72,12 +73,19 @@ def _crew_run(job: ClaimedJob, services: Services) -> None:
     run_id = int(job.args["run_id"])
     try:
         state = drive(services.step_services(run_id), run_id)
-    except RunsPaused as paused:
+    except (RunsPaused, RunBusy) as held:
         # Not a failure: look again later (the queue's backoff would have killed the job
-        # within a minute, stranding the run once an operator clears the pause).
-        log.warning("run %s waits: %s", run_id, paused)
-        later = services.clock() + PAUSED
-        queue.enqueue(services.engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, run_after=later)
+        # within a minute, stranding the run once an operator clears the pause). A run another
+        # job drives is looked at again shortly: that job may be just letting go of it.
+        log.warning("run %s waits: %s", run_id, held)
+        later = services.clock() + (PAUSED if isinstance(held, RunsPaused) else BUSY)
+        queue.enqueue(
+            services.engine,
+            kind=CREW_RUN_JOB,
+            args={"run_id": run_id},
+            run_after=later,
+            max_attempts=job.max_attempts,
+        )
         return
     except Exception as error:
         if job.attempts >= job.max_attempts:  # the queue gives up: say so on the run

@@ -3,7 +3,8 @@
 `advance` does exactly one step; `drive` repeats it until the run waits for a human or ends.
 A worker killed anywhere leaves the run in the state of its last finished step, and the next
 `advance` does that step again: side effects are found by markers and trailers, model calls
-are answered from the ledger, so nothing is posted or paid for twice.
+are answered from the ledger, so nothing is posted or paid for twice. Two jobs never drive
+one run at once: `drive` holds the run's lock (`bot/store/run_locks.py`) while it works.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.sandbox import SandboxUnavailable
 from bot.security.secrets import SecretLeak, redact_json
 from bot.store.flags import set_flag
 from bot.store.models import Run
+from bot.store.run_locks import driving
 from bot.store.runs import get_run, outputs
 
 log = logging.getLogger(__name__)
@@ -140,15 +142,22 @@ def _announce(services: StepServices, run_id: int, result: StepResult) -> None:
         log.exception("run %s: could not queue its Slack post for %s", run_id, result.key)
 
 
+class RunBusy(RuntimeError):
+    """Another driver holds the run: this one leaves it alone (its job comes back later)."""
+
+
 def drive(services: StepServices, run_id: int, *, max_steps: int = 100) -> RunState:
-    """Advance until the run waits for a human or ends."""
-    _catch_up(services, run_id)
-    state = RunState(get_run(services.engine, run_id).state)
-    for _ in range(max_steps):
-        if state in TERMINAL or state in WAITING:
-            break
-        state = advance(services, run_id)
-    return state
+    """Advance until the run waits for a human or ends; RunBusy if another driver has it."""
+    with driving(services.engine, run_id, lock_dir=services.work_root) as held:
+        if not held:
+            raise RunBusy(f"run {run_id} is being driven by another job")
+        _catch_up(services, run_id)
+        state = RunState(get_run(services.engine, run_id).state)
+        for _ in range(max_steps):
+            if state in TERMINAL or state in WAITING:
+                break
+            state = advance(services, run_id)
+        return state
 
 
 def _catch_up(services: StepServices, run_id: int) -> None:

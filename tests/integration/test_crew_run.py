@@ -349,3 +349,30 @@ def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
     assert [status for status, _ in jobs] == ["done", "queued"]  # done, and asked again later
     assert jobs[1].run_after > jobs[0].run_after
     assert get_run(engine, run_id).state == "queued"
+
+
+@SQLITE_ONLY
+def test_a_run_another_job_drives_is_left_to_it_and_looked_at_again(
+    engine, crew_settings, tmp_path
+):
+    from bot.runs.lifecycle import queue_run
+    from bot.store.models import Job
+    from bot.store.run_locks import driving
+    from bot.wiring import build_services
+    from jobs.worker import Worker
+
+    run_id = start(engine, tmp_path)
+    queue_run(engine, run_id, max_attempts=7)
+    services = build_services(crew_settings, engine)
+
+    with driving(engine, run_id, lock_dir=services.step_services(run_id).work_root) as held:
+        assert held
+        assert Worker(services, worker_id="w").run_until_idle() == 1
+
+    with engine.connect() as connection:
+        jobs = connection.execute(
+            select(Job.status, Job.run_after, Job.max_attempts).order_by(Job.id)
+        ).all()
+    assert [(status, tries) for status, _, tries in jobs] == [("done", 7), ("queued", 7)]
+    assert jobs[1].run_after > jobs[0].run_after  # shortly: the other job may be letting go
+    assert get_run(engine, run_id).state == "queued"  # not driven a step by this job

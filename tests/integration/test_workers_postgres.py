@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.store import queue
 from bot.store.models import Job, JobStatus
 from tests.conftest import REPO
-from tests.support.worker_proc import effect, metadata
+from tests.support.worker_proc import READY, effect, metadata
 
 pytestmark = pytest.mark.postgres
 
@@ -43,7 +43,12 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 
 def _effects(engine) -> list:
     with engine.connect() as connection:
-        return connection.execute(select(effect)).all()
+        return connection.execute(select(effect).where(effect.c.phase != READY)).all()
+
+
+def _ready(engine) -> list:
+    with engine.connect() as connection:
+        return connection.execute(select(effect).where(effect.c.phase == READY)).all()
 
 
 @pytest.fixture
@@ -69,8 +74,10 @@ def workers():
 
 
 def test_two_workers_drain_500_jobs_each_exactly_once(pg_engine, postgres_url, workers):
-    job_ids = {queue.enqueue(pg_engine, kind="record") for _ in range(500)}
     workers += [_start_worker(postgres_url, "w1"), _start_worker(postgres_url, "w2")]
+    # Both must be polling first: one worker alone drains 500 jobs before a slow start ends.
+    _wait_for(lambda: len(_ready(pg_engine)) == 2, 60, "both workers to start")
+    job_ids = {queue.enqueue(pg_engine, kind="record") for _ in range(500)}
 
     def drained() -> bool:
         return queue.counts_by_status(pg_engine) == {JobStatus.DONE: 500}

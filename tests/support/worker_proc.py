@@ -27,6 +27,9 @@ effect = Table(
 )
 
 
+READY = "ready"
+
+
 def _record(engine, job, worker_id: str, phase: str) -> None:
     with engine.begin() as connection:
         connection.execute(insert(effect).values(job_id=job.id, worker_id=worker_id, phase=phase))
@@ -48,6 +51,8 @@ def main() -> None:
     services = build_services(settings, engine)
     worker = Worker(services, handlers={"record": record, "slow": slow}, worker_id=worker_id)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    with engine.begin() as connection:  # a test can wait for every worker before enqueuing
+        connection.execute(insert(effect).values(job_id=0, worker_id=worker_id, phase=READY))
     worker.run()
 
 
