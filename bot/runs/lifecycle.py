@@ -76,10 +76,10 @@ def _is_url(repo: str) -> bool:
     return "://" in repo or re.match(r"^[\w.-]+@[\w.-]+:", repo) is not None
 
 
-def queue_run(engine: Engine, run_id: int, *, max_attempts: int = 5) -> int:
+def queue_run(engine: Engine, run_id: int, *, max_attempts: int) -> int:
     """Queue the job that drives a run; one job carries it until it waits or ends.
 
-    `max_attempts`: REPOCREW_JOB_MAX_ATTEMPTS where the caller has the settings.
+    `max_attempts`: the operator's REPOCREW_JOB_MAX_ATTEMPTS (killed attempts count too).
     """
     return queue.enqueue(
         engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=max_attempts

@@ -201,7 +201,9 @@ def start_github_run(
     return start_run(services, gateway, request, mode=mode, crew=crew, if_idle=if_idle)
 
 
-def request_changes(engine: Engine, run: Any, *, key: str, feedback: dict[str, Any]) -> bool:
+def request_changes(
+    engine: Engine, run: Any, *, key: str, feedback: dict[str, Any], max_attempts: int
+) -> bool:
     """A human's feedback sends a waiting run back to the coder; False when nothing changed.
 
     `key` names the feedback (a review id, a Slack view id), so a redelivery records it once.
@@ -219,5 +221,5 @@ def request_changes(engine: Engine, run: Any, *, key: str, feedback: dict[str, A
         reason=f"changes requested by {feedback['reviewer']}",
         fix_rounds=0,
     )
-    queue_run(engine, run.id)
+    queue_run(engine, run.id, max_attempts=max_attempts)
     return True

@@ -340,7 +340,7 @@ def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
 
     set_flag(engine, name=SPEND_LIMIT_FLAG, value="the account is over its spend limit")
     run_id = start(engine, tmp_path)
-    queue_run(engine, run_id)
+    queue_run(engine, run_id, max_attempts=5)
 
     assert Worker(build_services(crew_settings, engine), worker_id="w").run_until_idle() == 1
 

@@ -248,7 +248,7 @@ def _diagnosis(crew: Crew) -> str:
         if '"level": "WARNING"' in line or '"level": "ERROR"' in line or "Traceback" in line
     ]
     stuck = {  # the last finished step of each unfinished run: why it went where it is
-        run.id: (run.state, list(outputs(crew.engine, run.id).items())[-1:])
+        run.id: (run.state, str(list(outputs(crew.engine, run.id).items())[-1:])[:800])
         for run in crew.runs()
         if run.state not in ("done", "awaiting_human")
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 import bot.triggers.registry  # noqa: F401  (registers the handlers)
 from bot.ports.forge import Comment
@@ -71,7 +72,9 @@ def gateway() -> FakeGateway:
 
 @pytest.fixture
 def settings(tmp_path: Path):
-    return make_settings(f"sqlite:///{tmp_path / 'store.db'}", crew_file=tmp_path / "none.toml")
+    return make_settings(  # not the queue's default of 5: jobs queued here must carry it
+        f"sqlite:///{tmp_path / 'store.db'}", crew_file=tmp_path / "none.toml", job_max_attempts=9
+    )
 
 
 def user(login: str, kind: str = "User") -> dict[str, Any]:
@@ -105,6 +108,12 @@ def runs(engine) -> list[Run]:
 def jobs(engine) -> int:
     with engine.connect() as connection:
         return len(connection.execute(Job.__table__.select()).all())
+
+
+def attempts_allowed(engine) -> list[int]:
+    """Each queued job's max attempts, in the order they were queued."""
+    with engine.connect() as connection:
+        return list(connection.execute(select(Job.max_attempts).order_by(Job.id)).scalars())
 
 
 @pytest.fixture
@@ -189,7 +198,7 @@ def test_plan_then_go_continues_the_same_run(engine, gateway, services):
 
     after = get_run(engine, run.id)
     assert (after.state, after.mode) == ("coding", "full") and len(runs(engine)) == 1
-    assert jobs(engine) == 2
+    assert attempts_allowed(engine) == [9, 9]  # the plan's job and the go's, as configured
 
 
 def test_stop_and_status(engine, gateway, services):
@@ -239,7 +248,7 @@ def test_a_humans_changes_requested_sends_the_coder_back(engine, gateway, servic
     assert outputs(engine, run_id) == {
         "human-321": {"reviewer": "maintainer", "body": "Handle None too."}
     }
-    assert jobs(engine) == 1
+    assert attempts_allowed(engine) == [9]  # the operator's REPOCREW_JOB_MAX_ATTEMPTS
 
 
 @pytest.mark.parametrize(
