@@ -27,6 +27,7 @@ from bot.runs.lifecycle import default_branch
 from bot.runs.links import github_web_url
 from bot.runs.outgoing import allowed_hosts, safe_forge
 from bot.runs.step_services import StepServices
+from bot.runs.workspaces import workspaces_root
 from bot.security.secrets import scanner_for_settings
 from bot.services import Services
 from bot.settings import Settings
@@ -139,7 +140,7 @@ class Wiring:
             forge=safe_forge(forge, hosts),
             model=model if model is not None else self.model,
             scanner=scanner_for_settings(self.settings),
-            work_root=self.settings.work_dir / "workspaces",
+            work_root=workspaces_root(self.settings.work_dir),
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
             bwrap=self.settings.sandbox_bwrap,

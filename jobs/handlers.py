@@ -12,6 +12,7 @@ from bot.runs.lifecycle import CREW_RUN_JOB, requeue_orphaned_runs
 from bot.runs.progress import fail_run
 from bot.runs.questions import REASK_JOB, reask_due
 from bot.runs.steps.start import RunsPaused
+from bot.runs.workspaces import sweep_ended, workspaces_root
 from bot.services import Services
 from bot.slack.outbox import AUTH_ERRORS, SLACK_OUTBOX_JOB, drain_job
 from bot.sprints.control import SPRINT_CHECK_JOB, check_sprints, run_moved
@@ -57,13 +58,17 @@ def _delivery_of(job: ClaimedJob, services: Services) -> StoredDelivery:
 
 def _housekeeping(_job: ClaimedJob, services: Services) -> None:
     """Drop finished jobs after a week (deliveries stay: they are the audit log), give runs
-    left without a job a new one, and retry Slack posts refused for the bot's token."""
+    left without a job a new one, remove ended runs' workspaces, and retry Slack posts refused
+    for the bot's token."""
     engine = services.engine
     removed = queue.delete_finished(engine, before=services.clock() - DONE_JOB_RETENTION)
     log.info("housekeeping removed %d finished jobs", removed)
     orphans = requeue_orphaned_runs(engine, max_attempts=services.settings.job_max_attempts)
     if orphans:
         log.warning("housekeeping queued runs left without a job: %s", orphans)
+    swept = sweep_ended(engine, workspaces_root(services.settings.work_dir))
+    if swept:
+        log.info("housekeeping removed the workspaces of ended runs %s", swept)
     if slack_store.failed_with(engine, errors=AUTH_ERRORS):
         queue.enqueue(engine, kind=SLACK_OUTBOX_JOB)  # the drain re-queues them once auth works
 

@@ -77,6 +77,17 @@ def idle_run_ids(
         )
 
 
+def states_of(engine: Engine, run_ids: Collection[int]) -> dict[int, str]:
+    """The state of each of `run_ids` the store holds (those it does not are left out)."""
+    if not run_ids:
+        return {}
+    with reading(engine) as connection:
+        rows = connection.execute(
+            select(_run.c.id, _run.c.state).where(_run.c.id.in_(list(run_ids)))
+        ).all()
+    return {row.id: row.state for row in rows}
+
+
 def latest_run(engine: Engine) -> Run | None:
     """The newest run, if any."""
     with reading_session(engine) as session:

@@ -1,4 +1,5 @@
-"""Housekeeping: old finished jobs go, runs left without a job get one back."""
+"""Housekeeping: old finished jobs go, runs left without a job get one back, ended runs'
+workspaces go."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy import select, update
 from bot.roster.loader import load_crew
 from bot.runs.lifecycle import CREW_RUN_JOB, crew_snapshot, queue_run
 from bot.runs.progress import create_run, fail_run
+from bot.runs.workspaces import workspaces_root
 from bot.store import queue
 from bot.store.models import Job, JobStatus, Run, utcnow
+from bot.store.run_locks import driving
 from bot.wiring import build_services
 from jobs.handlers import HOUSEKEEPING_JOB, JOB_HANDLERS
 from tests.conftest import make_settings
@@ -65,3 +68,30 @@ def test_a_run_left_without_its_job_gets_one_back_once(engine, database_url):
     with engine.connect() as connection:
         statuses = connection.execute(select(Job.status).where(Job.kind == CREW_RUN_JOB))
         assert set(statuses.scalars()) == {JobStatus.QUEUED}
+
+
+def test_the_workspaces_of_ended_runs_are_removed_and_the_others_kept(
+    engine, database_url, tmp_path
+):
+    settings = make_settings(database_url, work_dir=tmp_path / "work")
+    root = workspaces_root(settings.work_dir)
+    working = _start(engine, "a run not ended")
+    ended = _start(engine, "a run that ended")
+    fail_run(engine, ended, reason="gone")
+    held = _start(engine, "a run that ended, its folder still in someone's hands")
+    fail_run(engine, held, reason="gone")
+    unknown = 999  # a folder the store knows no run of
+    for run_id in (working, ended, held, unknown):
+        (root / f"run-{run_id}" / ".git").mkdir(parents=True)
+        (root / f"run-{run_id}" / "app.py").write_text("print('hi')\n")
+    (root / "notes").mkdir()  # not a run's: left alone
+
+    queue.enqueue(engine, kind=HOUSEKEEPING_JOB)
+    job = queue.claim(engine, worker_id="w", lease_seconds=30, skip_kinds=(CREW_RUN_JOB,))
+    with driving(engine, held, lock_dir=root) as holding:
+        assert holding
+        JOB_HANDLERS[HOUSEKEEPING_JOB](job, build_services(settings, engine))
+
+    left = sorted(path.name for path in root.iterdir() if path.is_dir())
+    assert left == sorted(["notes", f"run-{working}", f"run-{held}"])
+    assert (root / f"run-{working}" / "app.py").read_text() == "print('hi')\n"
