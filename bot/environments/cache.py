@@ -9,7 +9,6 @@ than the age limit go first, then the least recently used until the total fits t
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -19,6 +18,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.file_locks import file_lock
 
 ENTRY = "entry.json"
 FORMAT = 1  # bumped when the layout of an entry changes: older entries are rebuilt
@@ -58,7 +59,7 @@ class EnvironmentCache:
         """A staging folder for `key`'s build, held under the key's lock; `commit` puts it in
         place. Leaving without a commit (a failed set-up) discards it."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with _locked(self.root / f".{key}.lock"):
+        with file_lock(self.root / f".{key}.lock", wait=True):
             staging = self.root / f".staging-{key[:16]}-{uuid.uuid4().hex[:8]}"
             staging.mkdir()
             try:
@@ -95,7 +96,7 @@ class EnvironmentCache:
                 continue
             if now - used_at <= self.max_age_seconds and total <= self.max_bytes:
                 continue
-            with _locked(self.root / f".{folder.name}.lock", wait=False) as held:
+            with file_lock(self.root / f".{folder.name}.lock", wait=False) as held:
                 if not held:
                     continue
                 total -= _size(folder)
@@ -122,18 +123,3 @@ def _size(folder: Path) -> int:
             except OSError:
                 pass
     return total
-
-
-@contextmanager
-def _locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
-    """Hold the lock file's exclusive lock; with `wait=False`, yield False if it is taken."""
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -13,13 +13,14 @@ in the work directory.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from bot.file_locks import file_lock
 
 # The advisory lock's first key: a namespace, so a run's id cannot meet another lock's.
 _RUNS = 0x72756E  # "run"
@@ -33,7 +34,7 @@ def driving(engine: Engine, run_id: int, *, lock_dir: Path) -> Iterator[bool]:
         with _advisory(engine, run_id) as held:
             yield held
     else:
-        with _flocked(lock_dir / f"run-{run_id}.lock") as held:
+        with file_lock(lock_dir / f"run-{run_id}.lock", wait=False) as held:
             yield held
 
 
@@ -50,18 +51,3 @@ def _advisory(engine: Engine, run_id: int) -> Iterator[bool]:
         finally:
             if held:
                 connection.execute(text("SELECT pg_advisory_unlock(:space, :run)"), key)
-
-
-@contextmanager
-def _flocked(path: Path) -> Iterator[bool]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
