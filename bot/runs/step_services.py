@@ -17,6 +17,7 @@ from bot.ports.forge import Forge
 from bot.prompts import PromptLibrary
 from bot.roster.models import Crew, Role
 from bot.runs.budget import budget_check
+from bot.runs.workspaces import workspace_of
 from bot.security.secrets import SecretScanner, redact_json
 from bot.settings import GITHUB_WEB_URL
 from bot.store.engine import Engine
@@ -63,7 +64,7 @@ class StepServices:
         return self.environments
 
     def workspace_dir(self, run_id: int) -> Path:
-        return self.work_root / f"run-{run_id}"
+        return workspace_of(self.work_root, run_id)
 
     def ledger(self, run_id: int, step: str, role: Role) -> Ledger:
         return Ledger(

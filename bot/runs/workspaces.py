@@ -17,12 +17,17 @@ from bot.store.engine import Engine
 from bot.store.run_locks import driving
 from bot.store.run_queries import states_of
 
-_FOLDER = re.compile(r"run-(\d+)")
+_FOLDER = re.compile(r"run-(\d+)")  # `workspace_of`'s name
 
 
 def workspaces_root(work_dir: Path) -> Path:
     """Where the runs' clones live under `REPOCREW_WORK_DIR`."""
     return work_dir / "workspaces"
+
+
+def workspace_of(root: Path, run_id: int) -> Path:
+    """Run `run_id`'s clone under `root`."""
+    return root / f"run-{run_id}"
 
 
 def sweep_ended(engine: Engine, root: Path) -> list[int]:
