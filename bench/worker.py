@@ -235,7 +235,9 @@ def noop_floor(count: int, work: Path) -> float:
     for _ in range(count):
         queue.enqueue(engine, kind="noop")
     started = time.perf_counter()
-    while (job := queue.claim(engine, worker_id="floor", lease_seconds=60)) is not None:
+    while (
+        job := queue.claim(engine, worker_id="floor", lease_seconds=60, workers_limit=5)
+    ) is not None:
         queue.complete(engine, job_id=job.id, worker_id="floor")
     took = time.perf_counter() - started
     engine.dispose()

@@ -77,7 +77,10 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How long a worker's claim on a job lasts unrenewed."
     )
     job_max_attempts: int = Field(
-        default=5, ge=1, description="Attempts before a failing job is marked dead."
+        default=5,
+        ge=1,
+        description="Attempts before a failing job is marked dead (read by the worker that "
+        "claims it, for every job not queued with a limit of its own).",
     )
     job_backoff_seconds: float = Field(
         default=2.0, gt=0, description="First retry delay; doubles with every attempt."

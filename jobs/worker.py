@@ -76,7 +76,10 @@ class Worker:
             self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
         )
         self.rounds = Rounds(
-            self.engine, worker_id=self.worker_id, lease_seconds=self.settings.job_lease_seconds
+            self.engine,
+            worker_id=self.worker_id,
+            lease_seconds=self.settings.job_lease_seconds,
+            workers_limit=self.settings.job_max_attempts,
         )
         # The feeder's: a job queued (here or, on PostgreSQL, anywhere), a job ended, or stop.
         self._bell = Doorbell()
@@ -122,6 +125,7 @@ class Worker:
             self.engine,
             worker_id=self.worker_id,
             lease_seconds=self.settings.job_lease_seconds,
+            workers_limit=self.settings.job_max_attempts,
             skip_kinds=self.jobs.skipping(),
         )
         if claimed is None or not self._admit([claimed], to_slot=False):

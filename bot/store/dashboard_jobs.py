@@ -33,7 +33,7 @@ class JobRow:
     kind: str
     state: str
     attempts: int
-    max_attempts: int
+    max_attempts: int  # 0: the worker's REPOCREW_JOB_MAX_ATTEMPTS (`queue.WORKERS_LIMIT`)
     delivery_id: int | None
     run_id: int | None
     args: dict[str, Any]

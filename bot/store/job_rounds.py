@@ -18,7 +18,13 @@ from sqlalchemy import Connection, Engine
 from bot.store.deliveries import StoredDelivery, read_deliveries
 from bot.store.job_statements import CLAIM_MANY, DONE_MANY, OUTCOME, ROUND_POSTGRES
 from bot.store.models import JobStatus, utcnow
-from bot.store.queue import ClaimedJob, claimed_job, mark_dead, outcome_values
+from bot.store.queue import (
+    ClaimedJob,
+    attempts_allowed,
+    claimed_job,
+    mark_dead,
+    outcome_values,
+)
 
 
 @dataclass(frozen=True)
@@ -44,10 +50,13 @@ class Rounds:
     (parsed and planned once), and a pooled connection loses its prepared statements at every
     rollback, which each read-only transaction of a handler ends with."""
 
-    def __init__(self, engine: Engine, *, worker_id: str, lease_seconds: float) -> None:
+    def __init__(
+        self, engine: Engine, *, worker_id: str, lease_seconds: float, workers_limit: int
+    ) -> None:
         self.engine = engine
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
+        self.workers_limit = workers_limit  # max attempts of a job queued without its own
         self._connection: Connection | None = None
 
     def __call__(
@@ -66,6 +75,7 @@ class Rounds:
                 want=want,
                 worker_id=self.worker_id,
                 lease_seconds=self.lease_seconds,
+                workers_limit=self.workers_limit,
                 backoff_seconds=backoff_seconds,
                 skip_kinds=skip_kinds,
             )
@@ -73,9 +83,8 @@ class Rounds:
             connection = self.engine.connect()
             self._connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            return _in_one_statement(
-                self._connection, ended, want, self.worker_id, self.lease_seconds, skip_kinds
-            )
+            claim = _Claim(self.worker_id, self.lease_seconds, self.workers_limit, skip_kinds)
+            return _in_one_statement(self._connection, ended, want, claim)
         except Exception:
             self.close(broken=True)  # the next round takes another connection
             raise
@@ -96,14 +105,19 @@ def settle_and_claim(
     want: int,
     worker_id: str,
     lease_seconds: float,
+    workers_limit: int,
     backoff_seconds: float,
     skip_kinds: Collection[str] = (),
 ) -> Round:
-    """Record `ended` and claim up to `want` jobs (none when 0), in one transaction."""
+    """Record `ended` and claim up to `want` jobs (none when 0), in one transaction.
+
+    `workers_limit`: the max attempts of a job queued without its own (REPOCREW_JOB_MAX_ATTEMPTS).
+    """
     now = utcnow()
+    claim = _Claim(worker_id, lease_seconds, workers_limit, skip_kinds)
     with engine.begin() as connection:
         statuses = _settle(connection, ended, worker_id, backoff_seconds, now)
-        claimed = _claim(connection, want, worker_id, lease_seconds, skip_kinds, now)
+        claimed = _claim(connection, want, claim, now)
     return Round(statuses, claimed)
 
 
@@ -129,47 +143,49 @@ def _settle(
     return statuses
 
 
-def _claim(
-    connection: Connection,
-    want: int,
-    worker_id: str,
-    lease_seconds: float,
-    skip_kinds: Collection[str],
-    now: datetime,
-) -> list[ClaimedJob]:
+@dataclass(frozen=True)
+class _Claim:
+    """Who claims, for how long, and the max attempts of a job queued without its own."""
+
+    worker_id: str
+    lease_seconds: float
+    workers_limit: int
+    skip_kinds: Collection[str]
+
+
+def _claim(connection: Connection, want: int, claim: _Claim, now: datetime) -> list[ClaimedJob]:
     if want <= 0:
         return []
     params = {
         "now": now,
-        "lease_until": now + timedelta(seconds=lease_seconds),
-        "owner": worker_id,
-        "skip_kinds": list(skip_kinds),
+        "lease_until": now + timedelta(seconds=claim.lease_seconds),
+        "owner": claim.worker_id,
+        "skip_kinds": list(claim.skip_kinds),
         "n": want,
     }
-    runnable = _runnable(connection, connection.execute(CLAIM_MANY, params), now)
+    limit = claim.workers_limit
+    runnable = _runnable(connection, connection.execute(CLAIM_MANY, params), limit, now)
     deliveries = read_deliveries(
         connection, [row.delivery_id for row in runnable if row.delivery_id is not None]
     )
-    return [claimed_job(row, deliveries.get(row.delivery_id)) for row in runnable]
+    return [claimed_job(row, deliveries.get(row.delivery_id), limit) for row in runnable]
 
 
 def _in_one_statement(
     connection: Connection,
     ended: Sequence[Ended],
     want: int,
-    worker_id: str,
-    lease_seconds: float,
-    skip_kinds: Collection[str],
+    claim: _Claim,
 ) -> Round:
     """The round as `ROUND_POSTGRES`, when every job ended well (a failure's retry time and
     error take the general path)."""
     now = utcnow()
     params = {
         "done": [one.job.id for one in ended],
-        "owner": worker_id,
+        "owner": claim.worker_id,
         "now": now,
-        "lease_until": now + timedelta(seconds=lease_seconds),
-        "skip_kinds": list(skip_kinds),
+        "lease_until": now + timedelta(seconds=claim.lease_seconds),
+        "skip_kinds": list(claim.skip_kinds),
         "n": max(want, 0),
     }
     rows = connection.execute(ROUND_POSTGRES, params).all()
@@ -177,16 +193,18 @@ def _in_one_statement(
     statuses: dict[int, JobStatus | None] = {
         one.job.id: JobStatus.DONE if one.job.id in recorded else None for one in ended
     }
-    runnable = _runnable(connection, (row for row in rows if row.part == "claimed"), now)
-    return Round(statuses, [claimed_job(row, _delivery_of(row)) for row in runnable])
+    limit = claim.workers_limit
+    claimed = (row for row in rows if row.part == "claimed")
+    runnable = _runnable(connection, claimed, limit, now)
+    return Round(statuses, [claimed_job(row, _delivery_of(row), limit) for row in runnable])
 
 
-def _runnable(connection: Connection, claimed: Iterable, now: datetime) -> list:
+def _runnable(connection: Connection, claimed: Iterable, workers_limit: int, now: datetime) -> list:
     """The claimed rows due first, less the crash-looping jobs, which are ended dead: only a
     job whose worker died every time has more attempts than it may, never a retried one."""
     runnable = []
     for row in sorted(claimed, key=lambda row: (row.run_after, row.id)):
-        if row.attempts <= row.max_attempts:
+        if row.attempts <= attempts_allowed(row, workers_limit):
             runnable.append(row)
         else:
             connection.execute(mark_dead(row.id, now))

@@ -33,6 +33,10 @@ from bot.store.wakeups import job_queued
 
 _job = Job.__table__  # type: ignore[attr-defined]
 
+# A job's stored `max_attempts` of 0: the worker's own limit (REPOCREW_JOB_MAX_ATTEMPTS) applies,
+# read when it claims the job, so the operator's setting governs every job not given its own.
+WORKERS_LIMIT = 0
+
 
 @dataclass(frozen=True)
 class ClaimedJob:
@@ -58,7 +62,7 @@ def enqueue(
     kind: str,
     args: dict[str, Any] | None = None,
     delivery_id: int | None = None,
-    max_attempts: int = 5,
+    max_attempts: int = WORKERS_LIMIT,
     run_after: datetime | None = None,
 ) -> int:
     now = utcnow()
@@ -88,31 +92,43 @@ def claim(
     *,
     worker_id: str,
     lease_seconds: float,
+    workers_limit: int,
     skip_kinds: Collection[str] = (),
 ) -> ClaimedJob | None:
     """Take the oldest runnable job (queued and due, or running with an expired lease).
 
+    `workers_limit`: the max attempts of a job queued without its own (REPOCREW_JOB_MAX_ATTEMPTS).
     `skip_kinds`: kinds this worker leaves to others (a quick lane skips the long crew runs).
     """
     with engine.begin() as connection:
-        return _claim_in(connection, worker_id, lease_seconds, skip_kinds)
+        return _claim_in(connection, worker_id, lease_seconds, workers_limit, skip_kinds)
 
 
-def claimed_job(row, delivery: StoredDelivery | None) -> ClaimedJob:
-    """The job a claim statement's row names (`delivery`: the one it came from, if any)."""
+def attempts_allowed(row, workers_limit: int) -> int:
+    """A claimed row's max attempts: its own, else (`WORKERS_LIMIT`) the worker's."""
+    return row.max_attempts or workers_limit
+
+
+def claimed_job(row, delivery: StoredDelivery | None, workers_limit: int) -> ClaimedJob:
+    """The job a claim statement's row names (`delivery`: the one it came from, if any;
+    `workers_limit`: the worker's max attempts, for a job queued without its own)."""
     return ClaimedJob(
         id=row.id,
         kind=row.kind,
         delivery_id=row.delivery_id,
         args=json.loads(row.args or "{}"),
         attempts=row.attempts,
-        max_attempts=row.max_attempts,
+        max_attempts=attempts_allowed(row, workers_limit),
         delivery=delivery,
     )
 
 
 def _claim_in(
-    connection: Connection, worker_id: str, lease_seconds: float, skip_kinds: Collection[str]
+    connection: Connection,
+    worker_id: str,
+    lease_seconds: float,
+    workers_limit: int,
+    skip_kinds: Collection[str],
 ) -> ClaimedJob | None:
     while True:
         now = utcnow()
@@ -127,11 +143,10 @@ def _claim_in(
         ).first()
         if row is None:
             return None
-        if row.attempts <= row.max_attempts:
+        if row.attempts <= attempts_allowed(row, workers_limit):
             delivery_id = row.delivery_id
-            return claimed_job(
-                row, None if delivery_id is None else read_delivery(connection, delivery_id)
-            )
+            delivery = None if delivery_id is None else read_delivery(connection, delivery_id)
+            return claimed_job(row, delivery, workers_limit)
         # Only a job whose worker died every time gets here: a crash loop, not a retry.
         connection.execute(mark_dead(row.id, now))
 

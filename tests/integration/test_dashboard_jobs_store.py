@@ -22,7 +22,7 @@ def _made(engine, count: int, *, kind: str = "housekeeping", **fields) -> list[i
 
 def _fail(engine, *, max_attempts: int) -> int:
     job_id = queue.enqueue(engine, kind="github.event", max_attempts=max_attempts)
-    job = queue.claim(engine, worker_id="w", lease_seconds=60)
+    job = queue.claim(engine, worker_id="w", lease_seconds=60, workers_limit=5)
     assert job is not None and job.id == job_id
     queue.fail(engine, job=job, worker_id="w", error="boom", backoff_seconds=3600)
     return job_id

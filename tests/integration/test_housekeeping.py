@@ -41,7 +41,9 @@ def _crew_jobs(engine) -> list[int]:
 
 
 def _housekeep(engine, database_url) -> None:
-    job = queue.claim(engine, worker_id="w", lease_seconds=30, skip_kinds=(CREW_RUN_JOB,))
+    job = queue.claim(
+        engine, worker_id="w", lease_seconds=30, workers_limit=5, skip_kinds=(CREW_RUN_JOB,)
+    )
     assert job is not None and job.kind == HOUSEKEEPING_JOB
     JOB_HANDLERS[HOUSEKEEPING_JOB](job, build_services(make_settings(database_url), engine))
 
@@ -87,7 +89,9 @@ def test_the_workspaces_of_ended_runs_are_removed_and_the_others_kept(
     (root / "notes").mkdir()  # not a run's: left alone
 
     queue.enqueue(engine, kind=HOUSEKEEPING_JOB)
-    job = queue.claim(engine, worker_id="w", lease_seconds=30, skip_kinds=(CREW_RUN_JOB,))
+    job = queue.claim(
+        engine, worker_id="w", lease_seconds=30, workers_limit=5, skip_kinds=(CREW_RUN_JOB,)
+    )
     with driving(engine, held, lock_dir=root) as holding:
         assert holding
         JOB_HANDLERS[HOUSEKEEPING_JOB](job, build_services(settings, engine))

@@ -26,33 +26,38 @@ def test_claim_takes_the_oldest_due_job_once(engine):
     second = queue.enqueue(engine, kind="b")
     queue.enqueue(engine, kind="later", run_after=utcnow() + timedelta(hours=1))
 
-    claimed = queue.claim(engine, worker_id="w1", lease_seconds=30)
+    claimed = queue.claim(engine, worker_id="w1", lease_seconds=30, workers_limit=5)
     assert claimed is not None and claimed.id == first and claimed.attempts == 1
-    again = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    again = queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5)
     assert again is not None and again.id == second
-    assert queue.claim(engine, worker_id="w3", lease_seconds=30) is None
+    assert queue.claim(engine, worker_id="w3", lease_seconds=30, workers_limit=5) is None
 
 
 def test_a_quick_lane_worker_leaves_the_skipped_kinds_to_others(engine):
     long_run = queue.enqueue(engine, kind="crew.run")
     post = queue.enqueue(engine, kind="slack.outbox")
 
-    quick = queue.claim(engine, worker_id="quick", lease_seconds=30, skip_kinds=("crew.run",))
+    quick = queue.claim(
+        engine, worker_id="quick", lease_seconds=30, workers_limit=5, skip_kinds=("crew.run",)
+    )
     assert quick is not None and quick.id == post
     assert (
-        queue.claim(engine, worker_id="quick", lease_seconds=30, skip_kinds=("crew.run",)) is None
+        queue.claim(
+            engine, worker_id="quick", lease_seconds=30, workers_limit=5, skip_kinds=("crew.run",)
+        )
+        is None
     )
-    main = queue.claim(engine, worker_id="main", lease_seconds=30)
+    main = queue.claim(engine, worker_id="main", lease_seconds=30, workers_limit=5)
     assert main is not None and main.id == long_run
 
 
 def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(engine):
     job_id = queue.enqueue(engine, kind="a")
-    claimed = queue.claim(engine, worker_id="dead-worker", lease_seconds=0.2)
+    claimed = queue.claim(engine, worker_id="dead-worker", lease_seconds=0.2, workers_limit=5)
     assert claimed is not None
-    assert queue.claim(engine, worker_id="w2", lease_seconds=30) is None
+    assert queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5) is None
     time.sleep(0.3)
-    taken = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    taken = queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5)
     assert taken is not None and taken.id == job_id and taken.attempts == 2
     assert not queue.complete(engine, job_id=job_id, worker_id="dead-worker")
     assert queue.complete(engine, job_id=job_id, worker_id="w2")
@@ -61,11 +66,11 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(engine):
 
 def test_renew_keeps_a_lease_alive(engine):
     job_id = queue.enqueue(engine, kind="a")
-    queue.claim(engine, worker_id="w1", lease_seconds=0.3)
+    queue.claim(engine, worker_id="w1", lease_seconds=0.3, workers_limit=5)
     for _ in range(3):
         time.sleep(0.15)
         assert queue.renew(engine, job_id=job_id, worker_id="w1", lease_seconds=0.3)
-    assert queue.claim(engine, worker_id="w2", lease_seconds=30) is None
+    assert queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5) is None
 
 
 def test_failures_back_off_exponentially_then_die_with_the_error(engine):
@@ -74,7 +79,7 @@ def test_failures_back_off_exponentially_then_die_with_the_error(engine):
     for attempt in (1, 2, 3):
         with engine.begin() as connection:  # make it due now, whatever the backoff said
             connection.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow()))
-        claimed = queue.claim(engine, worker_id="w", lease_seconds=30)
+        claimed = queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=5)
         assert claimed is not None and claimed.attempts == attempt
         before = utcnow()
         status = queue.fail(
@@ -87,39 +92,62 @@ def test_failures_back_off_exponentially_then_die_with_the_error(engine):
     assert status == JobStatus.DEAD
     assert row.status == JobStatus.DEAD and row.last_error == "boom 3"
     assert 9 < delays[0] < 11 and 19 < delays[1] < 21
-    assert queue.claim(engine, worker_id="w", lease_seconds=30) is None
+    assert queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=5) is None
 
 
 def test_a_job_whose_worker_always_dies_ends_dead(engine):
     job_id = queue.enqueue(engine, kind="a", max_attempts=2)
     for _ in range(2):
-        assert queue.claim(engine, worker_id="crashing", lease_seconds=0.05) is not None
+        assert (
+            queue.claim(engine, worker_id="crashing", lease_seconds=0.05, workers_limit=5)
+            is not None
+        )
         time.sleep(0.1)
-    assert queue.claim(engine, worker_id="w", lease_seconds=30) is None
+    assert queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=5) is None
     assert _job(engine, job_id).status == JobStatus.DEAD
+
+
+def test_a_job_queued_without_its_own_limit_takes_the_claiming_workers(engine):
+    job_id = queue.enqueue(engine, kind="a")
+    own = queue.enqueue(engine, kind="b", max_attempts=4)
+    claimed = queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=2)
+    assert claimed is not None and (claimed.id, claimed.max_attempts) == (job_id, 2)
+    assert queue.fail(engine, job=claimed, worker_id="w", error="x", backoff_seconds=0) == "queued"
+    other = queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=2)
+    assert other is not None and (other.id, other.max_attempts) == (own, 4)
+    again = queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=2)
+    assert again is not None and (again.id, again.attempts) == (job_id, 2)
+    assert queue.fail(engine, job=again, worker_id="w", error="y", backoff_seconds=0) == "dead"
+    # a worker that dies holding a job: its lease lapses, and the next claim counts the attempt
+    looping = queue.enqueue(engine, kind="c")
+    assert queue.claim(engine, worker_id="dies", lease_seconds=0.05, workers_limit=1) is not None
+    time.sleep(0.1)
+    assert queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=1) is None
+    assert _job(engine, looping).status == JobStatus.DEAD
 
 
 def test_release_gives_the_job_back_without_counting_the_attempt(engine):
     job_id = queue.enqueue(engine, kind="a")
-    queue.claim(engine, worker_id="w1", lease_seconds=30)
+    queue.claim(engine, worker_id="w1", lease_seconds=30, workers_limit=5)
     assert queue.release(engine, job_id=job_id, worker_id="w1")
-    claimed = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    claimed = queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5)
     assert claimed is not None and claimed.attempts == 1
 
 
 def test_defer_gives_the_job_back_for_later_without_counting_the_attempt(engine):
     job_id = queue.enqueue(engine, kind="a")
-    queue.claim(engine, worker_id="w1", lease_seconds=30)
+    queue.claim(engine, worker_id="w1", lease_seconds=30, workers_limit=5)
     assert not queue.defer(engine, job_id=job_id, worker_id="w2", seconds=60)  # not w2's
     assert queue.defer(engine, job_id=job_id, worker_id="w1", seconds=60)
     row = _job(engine, job_id)
     assert (row.status, row.attempts, row.lease_owner, row.lease_expires_at) == (
         JobStatus.QUEUED, 0, None, None,
     )  # fmt: skip
-    assert queue.claim(engine, worker_id="w2", lease_seconds=30) is None  # not due yet
+    # not due yet
+    assert queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5) is None
     with engine.begin() as connection:  # a minute on
         connection.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow()))
-    claimed = queue.claim(engine, worker_id="w2", lease_seconds=30)
+    claimed = queue.claim(engine, worker_id="w2", lease_seconds=30, workers_limit=5)
     assert claimed is not None and claimed.id == job_id and claimed.attempts == 1
 
 

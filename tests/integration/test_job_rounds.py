@@ -15,7 +15,7 @@ from bot.store.models import Delivery, Job, JobStatus, utcnow
 
 
 def _rounds(engine, worker: str = "w1") -> Rounds:
-    return Rounds(engine, worker_id=worker, lease_seconds=60)
+    return Rounds(engine, worker_id=worker, lease_seconds=60, workers_limit=5)
 
 
 def _job(engine, job_id: int):
@@ -85,6 +85,26 @@ def test_a_round_takes_expired_leases_first_and_ends_crash_loops(engine):
     assert {job.id for job in got.claimed + more.claimed} == {expired, fresh}
     dead = _job(engine, looping)
     assert dead.status == "dead" and "lease" in dead.last_error
+
+
+def test_a_job_queued_without_its_own_limit_takes_the_workers(engine):
+    fresh = queue.enqueue(engine, kind="k")
+    looping = queue.enqueue(engine, kind="k")  # the worker's limit: 1 attempt, spent
+    own = queue.enqueue(engine, kind="k", max_attempts=3)  # its own: 3, one spent
+    past = utcnow() - timedelta(minutes=5)
+    with engine.begin() as connection:
+        connection.execute(
+            update(Job)
+            .where(Job.id.in_([looping, own]))
+            .values(status="running", lease_owner="gone", lease_expires_at=past, attempts=1)
+        )
+    rounds = Rounds(engine, worker_id="w1", lease_seconds=60, workers_limit=1)
+    try:
+        got = rounds(ended=[], want=5, backoff_seconds=1).claimed
+    finally:
+        rounds.close()
+    assert {(job.id, job.max_attempts) for job in got} == {(fresh, 1), (own, 3)}
+    assert _job(engine, looping).status == "dead"
 
 
 def test_a_claimed_job_comes_with_its_delivery(engine):

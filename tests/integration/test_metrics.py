@@ -310,7 +310,7 @@ def test_the_store_families_say_what_the_store_holds(engine):
     queue.enqueue(engine, kind="test.ready", run_after=now - timedelta(seconds=5))
     queue.enqueue(engine, kind="test.later", run_after=now + timedelta(hours=1))
     claimed = queue.enqueue(engine, kind="test.claimed", run_after=now - timedelta(hours=2))
-    job = queue.claim(engine, worker_id="w", lease_seconds=60)
+    job = queue.claim(engine, worker_id="w", lease_seconds=60, workers_limit=5)
     assert job is not None and job.id == claimed  # the oldest due job: now running
     for seq, (role, model, tokens) in enumerate(
         [

@@ -155,7 +155,7 @@ def test_a_long_job_keeps_its_lease(engine, database_url):
     def slow(job, _services) -> None:
         for _ in range(4):  # 1.6 s: its unrenewed lease would have expired twice over
             time.sleep(0.4)
-            taken.append(queue.claim(engine, worker_id="thief", lease_seconds=30))
+            taken.append(queue.claim(engine, worker_id="thief", lease_seconds=30, workers_limit=5))
 
     worker = Worker(build_services(settings, engine), handlers={"slow": slow}, concurrency=2)
     slow_id = queue.enqueue(engine, kind="slow")

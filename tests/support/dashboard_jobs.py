@@ -37,7 +37,7 @@ def seed_jobs(engine: Engine, deliveries: dict[str, int], *, run_id: int) -> See
 
     def tried(kind: str, error: str | None, **fields) -> int:
         job_id = queue.enqueue(engine, kind=kind, **fields)
-        job = queue.claim(engine, worker_id="w-1", lease_seconds=60)
+        job = queue.claim(engine, worker_id="w-1", lease_seconds=60, workers_limit=5)
         assert job is not None and job.id == job_id
         if error is None:
             queue.complete(engine, job_id=job_id, worker_id="w-1")

@@ -17,6 +17,7 @@ from tests.support.dashboard_store import DASHBOARD_TOKEN, PLANTED, VOTES, seed
 from webhooks.app import create_app
 
 GHE_API = "https://ghe.example.com/api/v3"
+WORKERS_LIMIT = 7  # REPOCREW_JOB_MAX_ATTEMPTS: the limit of a job queued without its own
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -29,7 +30,9 @@ def seeded(request, tmp_path_factory):
         clients = {}
         for name, api in [("github", None), ("ghe", GHE_API)]:
             extra = {"github_api_url": api} if api else {}
-            settings = make_settings(url, dashboard_token=DASHBOARD_TOKEN, **extra)
+            settings = make_settings(
+                url, dashboard_token=DASHBOARD_TOKEN, job_max_attempts=WORKERS_LIMIT, **extra
+            )
             clients[name] = TestClient(create_app(settings, engine=engine)).__enter__()
             _log_in(clients[name])
         yield clients, ids
@@ -75,7 +78,7 @@ def test_the_jobs_page_lists_every_state_with_its_error_and_owner(seeded):
     assert "&lt;script&gt;" in dead and "<script>" not in dead
     assert f'#delivery-{ids.deliveries["d-1"]}"' in dead
     retrying = _row(html, f'data-job="{ids.jobs.retrying}"')
-    assert ">retrying<" in retrying and RETRY_ERROR.strip() in retrying and "1/5" in retrying
+    assert ">retrying<" in retrying and RETRY_ERROR.strip() in retrying and "1/7" in retrying
     done = _row(html, f'data-job="{ids.jobs.done}"')
     assert f'href="/dashboard/runs/{ids.done}"' in done and ">done<" in done
     assert ">queued<" in _row(html, f'data-job="{ids.jobs.queued}"')

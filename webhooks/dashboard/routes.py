@@ -143,7 +143,10 @@ def jobs(
     data = jobs_page(
         request.app.state.engine, redact=scanner(request).redact, state=state or None, before=before
     )
-    return page(request, "jobs.html", current="jobs", data=data, states=JOB_STATES)
+    limit = request.app.state.settings.job_max_attempts  # a job queued without its own
+    return page(
+        request, "jobs.html", current="jobs", data=data, states=JOB_STATES, workers_limit=limit
+    )
 
 
 @router.get("/jobs/{job_id}")
@@ -153,7 +156,8 @@ def job(request: Request, job_id: int) -> Response:
     data = job_page(request.app.state.engine, job_id, redact=scanner(request).redact)
     if data is None:
         return page(request, "missing.html", status=404, what=f"job {job_id}")
-    return page(request, "job.html", current="jobs", data=data)
+    limit = request.app.state.settings.job_max_attempts
+    return page(request, "job.html", current="jobs", data=data, workers_limit=limit)
 
 
 @router.get("/login")
