@@ -14,6 +14,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 PING_AFTER_IDLE_SECONDS = 1.0
+# The execution option `reading` sets on SQLite: its transaction begins deferred, not IMMEDIATE.
+READS_ONLY = "repocrew_reads_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -55,9 +57,12 @@ def make_engine(url: str, *, threads: int = 8) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(connection):  # pragma: no cover - trivial
-            # Take the write lock up front: no deadlock-prone read-to-write upgrades.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(connection):  # pragma: no cover - trivial
+            # A transaction that may write takes the write lock up front: no deadlock-prone
+            # read-to-write upgrades. Reads alone (`reading`) begin deferred: in WAL mode they
+            # read their snapshot beside the writer instead of queueing for its lock.
+            reads_only = connection.get_execution_options().get(READS_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(url, pool_size=threads + SPARE_CONNECTIONS, max_overflow=10)
@@ -110,12 +115,15 @@ def reading(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
     stayed prepared. Under READ COMMITTED each statement of a transaction took its own
     snapshot anyway. `snapshot`: every read sees the store as the first one did (a report that
     adds up several tables), a REPEATABLE READ transaction on PostgreSQL. On SQLite a read is
-    always in a transaction, and a transaction is a snapshot.
+    always in a transaction, and a transaction is a snapshot; it begins deferred, so it never
+    waits for the writer.
     """
     with engine.connect() as connection:
         if engine.dialect.name != "sqlite":
             level = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
             connection = connection.execution_options(isolation_level=level)
+        else:
+            connection = connection.execution_options(**{READS_ONLY: True})
         yield connection
 
 
