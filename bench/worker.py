@@ -82,7 +82,7 @@ def corpus_deliveries() -> list[tuple[str, str, str]]:
 def store_deliveries(database_url: str, count: int) -> None:
     """Store `count` deliveries with their jobs as the intake does; returns when committed."""
     examples = corpus_deliveries()
-    writer = IntakeWriter(make_engine(database_url), max_attempts=5)
+    writer = IntakeWriter(make_engine(database_url))
     incoming = [
         IncomingDelivery(
             source="github",

@@ -144,7 +144,6 @@ class Wiring:
             environments=self.environments,
             repo_map_chars=self.settings.repo_map_chars,
             bwrap=self.settings.sandbox_bwrap,
-            job_max_attempts=self.settings.job_max_attempts,
             web_url=github_web_url(self.settings),
         )
 

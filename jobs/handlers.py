@@ -63,7 +63,7 @@ def _housekeeping(_job: ClaimedJob, services: Services) -> None:
     engine = services.engine
     removed = queue.delete_finished(engine, before=services.clock() - DONE_JOB_RETENTION)
     log.info("housekeeping removed %d finished jobs", removed)
-    orphans = requeue_orphaned_runs(engine, max_attempts=services.settings.job_max_attempts)
+    orphans = requeue_orphaned_runs(engine)
     if orphans:
         log.warning("housekeeping queued runs left without a job: %s", orphans)
     swept = sweep_ended(engine, workspaces_root(services.settings.work_dir))

@@ -70,7 +70,7 @@ def create_app(
             intake.stop()
             wiring.close()
 
-    intake = IntakeWriter(engine, max_attempts=settings.job_max_attempts)
+    intake = IntakeWriter(engine)
     app = RepocrewApp(title="repocrew", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine

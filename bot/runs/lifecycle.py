@@ -76,19 +76,13 @@ def _is_url(repo: str) -> bool:
     return "://" in repo or re.match(r"^[\w.-]+@[\w.-]+:", repo) is not None
 
 
-def queue_run(engine: Engine, run_id: int, *, max_attempts: int) -> int:
-    """Queue the job that drives a run; one job carries it until it waits or ends.
-
-    `max_attempts`: the operator's REPOCREW_JOB_MAX_ATTEMPTS (killed attempts count too).
-    """
-    return queue.enqueue(
-        engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=max_attempts
-    )
+def queue_run(engine: Engine, run_id: int) -> int:
+    """Queue the job that drives a run; one job carries it until it waits or ends. Its
+    attempts (killed ones count too) are the claiming worker's REPOCREW_JOB_MAX_ATTEMPTS."""
+    return queue.enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id})
 
 
-def requeue_orphaned_runs(
-    engine: Engine, *, idle_for: timedelta = ORPHAN_AFTER, max_attempts: int = 5
-) -> list[int]:
+def requeue_orphaned_runs(engine: Engine, *, idle_for: timedelta = ORPHAN_AFTER) -> list[int]:
     """Queue a job for each working run that has none (returns their ids).
 
     A run is created and its job queued in two steps; a process killed between them leaves a
@@ -105,7 +99,7 @@ def requeue_orphaned_runs(
     driven = {args.get("run_id") for args in queue.pending_args(engine, kind=CREW_RUN_JOB)}
     orphans = sorted(candidates - driven)
     for run_id in orphans:
-        queue_run(engine, run_id, max_attempts=max_attempts)
+        queue_run(engine, run_id)
     return orphans
 
 

@@ -95,9 +95,7 @@ def wait_for_answer(services: StepServices, run: Run, question: Question) -> Run
     return RunState(get_run(services.engine, run.id or 0).state)
 
 
-def answer_from_human(
-    engine: Engine, run_id: int, *, answer: str, by: str, via: str, max_attempts: int = 5
-) -> bool:
+def answer_from_human(engine: Engine, run_id: int, *, answer: str, by: str, via: str) -> bool:
     """A writer's reply answers the run's open question and resumes the run; False when there
     was nothing to answer or resume (a redelivery, a run no longer waiting)."""
     question = stored.newest_human_question(engine, run_id)
@@ -107,12 +105,10 @@ def answer_from_human(
         stored.answer_question(
             engine, question_id=question.id or 0, answer=answer, answered_by=by, answered_via=via
         )
-    return resume_if_answered(engine, run_id, max_attempts=max_attempts)
+    return resume_if_answered(engine, run_id)
 
 
-def resume_if_answered(
-    engine: Engine, run_id: int, *, queue: bool = True, max_attempts: int = 5
-) -> bool:
+def resume_if_answered(engine: Engine, run_id: int, *, queue: bool = True) -> bool:
     """A run waiting on an answered question goes back to the state that asked (queued for a
     worker unless the caller drives it); conditional, so it happens once."""
     run = get_run(engine, run_id)
@@ -132,7 +128,7 @@ def resume_if_answered(
     except StaleRun:
         return False
     if queue:
-        queue_run(engine, run_id, max_attempts=max_attempts)
+        queue_run(engine, run_id)
     return True
 
 

@@ -46,8 +46,6 @@ class StepServices:
     repo_map_chars: int = 0
     # The bubblewrap the sandbox runs (`REPOCREW_SANDBOX_BWRAP`, given by the wiring).
     bwrap: str = "bwrap"
-    # Attempts of a run's job this step queues (`REPOCREW_JOB_MAX_ATTEMPTS`, given by the wiring).
-    job_max_attempts: int = 5
     repository: str | None = None
     # The files each step's agents read (step key → paths), kept with the step's result.
     files_read: dict[str, list[str]] = field(default_factory=dict)

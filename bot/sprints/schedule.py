@@ -180,7 +180,7 @@ def _give_run(
             config=crew_snapshot(crew),
         )
     if stored.claim_task_run(engine, sprint_id=sprint.id or 0, key=task.key, run_id=run_id):
-        queue_run(engine, run_id, max_attempts=services.settings.job_max_attempts)
+        queue_run(engine, run_id)
         log.info("sprint %s: task %s runs as run %s", sprint.id, task.key, run_id)
     elif made:  # another pass gave the task its run first: this one never starts
         stop_run(engine, run_id, reason=f"sprint {sprint.id}: task {task.key} has its run")

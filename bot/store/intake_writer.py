@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from bot.store.engine import is_sqlite
 from bot.store.models import DeliveryOutcome, JobStatus, utcnow
+from bot.store.queue import WORKERS_LIMIT
 from bot.store.wakeups import job_queued
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,10 @@ class IntakeWriter:
         self,
         engine: Engine,
         *,
-        max_attempts: int,
         max_batch: int = 512,
         checkpoint_seconds: float = 2.0,
     ) -> None:
         self._engine = engine
-        self._max_attempts = max_attempts
         self._max_batch = max_batch
         self._sqlite = is_sqlite(str(engine.url))
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -178,7 +177,8 @@ class IntakeWriter:
             job_params: list = []
             for key, row_id in stored.items():
                 if unique[key].job_kind:
-                    job_params += [unique[key].job_kind, row_id, self._max_attempts]
+                    # its attempts: the claiming worker's REPOCREW_JOB_MAX_ATTEMPTS
+                    job_params += [unique[key].job_kind, row_id, WORKERS_LIMIT]
                     job_params += [stamp, stamp, stamp]
             if job_params:
                 job_row = f"({mark}, {mark}, '{{}}', '{JobStatus.QUEUED.value}', 0, "

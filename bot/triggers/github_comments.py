@@ -68,7 +68,7 @@ def _go(services: Services, gateway: RepoGateway, payload: dict[str, Any], _comm
             reason=f"/crew go by {payload['sender']['login']}",
             mode="full",
         )
-        queue_run(services.engine, run.id, max_attempts=services.settings.job_max_attempts)
+        queue_run(services.engine, run.id)
     else:
         reply(gateway, payload, _on_it(run))
 

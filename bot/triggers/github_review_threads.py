@@ -93,7 +93,6 @@ def _send_coder(
         crew_run,
         key=key,
         feedback=feedback,
-        max_attempts=services.settings.job_max_attempts,
     )
     sent = sent or key in outputs(services.engine, crew_run.id)  # a redelivery: sent before
     login = feedback["reviewer"]

@@ -29,5 +29,4 @@ def review_submitted(payload: dict[str, Any], services: Services) -> None:
         run,
         key=f"human-{review['id']}",
         feedback=feedback,
-        max_attempts=services.settings.job_max_attempts,
     )

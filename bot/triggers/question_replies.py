@@ -53,7 +53,6 @@ def answered_on_github(payload: dict[str, Any], services: Services) -> None:
         answer=str(comment.get("body") or ""),
         by=login,
         via="github",
-        max_attempts=services.settings.job_max_attempts,
     )
 
 
@@ -99,5 +98,4 @@ def answered_in_slack(body: dict, services: Services) -> None:
         answer=str(event.get("text") or ""),
         by=asker.login or str(user),
         via="slack",
-        max_attempts=services.settings.job_max_attempts,
     )

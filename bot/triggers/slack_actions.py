@@ -46,8 +46,7 @@ def stop(asker: Asker, run: Run, *, in_thread: bool) -> None:
 def send_back(asker: Asker, run: Run, *, key: str, feedback: str, in_thread: bool) -> None:
     """A Slack user's change request sends a waiting run back to the coder."""
     content = {"reviewer": asker.login, "body": feedback, "slack_user": asker.user}
-    tries = asker.services.settings.job_max_attempts
-    if not request_changes(asker.engine, run, key=key, feedback=content, max_attempts=tries):
+    if not request_changes(asker.engine, run, key=key, feedback=content):
         asker.tell(f"Run {run.id} is `{run.state}`, not waiting for you: nothing was sent.")
         return
     settle_decision(asker.engine, run, f"<@{asker.user}> asked for changes.")

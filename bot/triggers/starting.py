@@ -169,7 +169,7 @@ def start_run(
     if run_id is None:
         log.info("%s#%s already has a run: nothing started", request.repo, request.number)
         return None
-    queue_run(services.engine, run_id, max_attempts=services.settings.job_max_attempts)
+    queue_run(services.engine, run_id)
     log.info("run %s queued for %s#%s (%s)", run_id, request.repo, request.number, mode)
     return run_id
 
@@ -201,9 +201,7 @@ def start_github_run(
     return start_run(services, gateway, request, mode=mode, crew=crew, if_idle=if_idle)
 
 
-def request_changes(
-    engine: Engine, run: Any, *, key: str, feedback: dict[str, Any], max_attempts: int
-) -> bool:
+def request_changes(engine: Engine, run: Any, *, key: str, feedback: dict[str, Any]) -> bool:
     """A human's feedback sends a waiting run back to the coder; False when nothing changed.
 
     `key` names the feedback (a review id, a Slack view id), so a redelivery records it once.
@@ -221,5 +219,5 @@ def request_changes(
         reason=f"changes requested by {feedback['reviewer']}",
         fix_rounds=0,
     )
-    queue_run(engine, run.id, max_attempts=max_attempts)
+    queue_run(engine, run.id)
     return True

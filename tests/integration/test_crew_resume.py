@@ -77,7 +77,7 @@ def test_a_killed_worker_resumes_without_duplicates(
         engine, crew=load_crew(None), repo=bare, task=crew_script.TASK_BODY,
         title=crew_script.TASK_TITLE,
     )  # fmt: skip
-    queue_run(engine, run_id, max_attempts=5)
+    queue_run(engine, run_id)
 
     doomed = _worker(settings, CRASHES[state])
     assert doomed.wait(timeout=90) == -9, "the worker should have been killed"

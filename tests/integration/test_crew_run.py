@@ -340,7 +340,7 @@ def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
 
     set_flag(engine, name=SPEND_LIMIT_FLAG, value="the account is over its spend limit")
     run_id = start(engine, tmp_path)
-    queue_run(engine, run_id, max_attempts=5)
+    queue_run(engine, run_id)
 
     assert Worker(build_services(crew_settings, engine), worker_id="w").run_until_idle() == 1
 
@@ -355,14 +355,15 @@ def test_a_paused_run_keeps_its_place_instead_of_dying_in_the_queue(
 def test_a_run_another_job_drives_is_left_to_it_and_looked_at_again(
     engine, crew_settings, tmp_path
 ):
-    from bot.runs.lifecycle import queue_run
+    from bot.runs.lifecycle import CREW_RUN_JOB
+    from bot.store import queue
     from bot.store.models import Job
     from bot.store.run_locks import driving
     from bot.wiring import build_services
     from jobs.worker import Worker
 
     run_id = start(engine, tmp_path)
-    queue_run(engine, run_id, max_attempts=7)
+    queue.enqueue(engine, kind=CREW_RUN_JOB, args={"run_id": run_id}, max_attempts=7)
     services = build_services(crew_settings, engine)
 
     with driving(engine, run_id, lock_dir=services.step_services(run_id).work_root) as held:

@@ -135,9 +135,7 @@ def test_the_crew_never_pushes_to_a_fork(engine, database_url, hub_and_model, tm
     refs = {name: hub.repo(name).git.refs("refs/heads/") for name in (REPO, "forker/shop")}
 
     feedback = {"reviewer": "octocat", "body": "Please fix the factor."}
-    assert request_changes(
-        engine, get_run(engine, run_id), key="human-1", feedback=feedback, max_attempts=5
-    )
+    assert request_changes(engine, get_run(engine, run_id), key="human-1", feedback=feedback)
     state = drive(services, run_id)
 
     assert state.value == "failed"

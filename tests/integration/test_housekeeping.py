@@ -51,7 +51,7 @@ def _housekeep(engine, database_url) -> None:
 def test_a_run_left_without_its_job_gets_one_back_once(engine, database_url):
     orphan = _start(engine, "a run whose starter died before queueing it")
     driven = _start(engine, "a run with its job")
-    queue_run(engine, driven, max_attempts=5)
+    queue_run(engine, driven)
     ended = _start(engine, "a run that ended")
     fail_run(engine, ended, reason="gone")
     fresh = _start(engine, "a run being started right now")

@@ -52,7 +52,7 @@ def _acted_on(corpus) -> list[IncomingDelivery]:
 
 
 def _store(engine, deliveries: list[IncomingDelivery]) -> None:
-    writer = IntakeWriter(engine, max_attempts=1)
+    writer = IntakeWriter(engine)
 
     async def record_all() -> None:
         await asyncio.gather(*(writer.record(d) for d in deliveries))

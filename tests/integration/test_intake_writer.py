@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from bot.store.engine import make_engine
 from bot.store.intake_writer import IncomingDelivery, IntakeWriter, Receipt, StoreUnavailable
 from bot.store.models import Delivery, Job
+from bot.store.queue import WORKERS_LIMIT
 from tests.conftest import GITHUB_SECRET
 from tests.support.signing import github_headers
 from tests.support.store import count_rows
@@ -31,7 +32,7 @@ async def _record_all(writer: IntakeWriter, deliveries: list[IncomingDelivery]) 
 
 
 def test_concurrent_deliveries_are_committed_together_and_deduplicated(engine):
-    writer = IntakeWriter(engine, max_attempts=3)
+    writer = IntakeWriter(engine)
     writer.start()
     try:
         deliveries = [
@@ -49,13 +50,13 @@ def test_concurrent_deliveries_are_committed_together_and_deduplicated(engine):
     assert count_rows(engine) == (203, 202)
     with engine.connect() as connection:
         jobs = connection.execute(select(Job.max_attempts, Job.status).distinct()).all()
-    assert jobs == [(3, "queued")]
+    assert jobs == [(WORKERS_LIMIT, "queued")]  # the claiming worker's REPOCREW_JOB_MAX_ATTEMPTS
 
 
 def test_a_row_the_store_refuses_fails_alone(engine, database_url):
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite does not enforce VARCHAR lengths; the endpoint bounds them anyway")
-    writer = IntakeWriter(engine, max_attempts=3)
+    writer = IntakeWriter(engine)
     writer.start()
     try:
         receipts = asyncio.run(
@@ -70,7 +71,7 @@ def test_a_row_the_store_refuses_fails_alone(engine, database_url):
 
 def test_an_unreachable_store_is_reported_not_acknowledged(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
-    writer = IntakeWriter(engine, max_attempts=3)
+    writer = IntakeWriter(engine)
     writer.start()
     try:
         with pytest.raises(StoreUnavailable):
@@ -94,4 +95,4 @@ def test_a_broken_store_answers_503_and_keeps_nothing(client, engine):
 
 def test_recording_before_start_is_refused(engine):
     with pytest.raises(StoreUnavailable):
-        asyncio.run(IntakeWriter(engine, max_attempts=1).record(_delivery("a")))
+        asyncio.run(IntakeWriter(engine).record(_delivery("a")))

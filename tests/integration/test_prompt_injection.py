@@ -469,7 +469,7 @@ def _run_case(lab: Lab, case: Case, engine, settings) -> int:
         assert state == "awaiting_human", get_run(engine, run_id).reason
         feedback = {"reviewer": "octocat", "body": case.human_comment}
         run = get_run(engine, run_id)
-        assert request_changes(engine, run, key="human-1", feedback=feedback, max_attempts=5)
+        assert request_changes(engine, run, key="human-1", feedback=feedback)
         _drive(engine, settings, run_id)
     poster = build_services(settings, engine).slack_poster()
     drain_job(engine, settings, poster=poster)  # what the crew queued for Slack, posted

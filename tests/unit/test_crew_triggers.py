@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.models import Job, Run
+from bot.store.queue import WORKERS_LIMIT
 from bot.store.runs import get_run, outputs
 from bot.triggers.commands import Command, parse_command
 from bot.triggers.github_deliveries import router
@@ -72,9 +73,7 @@ def gateway() -> FakeGateway:
 
 @pytest.fixture
 def settings(tmp_path: Path):
-    return make_settings(  # not the queue's default of 5: jobs queued here must carry it
-        f"sqlite:///{tmp_path / 'store.db'}", crew_file=tmp_path / "none.toml", job_max_attempts=9
-    )
+    return make_settings(f"sqlite:///{tmp_path / 'store.db'}", crew_file=tmp_path / "none.toml")
 
 
 def user(login: str, kind: str = "User") -> dict[str, Any]:
@@ -198,7 +197,8 @@ def test_plan_then_go_continues_the_same_run(engine, gateway, services):
 
     after = get_run(engine, run.id)
     assert (after.state, after.mode) == ("coding", "full") and len(runs(engine)) == 1
-    assert attempts_allowed(engine) == [9, 9]  # the plan's job and the go's, as configured
+    # the plan's job and the go's: the claiming worker's REPOCREW_JOB_MAX_ATTEMPTS applies
+    assert attempts_allowed(engine) == [WORKERS_LIMIT, WORKERS_LIMIT]
 
 
 def test_stop_and_status(engine, gateway, services):
@@ -248,7 +248,7 @@ def test_a_humans_changes_requested_sends_the_coder_back(engine, gateway, servic
     assert outputs(engine, run_id) == {
         "human-321": {"reviewer": "maintainer", "body": "Handle None too."}
     }
-    assert attempts_allowed(engine) == [9]  # the operator's REPOCREW_JOB_MAX_ATTEMPTS
+    assert attempts_allowed(engine) == [WORKERS_LIMIT]  # the worker's REPOCREW_JOB_MAX_ATTEMPTS
 
 
 @pytest.mark.parametrize(

@@ -207,6 +207,6 @@ def follow_up(services: StepServices, run: Run) -> int | None:
         config=json.loads(run.config),
         mode=AUTO,
     )
-    queue_run(services.engine, run_id, max_attempts=services.job_max_attempts)
+    queue_run(services.engine, run_id)
     log.info("run %s queued: %s#%s moved during run %s", run_id, run.repo, number, run.id)
     return run_id
