@@ -44,6 +44,7 @@ _CLAIMED_COLUMNS = (
     _job.c.delivery_id,
     _job.c.args,
     _job.c.attempts,
+    _job.c.failures,
     _job.c.max_attempts,
 )
 
@@ -97,7 +98,7 @@ def _claim() -> ColumnElement:
 
 
 def _outcome() -> ColumnElement:
-    """Parameters: job_id, owner, now, new_status, finished, error, retry_at.
+    """Parameters: job_id, owner, now, new_status, finished, error, retry_at, failures.
 
     Only while the job is still this worker's; `error` and `retry_at` keep the row's values
     when None (a job done keeps its last attempt's error; one done or dead keeps its time).
@@ -119,6 +120,7 @@ def _outcome() -> ColumnElement:
                 bindparam("error", type_=_job.c.last_error.type), _job.c.last_error
             ),
             run_after=func.coalesce(_at("retry_at"), _job.c.run_after),
+            failures=bindparam("failures", type_=Integer),
         )
     )
 
@@ -216,15 +218,16 @@ WITH done AS (
     UPDATE job SET status = '{JobStatus.RUNNING.value}', lease_owner = :owner,
         lease_expires_at = :lease_until, attempts = attempts + 1, updated_at = :now
     WHERE id IN (SELECT id FROM picked)
-    RETURNING id, kind, delivery_id, args, attempts, max_attempts, run_after
+    RETURNING id, kind, delivery_id, args, attempts, failures, max_attempts, run_after
 )
 SELECT 'done' AS part, id, NULL AS kind, NULL AS delivery_id, NULL AS args,
-    NULL AS attempts, NULL AS max_attempts, NULL AS run_after, NULL AS source,
+    NULL AS attempts, NULL AS failures, NULL AS max_attempts, NULL AS run_after, NULL AS source,
     NULL AS guid, NULL AS installation_id, NULL AS event, NULL AS action, NULL AS payload
 FROM done
 UNION ALL
-SELECT 'claimed', c.id, c.kind, c.delivery_id, c.args, c.attempts, c.max_attempts,
-    c.run_after, d.source, d.delivery_id, d.installation_id, d.event, d.action, d.payload
+SELECT 'claimed', c.id, c.kind, c.delivery_id, c.args, c.attempts, c.failures,
+    c.max_attempts, c.run_after, d.source, d.delivery_id, d.installation_id, d.event, d.action,
+    d.payload
 FROM claimed AS c LEFT JOIN delivery AS d ON d.id = c.delivery_id
 """
     ).bindparams(

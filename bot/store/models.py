@@ -83,6 +83,8 @@ class Job(SQLModel, table=True):
     args: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     status: str = Field(default=JobStatus.QUEUED, max_length=16)
     attempts: int = 0
+    # The attempts that failed (a worker dying holding the job is no failure): the backoff's.
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     max_attempts: int = 0  # 0: the worker's REPOCREW_JOB_MAX_ATTEMPTS decides (queue.WORKERS_LIMIT)
     run_after: datetime = Field(default_factory=utcnow)
     lease_owner: str | None = Field(default=None, max_length=128)

@@ -49,6 +49,7 @@ class ClaimedJob:
     # Its delivery, read with the claim (its handler and log lines need it); None when the job
     # has none, or the row is gone (the handler then says so).
     delivery: StoredDelivery | None = None
+    failures: int = 0  # attempts before this one that failed (not those lost with a worker)
 
     @property
     def origin(self) -> dict[str, Any] | None:
@@ -120,6 +121,7 @@ def claimed_job(row, delivery: StoredDelivery | None, workers_limit: int) -> Cla
         attempts=row.attempts,
         max_attempts=attempts_allowed(row, workers_limit),
         delivery=delivery,
+        failures=row.failures,
     )
 
 
@@ -211,14 +213,17 @@ def outcome_values(
     job: ClaimedJob, error: str | None, backoff_seconds: float, now: datetime
 ) -> tuple[dict[str, Any], JobStatus]:
     """The parameters of `OUTCOME` once this attempt ends: done, queued again after a
-    backoff, or dead."""
+    backoff, or dead.
+
+    The backoff doubles with each failure, not each attempt: attempts lost with a dying worker
+    count towards the job's end (a crash loop) but are no reason to wait longer."""
     values: dict[str, Any] = {"now": now, "error": None, "retry_at": None, "finished": now}
     if error is None:
-        return values | {"new_status": JobStatus.DONE}, JobStatus.DONE
-    values["error"] = error[-8000:]
+        return values | {"new_status": JobStatus.DONE, "failures": job.failures}, JobStatus.DONE
+    values |= {"error": error[-8000:], "failures": job.failures + 1}
     if job.attempts >= job.max_attempts:
         return values | {"new_status": JobStatus.DEAD}, JobStatus.DEAD
-    delay = backoff_delay(job.attempts, backoff_seconds)
+    delay = backoff_delay(job.failures + 1, backoff_seconds)
     retry_at = now + timedelta(seconds=delay)
     values |= {"new_status": JobStatus.QUEUED, "retry_at": retry_at, "finished": None}
     return values, JobStatus.QUEUED

@@ -95,6 +95,28 @@ def test_failures_back_off_exponentially_then_die_with_the_error(engine):
     assert queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=5) is None
 
 
+def test_attempts_lost_with_dying_workers_do_not_lengthen_the_backoff(engine):
+    job_id = queue.enqueue(engine, kind="a", max_attempts=10)
+    for _ in range(3):  # three workers die holding it
+        assert queue.claim(engine, worker_id="dies", lease_seconds=0.05, workers_limit=5)
+        time.sleep(0.1)
+    delays = []
+    for failure in (1, 2):
+        with engine.begin() as connection:  # make it due now, whatever the backoff said
+            connection.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow()))
+        claimed = queue.claim(engine, worker_id="w", lease_seconds=30, workers_limit=5)
+        assert claimed is not None and (claimed.attempts, claimed.failures) == (
+            3 + failure,
+            failure - 1,
+        )
+        before = utcnow()
+        queue.fail(engine, job=claimed, worker_id="w", error="boom", backoff_seconds=10)
+        delays.append((_job(engine, job_id).run_after - before).total_seconds())
+    # the first failure waits the base, the second twice that (not 2^3 and 2^4 times the base)
+    assert 9 < delays[0] < 11 and 19 < delays[1] < 21
+    assert _job(engine, job_id).failures == 2
+
+
 def test_a_job_whose_worker_always_dies_ends_dead(engine):
     job_id = queue.enqueue(engine, kind="a", max_attempts=2)
     for _ in range(2):
