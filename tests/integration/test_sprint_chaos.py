@@ -55,6 +55,7 @@ from tests.support.chaos import Forker
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.fleet,  # processes killed at random: beside the other chaos test, not the rest
     pytest.mark.skipif(
         not sandbox_status().available, reason=f"no sandbox: {sandbox_status().reason}"
     ),
