@@ -1,8 +1,8 @@
 """job failures: how many attempts failed, apart from those a dying worker lost
 
 A retry waited `base × 2^(attempts − 1)`, and `attempts` counts the attempts of workers that
-died holding the job too. After a few killed workers, one real failure waited minutes (two
-seconds after seven kills: over four minutes). The backoff now doubles with each failure only;
+died holding the job too. After a few killed workers, one real failure waited minutes (with
+a base of 2 s, over four minutes after seven kills). The backoff now doubles with each failure only;
 the attempts still end a crash-looping job.
 
 Revision ID: 0015
