@@ -33,6 +33,7 @@ class JobRow:
     kind: str
     state: str
     attempts: int
+    failures: int  # the attempts that failed (the others ended well, run now, or were lost)
     max_attempts: int  # 0: the worker's REPOCREW_JOB_MAX_ATTEMPTS (`queue.WORKERS_LIMIT`)
     delivery_id: int | None
     run_id: int | None
@@ -71,6 +72,7 @@ def _row(row: Any) -> JobRow:
         kind=row.kind,
         state=job_state(row.status, row.last_error is not None),
         attempts=row.attempts,
+        failures=row.failures,
         max_attempts=row.max_attempts,
         delivery_id=row.delivery_id,
         run_id=run_id if isinstance(run_id, int) and not isinstance(run_id, bool) else None,

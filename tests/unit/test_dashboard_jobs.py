@@ -105,7 +105,11 @@ def test_a_dead_jobs_page_shows_its_whole_error_escaped_and_redacted(seeded):
     assert "handle(delivery)" in error and "&lt;script&gt;x&lt;/script&gt;" in error
     assert INSTALLATION_TOKEN not in html and "[REDACTED:" in error
     assert f'href="/dashboard/deliveries?before={ids.deliveries["d-1"] + 1}#delivery-' in html
+    assert '<dd id="job-attempts">1 of 1, 1 failed</dd>' in html
+    retrying = clients["github"].get(f"/dashboard/jobs/{ids.jobs.retrying}").text
+    assert '<dd id="job-attempts">1 of 7, 1 failed</dd>' in retrying  # the worker's limit
     done = clients["github"].get(f"/dashboard/jobs/{ids.jobs.done}").text
+    assert '<dd id="job-attempts">1 of 7, 0 failed</dd>' in done
     assert "None: the job has not failed." in done and f"/dashboard/runs/{ids.done}" in done
 
 
