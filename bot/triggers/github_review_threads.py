@@ -88,12 +88,7 @@ def _send_coder(
 ) -> None:
     """The coder is sent (once per reply) and the thread told so, or told why not now."""
     key = f"human-thread-{thread.reply.id}"
-    sent = request_changes(
-        services.engine,
-        crew_run,
-        key=key,
-        feedback=feedback,
-    )
+    sent = request_changes(services.engine, crew_run, key=key, feedback=feedback)
     sent = sent or key in outputs(services.engine, crew_run.id)  # a redelivery: sent before
     login = feedback["reviewer"]
     body = fix_queued_body(login, crew_run.id) if sent else fix_busy_body(login, crew_run.id)

@@ -24,9 +24,4 @@ def review_submitted(payload: dict[str, Any], services: Services) -> None:
     if not may_steer(gateway_of(services, payload), sender):
         return
     feedback = {"reviewer": sender["login"], "body": review.get("body") or ""}
-    request_changes(
-        services.engine,
-        run,
-        key=f"human-{review['id']}",
-        feedback=feedback,
-    )
+    request_changes(services.engine, run, key=f"human-{review['id']}", feedback=feedback)

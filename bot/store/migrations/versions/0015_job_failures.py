@@ -2,8 +2,8 @@
 
 A retry waited `base × 2^(attempts − 1)`, and `attempts` counts the attempts of workers that
 died holding the job too. After a few killed workers, one real failure waited minutes (with
-a base of 2 s, over four minutes after seven kills). The backoff now doubles with each failure only;
-the attempts still end a crash-looping job.
+a base of 2 s, over four minutes after seven kills). The backoff now doubles with each failure
+only; the attempts still end a crash-looping job.
 
 Revision ID: 0015
 Revises: 0014
