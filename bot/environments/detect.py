@@ -13,11 +13,13 @@ import re
 import shlex
 from collections.abc import Collection, Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.environments.node import node_plan, package_json
 from bot.environments.plan import VENV, EnvironmentPlan, runner_of, table
+from bot.environments.pytest_era import pytest_cap
 from bot.environments.python_files import (
     PythonFiles,
     names,
@@ -67,15 +69,17 @@ def detect_environment(
     tests: TestsConfig,
     environment: EnvironmentConfig,
     tools: Collection[str] = (),
+    code_date: datetime | None = None,
 ) -> EnvironmentPlan:
     """The plan for the checkout at `root` under the resolved roster sections. `tools` names
-    the programs on the sandbox's PATH beyond python3 and npm (e.g. {"uv", "corepack"})."""
+    the programs on the sandbox's PATH beyond python3 and npm (e.g. {"uv", "corepack"});
+    `code_date`, when known, is the date of the code (see `bot.environments.pytest_era`)."""
     root = Path(root)
     found = PythonFiles.read(root)
     package = package_json(root)
     plugins = pytest_plugins(found)
     if found.declares_anything() or plugins:
-        plan = _python_plan(found, plugins, tests, environment, frozenset(tools))
+        plan = _python_plan(found, plugins, tests, environment, frozenset(tools), code_date)
     elif package is not None:
         plan = node_plan(root, package, tests=tests, environment=environment, tools=tools)
     else:
@@ -107,6 +111,7 @@ def _python_plan(
     tests: TestsConfig,
     environment: EnvironmentConfig,
     tools: frozenset[str],
+    code_date: datetime | None,
 ) -> EnvironmentPlan:
     command = tests.command or DEFAULT_TEST_COMMAND
     runner = runner_of(command)
@@ -123,6 +128,10 @@ def _python_plan(
         listed = [spec for group in groups for spec in found.groups.get(group, [])]
         itself = ["-e", "." + (f"[{','.join(extras)}]" if extras else "")]
         more = [*(itself if found.installable else []), *listed, *more]
+        cap = pytest_cap(code_date) if runner == "pytest" else None
+        if cap and code_date is not None:  # with a lock file, the lock pins pytest
+            more.append(f"pytest<{cap}")
+            found.notes.append(f"pytest<{cap}: the code is from {code_date:%Y-%m-%d}, before it")
     if more:
         setup.append(f"{env if tool == 'pip' else ''}{ADD_WITH[tool]} {shlex.join(more)}")
     return EnvironmentPlan(
@@ -143,8 +152,9 @@ def _python_plan(
 
 def _choose(found: PythonFiles) -> tuple[list[str], list[str]]:
     """The extras and dependency groups to install: those named for tests (or that tox or nox
-    install); failing those, the ones named for development, with dev requirements files."""
-    extras = _named(TEST_NAMES, [*found.tox_extras, *found.extras])
+    install: tox's choice among several, such as `tests` but not `tests-mypy`); failing those,
+    the ones named for development, with dev requirements files."""
+    extras = _named(TEST_NAMES, found.tox_extras) or _named(TEST_NAMES, found.extras)
     groups = _named(TEST_NAMES, found.groups)
     if not (extras or groups or found.requirements or found.test_files):
         nox_requirements(found)

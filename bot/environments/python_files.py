@@ -16,12 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from bot.environments.plan import Checkout, strings, table
+from bot.environments.python_syntax import (
+    callee,
+    dict_items,
+    literal_strings,
+    syntax_tree,
+)
+from bot.environments.python_syntax import setting_lines as _lines
 
 # Build back-ends that take the version from git: a checkout without tags (or one git refuses
 # as "dubious ownership") fails to build unless the version is given.
 VCS_VERSIONED = frozenset("setuptools-scm hatch-vcs flit-scm vcs-versioning".split())
 # Requirements files by the words in their names: runtime ones, and those for tests or dev.
 RUNTIME_STEMS = frozenset("requirements base main prod production common install runtime".split())
+TEST_FOLDERS = ("tests", "test", "testing")
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _FACTOR = re.compile(r"^[\w{},.!-]+:\s")  # tox's `py311: dep` holds for some environments only
 _PROJECT_ITSELF = re.compile(r"^(-e\s*)?\.(\[([\w,\s-]+)\])?$")  # `.`, `-e .`, `.[test]`
@@ -86,10 +94,6 @@ def names(specs: Iterable[str]) -> set[str]:
     return {normal(match.group(1)) for spec in specs if (match := _NAME.match(spec))}
 
 
-def _lines(value: str) -> list[str]:
-    return [line.split(" #")[0].strip() for line in value.splitlines() if line.strip()]
-
-
 def _pyproject(found: PythonFiles) -> None:
     data = found.pyproject
     extras = table(data, "project", "optional-dependencies")
@@ -136,7 +140,7 @@ def _setup_py(found: PythonFiles) -> None:
     if text is None:
         return
     found.installable = True
-    tree = _syntax_tree(text)
+    tree = syntax_tree(text)
     if tree is None:
         found.notes.append("setup.py does not parse (its extras are unknown)")
         return
@@ -148,7 +152,7 @@ def _setup_py(found: PythonFiles) -> None:
         if isinstance(target, ast.Name)
     }
     for call in ast.walk(tree):
-        if not (isinstance(call, ast.Call) and _callee(call) == "setup"):
+        if not (isinstance(call, ast.Call) and callee(call) == "setup"):
             continue
         given = {kw.arg: kw.value for kw in call.keywords if kw.arg}
         given = {
@@ -156,48 +160,15 @@ def _setup_py(found: PythonFiles) -> None:
             for key, value in given.items()
         }
         extras = given.get("extras_require")
-        for key, value in _dict_items(extras):
-            found.extra(key, _literal_strings(value), "setup.py")
+        for key, value in dict_items(extras):
+            found.extra(key, literal_strings(value), "setup.py")
         if isinstance(extras, ast.expr) and not isinstance(extras, ast.Dict):
             found.notes.append("setup.py computes extras_require (not read)")
         found.need(
-            "setup.py tests_require", specs=_literal_strings(given.get("tests_require")) or []
+            "setup.py tests_require", specs=literal_strings(given.get("tests_require")) or []
         )
-        scm = names(_literal_strings(given.get("setup_requires")) or [])
+        scm = names(literal_strings(given.get("setup_requires")) or [])
         found.vcs |= "use_scm_version" in given or bool(scm & VCS_VERSIONED)
-
-
-def _syntax_tree(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):  # ValueError: a NUL byte in the text
-        return None
-
-
-def _callee(call: ast.Call) -> str | None:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-
-
-def _dict_items(node: ast.expr | None) -> list[tuple[str, ast.expr]]:
-    if not isinstance(node, ast.Dict):
-        return []
-    return [
-        (key.value, value)
-        for key, value in zip(node.keys, node.values, strict=True)
-        if isinstance(key, ast.Constant) and isinstance(key.value, str)
-    ]
-
-
-def _literal_strings(node: ast.expr | None) -> list[str] | None:
-    try:
-        value = ast.literal_eval(node) if node is not None else None
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return None
-    if isinstance(value, str):
-        return _lines(value)
-    ok = isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
-    return list(value) if ok else None
 
 
 def _tox(found: PythonFiles) -> None:
@@ -212,9 +183,22 @@ def _tox(found: PythonFiles) -> None:
     native = found.toml("tox.toml") or table(found.pyproject, "tool", "tox")
     extras += strings(table(native, "env_run_base").get("extras"))
     deps += strings(table(native, "env_run_base").get("deps"))
+    extras = [value for line in extras if (value := line_for_tests(line))]
     found.tox_extras += [extra.strip() for line in extras for extra in line.split(",")]
-    deps = [dep.replace("{toxinidir}/", "") for dep in deps]
+    deps = [value.replace("{toxinidir}/", "") for dep in deps if (value := line_for_tests(dep))]
     pip_arguments(found, deps, origin="tox deps" if parser is None else "tox.ini deps")
+
+
+def line_for_tests(line: str) -> str | None:
+    """A tox setting's line as its test environments see it: a plain line holds for every
+    environment; one for some only (`py311,py312: x`, `tests-cov: x`) when a factor of its
+    condition is named for tests (`tests: x`, not `pytestmain: x`), else None."""
+    condition = _FACTOR.match(line)
+    if condition is None:
+        return line
+    factors = re.split(r"[,-]", condition.group(0).rstrip().removesuffix(":"))
+    tests = any(factor.strip().lower().startswith("test") for factor in factors)
+    return line[condition.end() :].strip() if tests else None
 
 
 def pip_arguments(found: PythonFiles, items: Iterable[str], *, origin: str) -> None:
@@ -257,13 +241,17 @@ def _requirements_file(found: PythonFiles, name: str, seen: frozenset[str] = fro
 
 def _requirement_files(found: PythonFiles) -> None:
     """requirements*.txt at the root and requirements/*.txt: those named for tests (or, kept
-    aside, for dev), and the runtime ones; docs, lint and typing ones are not the tests'."""
+    aside, for dev), and the runtime ones; docs, lint and typing ones are not the tests'. Any
+    in the tests' own folder (tests/requirements.txt) are the tests'."""
     paths = [*sorted(found.root.glob("*requirements*.txt"))]
     paths += sorted(found.root.glob("requirements/*.txt"))
-    for path in paths:
+    beside_tests = [
+        p for d in TEST_FOLDERS for p in sorted(found.root.glob(f"{d}/*requirements*.txt"))
+    ]
+    for path in paths + beside_tests:
         name, stem = path.relative_to(found.root).as_posix(), path.stem.lower()
         runtime = re.sub(r"[-_]?requirements[-_]?", "", stem) in RUNTIME_STEMS | {""}
-        if "test" in stem and _requirements_file(found, name):
+        if ("test" in stem or path in beside_tests) and _requirements_file(found, name):
             found.need("requirements files", files=[name])
         elif "dev" in stem and _requirements_file(found, name):  # used if nothing names tests
             found.dev_files.append(name)
@@ -274,7 +262,7 @@ def _requirement_files(found: PythonFiles) -> None:
 def nox_requirements(found: PythonFiles) -> None:
     """What noxfile.py's test sessions install (`session.install("pytest", ".[test]")`): a
     hint used only when nothing else names the tests' dependencies."""
-    tree = _syntax_tree(found.text("noxfile.py") or "")
+    tree = syntax_tree(found.text("noxfile.py") or "")
     sessions = (
         [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)] if tree else []
     )
@@ -283,7 +271,7 @@ def nox_requirements(found: PythonFiles) -> None:
         for session in sessions
         if "test" in session.name
         for call in ast.walk(session)
-        if isinstance(call, ast.Call) and _callee(call) == "install"
+        if isinstance(call, ast.Call) and callee(call) == "install"
         for arg in call.args
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
     ]

@@ -35,6 +35,7 @@ from bot.store.question_models import HUMANS, Question, QuestionStatus
 from bot.store.questions import questions_of_step
 from bot.workspace.files import Workspace
 from bot.workspace.git import GitIdentity, GitWorkspace
+from bot.workspace.history import code_date
 from bot.workspace.pull_refs import checkout_pull
 
 COMMIT_TRAILER = "Repocrew-Step"
@@ -219,7 +220,9 @@ def test_command(services: StepServices, git: GitWorkspace) -> tuple[str, ...]:
 
 def environment_plan(services: StepServices, git: GitWorkspace) -> EnvironmentPlan:
     crew = services.crew
-    plan = detect_environment(git.root, tests=crew.tests, environment=crew.environment)
+    plan = detect_environment(
+        git.root, tests=crew.tests, environment=crew.environment, code_date=code_date(git.root)
+    )
     return replace(plan, readable_secrets=crew.readable_secrets)
 
 
