@@ -73,13 +73,19 @@ def emulated_world(
     host: str = "127.0.0.1",
     port: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    first_commit_date: str | None = None,
 ) -> Iterator[World]:
     """The world, with `repo` holding `files` on main; the model answers from `script` (or,
     with `live_model`, the real API with that key). repocrew listens on `host`:`port` (a free
-    port if None), with `overrides` on its settings."""
+    port if None), with `overrides` on its settings; `first_commit_date` dates `files`' commit."""
     root.mkdir(parents=True, exist_ok=True)
     hub = GitHubEmulator.with_defaults()
-    hub.create_repo(repo, files=dict(files), collaborators={"octocat": "admin"})
+    hub.create_repo(
+        repo,
+        files=dict(files),
+        collaborators={"octocat": "admin"},
+        first_commit_date=first_commit_date,
+    )
     model = AnthropicEmulator(script)
     chat = SlackEmulator(
         rate_limits={"chat.postMessage": Policy(slack_pace, burst=slack_pace, per="channel")}

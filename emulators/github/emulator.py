@@ -224,8 +224,10 @@ class GitHubEmulator:
         private: bool = False,
         description: str | None = None,
         collaborators: dict[str, str] | None = None,
+        first_commit_date: str | None = None,
     ) -> Repository:
-        """A repository backed by a bare git repo; `files` make its first commit."""
+        """A repository backed by a bare git repo; `files` make its first commit (dated now,
+        or `first_commit_date`: a project's own history as of that day)."""
         owner_login, name = full_name.split("/")
         owner = self.user(owner_login)
         git = GitRepo.init_bare(
@@ -248,9 +250,8 @@ class GitHubEmulator:
         repo.labels.update(default_labels(self.next_id))
         if files:
             data = {path: (v.encode() if isinstance(v, str) else v) for path, v in files.items()}
-            sha = git.commit_files(
-                parent=None, files=data, message="Initial commit", author=self.signature(owner)
-            )
+            author = self.signature(owner, first_commit_date)
+            sha = git.commit_files(parent=None, files=data, message="Initial commit", author=author)
             git.update_ref(f"refs/heads/{default_branch}", sha)
             repo.pushed_at = self.now()
         self.repos[full_name.lower()] = repo
@@ -287,10 +288,9 @@ class GitHubEmulator:
                 del self.tokens[key]
             return len(revoked)
 
-    def signature(self, user: User) -> Signature:
-        return Signature(
-            user.name or user.login, user.email or f"{user.login}@example.com", self.now()
-        )
+    def signature(self, user: User, date: str | None = None) -> Signature:
+        email = user.email or f"{user.login}@example.com"
+        return Signature(user.name or user.login, email, date or self.now())
 
     def user_for_email(self, email: str) -> User | None:
         candidates = [*self.users.values(), *(app.bot for app in self.apps.values())]

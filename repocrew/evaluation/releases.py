@@ -5,18 +5,22 @@ checked against the manifest's sha256, and unpacked. Nothing of them is kept in 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from pathlib import Path
 
 from repocrew.evaluation.manifest import Task
 
 FETCH_SECONDS = 300
+PYPI_SIMPLE = "https://pypi.org/simple"
+NPM_REGISTRY = "https://registry.npmjs.org"
 
 
 class ReleaseError(RuntimeError):
@@ -40,6 +44,45 @@ def fetch(task: Task, version: str, sha256: str, cache: Path) -> Path:
             f"{task.name}: {found.name} has sha256 {digest}, the manifest says {sha256}: refusing"
         )
     return found
+
+
+def released_at(task: Task, version: str, sha256: str, cache: Path) -> str | None:
+    """When the registry published the release (ISO 8601), asked once and kept beside its
+    archive: the repository's first commit carries it, as a checkout of that release would.
+    None when the registry does not say (the commit is then dated now)."""
+    kept = cache / task.ecosystem / f"{task.package}-{version}" / "released-at"
+    if kept.is_file():
+        return kept.read_text().strip() or None
+    try:
+        found = (
+            _npm_time(task.package, version)
+            if task.ecosystem == "npm"
+            else _pypi_time(task.package, sha256)
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if found:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(found)
+    return found
+
+
+def _pypi_time(package: str, sha256: str) -> str | None:
+    """The upload time of the file with that sha256, from the index's JSON (PEP 691, 700)."""
+    index = os.environ.get("PIP_INDEX_URL", PYPI_SIMPLE).rstrip("/")
+    accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    files = _json(f"{index}/{package}/", accept)["files"]
+    return next((f.get("upload-time") for f in files if f["hashes"].get("sha256") == sha256), None)
+
+
+def _npm_time(package: str, version: str) -> str | None:
+    registry = os.environ.get("npm_config_registry", NPM_REGISTRY).rstrip("/")
+    return _json(f"{registry}/{package}", {})["time"].get(version)
+
+
+def _json(url: str, headers: dict[str, str]) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as got:
+        return json.load(got)
 
 
 def unpack(archive: Path, into: Path) -> Path:

@@ -20,11 +20,12 @@ from bot.roster.loader import apply_repo_overrides, load_crew
 from bot.roster.models import Crew
 from bot.sandbox import SandboxLimits
 from bot.settings import Settings
+from bot.workspace.history import code_date
 from emulators.anthropic.script import Script
 from repocrew.evaluation.grade import copy_files, grade, passing_ids
 from repocrew.evaluation.manifest import Task
 from repocrew.evaluation.oracle import oracle_script
-from repocrew.evaluation.releases import fetch, unpack
+from repocrew.evaluation.releases import fetch, released_at, unpack
 from repocrew.evaluation.tasks import REPO_CONFIG, repository_files, with_config
 from repocrew.world import World, emulated_world
 
@@ -91,6 +92,7 @@ def evaluate(task: Task, options: Options, trees: tuple[Path, Path] | None = Non
         script=script or Script([]),
         root=root / "world",
         live_model=options.live_model,
+        first_commit_date=None if trees else _released(task, options.cache),
     ) as world:
         environments = default_environments(
             world.settings.work_dir / "environments", allow=world.settings.registries
@@ -114,6 +116,10 @@ def _releases(task: Task, cache: Path, root: Path) -> tuple[Path, Path]:
     return base, fixed
 
 
+def _released(task: Task, cache: Path) -> str | None:
+    return released_at(task, task.base_version, task.base_sha256, cache)
+
+
 def _clone(world: World, target: Path, branch: str | None = None) -> Path:
     source = world.hub.repos[world.repo.lower()].git.path
     command = ["git", "clone", "-q", *(["-b", branch] if branch else []), str(source), str(target)]
@@ -133,7 +139,9 @@ def _crew(workspace: Path) -> Crew:
 def _environment(
     workspace: Path, crew: Crew, environments: Environments, result: TaskResult
 ) -> Environment | None:
-    plan = detect_environment(workspace, tests=crew.tests, environment=crew.environment)
+    plan = detect_environment(
+        workspace, tests=crew.tests, environment=crew.environment, code_date=code_date(workspace)
+    )
     result.environment = plan.reason
     try:
         cold = environments.prepare(workspace, plan)
@@ -196,7 +204,9 @@ def _grade(
         return
     branch = _clone(world, workspace.parent / "graded", run.branch)
     copy_files(task.test_files, fixed, branch)
-    plan = detect_environment(branch, tests=crew.tests, environment=crew.environment)
+    plan = detect_environment(
+        branch, tests=crew.tests, environment=crew.environment, code_date=code_date(branch)
+    )
     graded: TestRun = run_tests(branch, environments.prepare(branch, plan), limits=TEST_LIMITS)
     scored = grade(graded.results, fail_to_pass=task.fail_to_pass, pass_to_pass=keep)
     result.fail_to_pass, result.broken = scored.fail_to_pass, list(scored.broken)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox import sandbox_status
+from bot.workspace.history import code_date
 from repocrew.evaluation.manifest import load_manifest
-from repocrew.evaluation.releases import fetch, unpack
+from repocrew.evaluation.releases import fetch, released_at, unpack
 from repocrew.evaluation.run import Options, evaluate, summary_line
 from tests.conftest import REPO
 
@@ -58,6 +60,13 @@ def test_the_oracle_resolves_a_real_task(name, downloads, tmp_path):
     assert result.broken == [] and result.run_state == "awaiting_human"
     assert result.warm_setup_s <= result.cold_setup_s / 10
     assert summary_line([result]).startswith("eval: tasks=1 env_ok=1 baseline_ok=1 resolved=1 ")
+    # The repository is the release as of its day: its commit carries the registry's date.
+    task = _task(name)
+    published = released_at(task, task.base_version, task.base_sha256, downloads)
+    assert published and datetime.fromisoformat(published) < datetime.now(UTC)
+    assert code_date(tmp_path / name / "workspace") == datetime.fromisoformat(published).replace(
+        microsecond=0
+    )
 
 
 def test_nothing_of_the_fixed_release_reaches_the_model(downloads, tmp_path):
