@@ -32,8 +32,8 @@ browser:
 	  echo "chromium is missing (apt install chromium): the dashboard's browser test will be skipped"
 
 ## Lint (ruff; lint-imports checks the import contracts of pyproject.toml), then the whole test
-## suite on three processes for two cores (much of it waits on servers, git and the sandbox:
-## on two processes it took 16 min, on three 11 to 12), then the two chaos tests side by side (their
+## suite on four processes for two cores (much of it waits on servers, git and the sandbox:
+## on two processes it took 16 min, on three 11 to 12, on four about 8), then the two chaos tests side by side (their
 ## fleets of processes under SIGKILL slowed the rest and were slowed by them), then alone the
 ## tests that restart the shared PostgreSQL server; PostgreSQL tests run when a server answers.
 test: install sandbox browser
@@ -41,7 +41,7 @@ test: install sandbox browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -n 3 --dist worksteal -m "not exclusive and not fleet"
+	$(BIN)/pytest -n 4 --dist worksteal -m "not exclusive and not fleet"
 	$(BIN)/pytest -n 2 -m fleet
 	$(BIN)/pytest -m exclusive
 
