@@ -151,10 +151,11 @@ def _python_plan(
 
 
 def _choose(found: PythonFiles) -> tuple[list[str], list[str]]:
-    """The extras and dependency groups to install: those named for tests (or that tox or nox
-    install: tox's choice among several, such as `tests` but not `tests-mypy`); failing those,
-    the ones named for development, with dev requirements files."""
-    extras = _named(TEST_NAMES, found.tox_extras) or _named(TEST_NAMES, found.extras)
+    """The extras and dependency groups to install: those tox's test environment installs
+    (all of them: `diagrams` too, and `tests` but not `tests-mypy`), else those named for
+    tests (or that nox installs); failing those, the ones named for development, with dev
+    requirements files."""
+    extras = list(dict.fromkeys(found.tox_extras)) or _named(TEST_NAMES, found.extras)
     groups = _named(TEST_NAMES, found.groups)
     if not (extras or groups or found.requirements or found.test_files):
         nox_requirements(found)

@@ -44,6 +44,7 @@ class PythonFiles(Checkout):
     extras_in: dict[str, str] = field(default_factory=dict)  # the file declaring each extra
     groups: dict[str, list[str]] = field(default_factory=dict)  # PEP 735, poetry, pdm
     tox_extras: list[str] = field(default_factory=list)  # what tox's test environment installs
+    tox_told: bool = False  # tox's test environment names the tests' needs, every line read
     requirements: list[str] = field(default_factory=list)  # specs for the tests
     test_files: list[str] = field(default_factory=list)  # requirements files for the tests
     runtime_files: list[str] = field(default_factory=list)  # requirements.txt and the like
@@ -184,8 +185,10 @@ def _tox(found: PythonFiles) -> None:
     extras += strings(table(native, "env_run_base").get("extras"))
     deps += strings(table(native, "env_run_base").get("deps"))
     extras = [value for line in extras if (value := line_for_tests(line))]
-    found.tox_extras += [extra.strip() for line in extras for extra in line.split(",")]
     deps = [value.replace("{toxinidir}/", "") for dep in deps if (value := line_for_tests(dep))]
+    found.tox_told = bool(extras or deps) and not any("{" in line for line in extras + deps)
+    extras = [line for line in extras if "{" not in line]  # `{env:EXTRAS:}`: not known here
+    found.tox_extras += [extra.strip() for line in extras for extra in line.split(",")]
     pip_arguments(found, deps, origin="tox deps" if parser is None else "tox.ini deps")
 
 
@@ -242,7 +245,8 @@ def _requirements_file(found: PythonFiles, name: str, seen: frozenset[str] = fro
 def _requirement_files(found: PythonFiles) -> None:
     """requirements*.txt at the root and requirements/*.txt: those named for tests (or, kept
     aside, for dev), and the runtime ones; docs, lint and typing ones are not the tests'. Any
-    in the tests' own folder (tests/requirements.txt) are the tests'."""
+    in the tests' own folder (tests/requirements.txt) are the tests', unless tox says what its
+    tests install: files it does not name are then for other Pythons or other tools."""
     paths = [*sorted(found.root.glob("*requirements*.txt"))]
     paths += sorted(found.root.glob("requirements/*.txt"))
     beside_tests = [
@@ -251,8 +255,9 @@ def _requirement_files(found: PythonFiles) -> None:
     for path in paths + beside_tests:
         name, stem = path.relative_to(found.root).as_posix(), path.stem.lower()
         runtime = re.sub(r"[-_]?requirements[-_]?", "", stem) in RUNTIME_STEMS | {""}
-        if ("test" in stem or path in beside_tests) and _requirements_file(found, name):
-            found.need("requirements files", files=[name])
+        if "test" in stem or path in beside_tests:
+            if not found.tox_told and _requirements_file(found, name):
+                found.need("requirements files", files=[name])
         elif "dev" in stem and _requirements_file(found, name):  # used if nothing names tests
             found.dev_files.append(name)
         elif runtime and _requirements_file(found, name):

@@ -209,7 +209,8 @@ def test_tox_deps_and_extras(tmp_path):
     """
     files = {"pyproject.toml": _pyproject(), "tox.ini": tox, "reqs.txt": "pytest\n"}
     plan = _detect(_tree(tmp_path, files))
-    assert plan.setup[-1] == f"{PIP} -e '.[tests]' -r reqs.txt pytest-cov"
+    # tox installs `.[speedups]` for its tests too: every extra it names, not only `tests`
+    assert plan.setup[-1] == f"{PIP} -e '.[tests,speedups]' -r reqs.txt pytest-cov"
     assert "tox.ini deps: pytest-cov, reqs.txt" in plan.reason
 
 

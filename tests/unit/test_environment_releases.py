@@ -125,6 +125,35 @@ def test_without_tox_every_test_extra_is_installed(tmp_path):
     assert plan.setup[-1] == f"{PIP} -e '.[tests,testing-extra]'"
 
 
+def test_tox_installs_every_extra_its_test_environment_names(tmp_path):
+    tox = "[testenv]\nextras = diagrams\ndeps = pytest\n"
+    extras = '[project.optional-dependencies]\ndiagrams = ["jinja2"]\ntests = ["mock"]\n'
+    plan = _detect(_tree(tmp_path, {"pyproject.toml": PYPROJECT + extras, "tox.ini": tox}))
+    assert plan.setup[-1] == f"{PIP} -e '.[diagrams]' pytest"
+
+
+def test_when_tox_names_the_tests_needs_other_requirements_files_are_not_theirs(tmp_path):
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "tox.ini": "[testenv]\ndeps = -r requirements-tests39.txt\n",
+        "requirements-tests39.txt": "pytest==7.4.4\n",
+        "requirements-tests36.txt": "pytest==6.1\n",  # for another Python: pins clash
+        "tests/requirements.txt": "tox==3.5.2\n",
+    }
+    plan = _detect(_tree(tmp_path, files))
+    assert plan.setup[-1] == f"{PIP} -e . -r requirements-tests39.txt"
+
+
+def test_a_tox_setting_read_in_part_leaves_the_requirements_files_in(tmp_path):
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "tox.ini": "[testenv]\nextras = {env:EXTRAS:}\ndeps =\n    {[base]deps}\n    pytest\n",
+        "requirements-test.txt": "hypothesis\n",
+    }
+    plan = _detect(_tree(tmp_path, files))
+    assert plan.setup[-1] == f"{PIP} -e . -r requirements-test.txt pytest"
+
+
 # --- requirements kept beside the tests ----------------------------------------------------------
 
 
