@@ -30,7 +30,8 @@ from bot.environments.untracked import changed_tracked, restore, untracked
 from bot.sandbox import SandboxLimits, run_sandboxed, sandbox_status
 from bot.sandbox.layout import WORKSPACE, Bind, Layout
 
-KEY_FORMAT = 1
+KEY_FORMAT = 2  # 2: node_modules entries hold an empty .cache (the tests' scratch mount)
+TOOL_CACHE = ".cache"  # node_modules/.cache: tools write there while the tests run
 DEFAULT_REGISTRIES = ("pypi.org", "files.pythonhosted.org", "registry.npmjs.org")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 SETUP_LIMITS = SandboxLimits(
@@ -68,7 +69,12 @@ class Environment:
             binds.append(Bind(results, "/run/repocrew/results", writable=True))
         if not self.isolated and results is None:
             return Layout()
-        return Layout(WORKSPACE if self.isolated else None, tuple(binds))
+        scratch = tuple(
+            f"{target}/{TOOL_CACHE}"
+            for source, target in self.mounts
+            if Path(target).name == "node_modules" and (source / TOOL_CACHE).is_dir()
+        )
+        return Layout(WORKSPACE if self.isolated else None, tuple(binds), scratch=scratch)
 
     def env(self) -> dict[str, str]:
         """PATH (and VIRTUAL_ENV) for the tests: the environment's programs first."""
@@ -150,6 +156,8 @@ class Environments:
                 target = staging / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(workspace / path), target)
+                if target.name == "node_modules":  # the mount point of the tests' scratch
+                    (target / TOOL_CACHE).mkdir(exist_ok=True)
             entry = self.cache.commit(key, staging, produced)
         seconds = time.monotonic() - started
         mounts = tuple(entry.mounts())

@@ -21,6 +21,7 @@ from bot.roster.globs import GlobSet
 from bot.roster.protected import SECRET_FILES
 
 WORKSPACE = PurePosixPath("/workspace")
+SCRATCH_BYTES = 512 * 1024**2  # each scratch folder is a tmpfs: RAM
 RESULTS = PurePosixPath("/run/repocrew/results")
 MAX_HIDDEN = 1_000
 # Where a workspace keeps other people's files (an environment, dependencies): not searched.
@@ -39,13 +40,17 @@ class Layout:
     workspace_at: PurePosixPath | None = None  # None: at its own host path
     binds: tuple[Bind, ...] = field(default_factory=tuple)
     readable_secrets: tuple[str, ...] = ()  # globs of secret files the sandbox may see
+    # Folders shown empty and writable for the run only, over a read-only bind: a tool's cache
+    # inside the environment (`node_modules/.cache`, where nyc, AVA and babel write).
+    scratch: tuple[str, ...] = ()
 
     def inside(self, workspace: Path) -> PurePosixPath:
         """Where the workspace shows in the sandbox."""
         return self.workspace_at or PurePosixPath(workspace)
 
     def bwrap_args(self, workspace: Path) -> list[str]:
-        """The workspace bind, its `.git` read-only, then the other binds (deepest last)."""
+        """The workspace bind, its `.git` read-only, then the other binds (deepest last) and
+        the scratch folders on top."""
         inside = str(self.inside(workspace))
         args = ["--bind", str(workspace), inside, "--chdir", inside]
         for git in git_metadata(workspace):
@@ -53,6 +58,9 @@ class Layout:
         for bind in sorted(self.binds, key=lambda b: b.target.count("/")):
             target = bind.target if bind.target.startswith("/") else f"{inside}/{bind.target}"
             args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), target]
+        for folder in self.scratch:
+            target = folder if folder.startswith("/") else f"{inside}/{folder}"
+            args += ["--size", str(SCRATCH_BYTES), "--tmpfs", target]
         for relative in secret_files(workspace, self.readable_secrets):
             args += ["--ro-bind", str(empty_file()), f"{inside}/{relative}"]
         return args

@@ -171,3 +171,31 @@ def test_a_node_repository_gets_node_modules_and_junit_results(tmp_path):
     assert done.results.source == "junit"
     outcomes = {case.id: case.outcome.value for case in done.results.cases}
     assert outcomes == {"numbers": "passed", "strings that are not numbers": "failed"}
+
+
+# As nyc, AVA and babel do: a cache under node_modules/.cache, written while the tests run.
+CACHE_TEST = """const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+
+test('a fresh tool cache, writable', () => {
+  assert.deepEqual(fs.readdirSync('node_modules/.cache'), []);
+  fs.mkdirSync('node_modules/.cache/nyc', { recursive: true });
+  fs.writeFileSync('node_modules/.cache/nyc/run.json', '{}');
+});
+test('the rest of node_modules read-only', () => {
+  assert.throws(() => fs.writeFileSync('node_modules/is-number/index.js', ''), /EROFS/);
+});
+"""
+
+
+def test_tools_write_their_cache_under_node_modules_afresh_on_every_run(tmp_path):
+    files = {"package.json": json.dumps(NODE_PACKAGE), "test/cache.test.js": CACHE_TEST}
+    root = _repo(tmp_path / "repo", files)
+    environment = _environments(tmp_path).prepare(root, _plan(root))
+    for _ in range(2):  # the second run sees none of the first one's cache
+        done = run_tests(root, environment, limits=LIMITS)
+        outcomes = {case.id: case.outcome.value for case in done.results.cases}
+        assert set(outcomes.values()) == {"passed"}, done.result.output[-2000:]
+        assert len(outcomes) == 2
+    assert not (root / "node_modules" / ".cache" / "nyc").exists()
