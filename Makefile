@@ -33,9 +33,10 @@ browser:
 
 ## Lint (ruff; lint-imports checks the import contracts of pyproject.toml), then the whole test
 ## suite on four processes for two cores (much of it waits on servers, git and the sandbox:
-## on two processes it took 16 min, on three 11 to 12, on four about 8), then the two chaos tests side by side (their
-## fleets of processes under SIGKILL slowed the rest and were slowed by them), then alone the
-## tests that restart the shared PostgreSQL server; PostgreSQL tests run when a server answers.
+## on two processes it took 16 min, on three 11 to 12, on four about 8), then the two chaos
+## tests side by side (their fleets of processes under SIGKILL slowed the rest and were slowed
+## by them), then alone the tests that restart the shared PostgreSQL server; PostgreSQL tests
+## run when a server answers.
 test: install sandbox browser
 	@sh deploy/helm/fetch-helm.sh >/dev/null || echo "helm unavailable: the Helm chart tests will be skipped"
 	$(BIN)/ruff check .

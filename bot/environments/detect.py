@@ -128,8 +128,8 @@ def _python_plan(
         listed = [spec for group in groups for spec in found.groups.get(group, [])]
         itself = ["-e", "." + (f"[{','.join(extras)}]" if extras else "")]
         more = [*(itself if found.installable else []), *listed, *more]
-        cap = pytest_cap(code_date) if runner == "pytest" else None
-        if cap and code_date is not None:  # with a lock file, the lock pins pytest
+        cap = pytest_cap(code_date) if runner == "pytest" else None  # a lock pins its own
+        if cap and code_date is not None:
             more.append(f"pytest<{cap}")
             found.notes.append(f"pytest<{cap}: the code is from {code_date:%Y-%m-%d}, before it")
     if more:

@@ -4,7 +4,6 @@ lines for some environments only, and requirements files kept beside the tests."
 from __future__ import annotations
 
 import subprocess
-import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,21 +12,12 @@ import pytest
 from bot.environments.detect import detect_environment
 from bot.environments.pytest_era import MAJORS, pytest_cap
 from bot.environments.python_files import line_for_tests
-from bot.roster.loader import load_crew
 from bot.roster.models import EnvironmentConfig
 from bot.workspace.history import code_date
+from tests.unit.test_environment_detect import CREW, PIP, _pyproject, _tree
 
-CREW = load_crew(None)
-PIP = ".venv/bin/python -m pip install"
-PYPROJECT = '[build-system]\nrequires = ["setuptools>=61"]\n[project]\nname = "p"\nversion = "1"\n'
+PYPROJECT = _pyproject()
 OLD = datetime(2023, 5, 1, tzinfo=UTC)
-
-
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(text))
-    return root
 
 
 def _detect(root: Path, *, when: datetime | None = None, tools=(), **environment):
